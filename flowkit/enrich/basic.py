@@ -1,0 +1,90 @@
+"""Cheap enrichments every load gets: protocol names and capture-window durations."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["add_basic", "add_duration", "add_protocol_name", "protocol_names"]
+
+
+@lru_cache(maxsize=1)
+def protocol_names() -> tuple[str, ...]:
+    """Return the IANA keyword of every protocol number 0-255 (a bundled table).
+
+    >>> protocol_names()[6], protocol_names()[17], protocol_names()[58]
+    ('TCP', 'UDP', 'IPv6-ICMP')
+    """
+    text = resources.files("flowkit.resources").joinpath("protocols.csv").read_text("utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    names = {int(r["number"]): r["keyword"] for r in rows}
+    if sorted(names) != list(range(256)):  # pragma: no cover - guards the bundled table
+        raise RuntimeError("protocols.csv must name every protocol number 0-255")
+    return tuple(names[i] for i in range(256))
+
+
+def add_protocol_name(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``protocol_name``: the IANA keyword of ``protocol`` (NA where protocol is missing).
+
+    Returns a new frame; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"protocol": pd.array([6, 17, None, 1], dtype="UInt8")})
+    >>> add_protocol_name(df)["protocol_name"].tolist()
+    ['TCP', 'UDP', nan, 'ICMP']
+    """
+    out = df.copy(deep=False)
+    if "protocol" not in df.columns:
+        return out
+    names = np.asarray(protocol_names(), dtype=object)
+    cats, inverse = np.unique(names, return_inverse=True)
+    proto = df["protocol"].astype("UInt8")
+    mask = proto.isna().to_numpy()
+    numbers = proto.to_numpy(dtype=np.int64, na_value=0)
+    codes = inverse[numbers].astype(np.int16)
+    codes[mask] = -1
+    out["protocol_name"] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
+    return out
+
+
+def add_duration(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``duration``: seconds from ``start`` to ``end`` (nullable Int32).
+
+    This is the length of the record's **capture window** (the aggregation interval the
+    record was counted in, at most about 60 s on Nitro and 600 s otherwise), not the length of a
+    connection: a long connection is split over many records, and a short one is rounded up to
+    the window.  Returns a new frame; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"start": pd.to_datetime([0, 60], unit="s", utc=True),
+    ...                    "end": pd.to_datetime([59, 60], unit="s", utc=True)})
+    >>> add_duration(df)["duration"].tolist()
+    [59, 0]
+    """
+    out = df.copy(deep=False)
+    if "start" not in df.columns or "end" not in df.columns:
+        return out
+    start = df["start"].to_numpy(dtype="datetime64[s]")
+    end = df["end"].to_numpy(dtype="datetime64[s]")
+    seconds = (end - start).astype("timedelta64[s]")
+    mask = np.isnat(seconds)
+    values = seconds.astype(np.int64, copy=False)
+    values = np.where(mask, 0, values).astype(np.int32)
+    out["duration"] = pd.arrays.IntegerArray(values, mask)
+    return out
+
+
+def add_basic(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the cheap enrichments: ``protocol_name`` and ``duration``.
+
+    Returns a new frame; the input is not changed.
+    """
+    return add_duration(add_protocol_name(df))

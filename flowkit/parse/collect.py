@@ -1,0 +1,233 @@
+"""Turn many inputs (text chunks, JSON containers, Parquet tables) into parsed parts and counts.
+
+Pure: the sources hand bytes to a :class:`Collector`; it does the accounting.  Bodies of files
+that share a format are parsed together on the fast path, so 5,000 small S3 files cost about
+what one large file does; a batch the fast path refuses is parsed again file by file on the
+careful path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+
+from flowkit.parse.containers import Unwrapped, strip_export_timestamps
+from flowkit.parse.text import (
+    FileCounts,
+    ParsedPart,
+    _cut,
+    header_of,
+    parse_careful,
+    parse_clean,
+)
+from flowkit.schema import DEFAULT_FIELDS, is_tgw_format
+
+__all__ = ["Collector", "RecordType"]
+
+RecordType = Literal["vpc", "tgw"]
+BATCH_BYTES = 24 << 20
+
+
+@dataclass
+class _Piece:
+    name: str
+    body: bytes
+    lines: int
+    first_line: int
+
+
+@dataclass
+class _FileState:
+    fields: tuple[str, ...]
+    next_line: int = 1
+    export: bool = False
+    skipped: bool = False
+
+
+@dataclass
+class Collector:
+    """Accumulates parsed records, per-file counts and quarantined lines of one load."""
+
+    fields: tuple[str, ...] | None = None
+    record_type: RecordType = "vpc"
+    parts: list[ParsedPart] = field(default_factory=list)
+    counts: dict[str, FileCounts] = field(default_factory=dict)
+    bad: list[tuple[str, int, str, str]] = field(default_factory=list)
+    formats: dict[tuple[str, ...], int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    _state: dict[str, _FileState] = field(default_factory=dict)
+    _batch: list[_Piece] = field(default_factory=list)
+    _batch_fields: tuple[str, ...] | None = None
+    _batch_bytes: int = 0
+
+    # -- file-level events ---------------------------------------------------------------
+    def file_error(self, name: str, reason: str) -> None:
+        """Record a problem with a whole file (one quarantine row, line 0)."""
+        self.counts.setdefault(name, FileCounts()).file_errors += 1
+        self.bad.append((name, 0, "", reason))
+
+    def _wrong_kind(self, name: str, fields: tuple[str, ...]) -> bool:
+        tgw = is_tgw_format(fields)
+        if tgw == (self.record_type == "tgw"):
+            return False
+        other = "Transit Gateway" if tgw else "VPC"
+        use = "fk.read_tgw" if tgw else "fk.read"
+        self.skipped[name] = f"{other} flow log; load it with {use}"
+        return True
+
+    # -- text -----------------------------------------------------------------------------
+    def add_text(self, name: str, data: bytes, *, first: bool, truncated: bool = False) -> None:
+        """Add a chunk of a text file; chunks of one file arrive in order and end at a newline.
+
+        ``truncated`` marks the last chunk of a file whose compressed stream was cut: its last
+        line, if it does not end in a newline, is quarantined as incomplete.
+        """
+        counts = self.counts.setdefault(name, FileCounts())
+        if first:
+            state = self._start_file(name, data)
+            if state is None:
+                return
+            if state.export:
+                stripped = strip_export_timestamps(data)
+                data = stripped if stripped is not None else data
+        else:
+            state = self._state[name]
+            if state.skipped:
+                return
+        tail = b""
+        if truncated and data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            data, tail = data[:cut], data[cut:]
+        if first:
+            line_end = data.find(b"\n")
+            first_line = data if line_end < 0 else data[:line_end]
+            header = header_of(first_line.rstrip(b"\r"))
+            if header is not None:
+                counts.lines_read += 1
+                counts.header_lines += 1
+                state.fields = header
+                state.next_line = 2
+                data = b"" if line_end < 0 else data[line_end + 1 :]
+                if self._wrong_kind(name, header):
+                    state.skipped = True
+                    del self.counts[name]
+                    return
+                self.formats[header] = self.formats.get(header, 0) + 1
+            else:
+                if self._wrong_kind(name, state.fields):
+                    state.skipped = True
+                    del self.counts[name]
+                    return
+                self.formats[state.fields] = self.formats.get(state.fields, 0) + 1
+        if data:
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            n = data.count(b"\n")
+            piece = _Piece(name, data, n, state.next_line)
+            state.next_line += n
+            if state.export:
+                self._careful(piece, state.fields)
+            else:
+                self._queue(piece, state.fields)
+        if tail:
+            counts.lines_read += 1
+            counts.quarantined += 1
+            self.bad.append(
+                (name, state.next_line, _cut(tail), "incomplete last line: the gzip stream was cut")
+            )
+            state.next_line += 1
+
+    def _start_file(self, name: str, data: bytes) -> _FileState | None:
+        fields = self.fields or DEFAULT_FIELDS
+        state = _FileState(fields=fields)
+        state.export = strip_export_timestamps(data[:4096]) is not None
+        self._state[name] = state
+        return state
+
+    # -- batching -------------------------------------------------------------------------
+    def _queue(self, piece: _Piece, fields: tuple[str, ...]) -> None:
+        if self._batch and (fields != self._batch_fields or self._batch_bytes >= BATCH_BYTES):
+            self.flush()
+        self._batch.append(piece)
+        self._batch_fields = fields
+        self._batch_bytes += len(piece.body)
+        if self._batch_bytes >= BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Parse what is queued."""
+        if not self._batch:
+            return
+        fields = self._batch_fields or DEFAULT_FIELDS
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        body = batch[0].body if len(batch) == 1 else b"".join(p.body for p in batch)
+        expected = sum(p.lines for p in batch)
+        table = parse_clean(body, fields, expected)
+        del body
+        if table is not None:
+            self.parts.append(ParsedPart(fields, table))
+            for p in batch:
+                c = self.counts[p.name]
+                c.lines_read += p.lines
+                c.records += p.lines
+            return
+        for p in batch:
+            self._careful(p, fields)
+
+    def _careful(self, piece: _Piece, fields: tuple[str, ...]) -> None:
+        result = parse_careful(piece.body, fields, first_line=piece.first_line)
+        self.counts[piece.name].add(result.counts)
+        self.parts.extend(result.parts)
+        for ln, raw, reason in result.bad:
+            self.bad.append((piece.name, ln, raw, reason))
+        state = self._state.get(piece.name)
+        if state is not None:
+            state.fields = result.fields
+
+    # -- containers and tables ------------------------------------------------------------
+    def add_container(self, name: str, unwrapped: Unwrapped) -> None:
+        """Add the record lines of a CloudWatch Logs or Firehose container."""
+        counts = self.counts.setdefault(name, FileCounts())
+        fields = self.fields or DEFAULT_FIELDS
+        if self._wrong_kind(name, fields):
+            del self.counts[name]
+            return
+        self.formats[fields] = self.formats.get(fields, 0) + 1
+        counts.lines_read += unwrapped.control_events + len(unwrapped.problems)
+        counts.header_lines += unwrapped.control_events
+        counts.quarantined += len(unwrapped.problems)
+        for pos, raw, reason in unwrapped.problems:
+            self.bad.append((name, pos, raw, reason))
+        if not unwrapped.messages:
+            return
+        data = "\n".join(unwrapped.messages).encode("utf-8")
+        extra: dict[str, list[object]] = {}
+        if any(s is not None for s in unwrapped.log_stream):
+            extra["log_stream"] = list(unwrapped.log_stream)
+        if any(t is not None for t in unwrapped.ingestion_time):
+            extra["ingestion_time"] = list(unwrapped.ingestion_time)
+        result = parse_careful(
+            data,
+            fields,
+            line_numbers=np.asarray(unwrapped.positions),
+            extra=extra or None,
+            header_expected=False,
+        )
+        counts.add(result.counts)
+        self.parts.extend(result.parts)
+        for ln, raw, reason in result.bad:
+            self.bad.append((name, ln, raw, reason))
+
+    def add_table(self, name: str, fields: tuple[str, ...], table: pa.Table) -> None:
+        """Add a typed table (a Parquet file); each row counts as one line read."""
+        if self._wrong_kind(name, fields):
+            return
+        counts = self.counts.setdefault(name, FileCounts())
+        self.formats[fields] = self.formats.get(fields, 0) + 1
+        counts.lines_read += table.num_rows
+        counts.records += table.num_rows
+        if table.num_rows:
+            self.parts.append(ParsedPart(fields, table))

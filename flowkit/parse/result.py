@@ -1,0 +1,83 @@
+"""Finish a load: the frame, its provenance, the quarantine table, one warning or one error."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import pandas as pd
+
+from flowkit.errors import ParseError
+from flowkit.parse.collect import Collector
+from flowkit.parse.frame import assemble
+from flowkit.provenance import Provenance, empty_quarantine
+from flowkit.schema import column_name
+
+__all__ = ["Errors", "finish"]
+
+Errors = Literal["quarantine", "raise"]
+
+
+def _quarantine_table(collector: Collector) -> pd.DataFrame:
+    if not collector.bad:
+        return empty_quarantine()
+    rows = sorted(collector.bad, key=lambda r: (r[0], r[1]))
+    return pd.DataFrame(
+        {
+            "file": pd.Series([r[0] for r in rows], dtype="string"),
+            "line": pd.Series([r[1] for r in rows], dtype="Int64"),
+            "raw": pd.Series([r[2] for r in rows], dtype="string"),
+            "reason": pd.Series([r[3] for r in rows], dtype="string"),
+        }
+    )
+
+
+def finish(
+    collector: Collector,
+    *,
+    errors: Errors = "quarantine",
+    sources: list[str] | None = None,
+) -> pd.DataFrame:
+    """Assemble the collected parts into a frame and attach ``df.attrs["flowkit"]``.
+
+    With ``errors="raise"`` any bad line raises one :class:`~flowkit.ParseError` listing them
+    all; with ``errors="quarantine"`` the good records load, the bad lines are kept in the
+    quarantine table, and one warning gives the counts.
+    """
+    if errors not in ("quarantine", "raise"):
+        raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
+    collector.flush()
+    quarantine = _quarantine_table(collector)
+    if errors == "raise" and len(quarantine):
+        raise ParseError(quarantine)
+    df = assemble(collector.parts)
+    collector.parts.clear()
+    files = {name: c.as_dict() for name, c in sorted(collector.counts.items())}
+    totals = {k: sum(f[k] for f in files.values()) for k in
+              ("lines_read", "records", "quarantined", "header_lines", "blank_lines",
+               "file_errors")}  # fmt: skip
+    df.attrs["flowkit"] = Provenance(
+        record_type=collector.record_type,
+        sources=list(sources or []),
+        files=files,
+        totals=totals,
+        quarantine=quarantine,
+        formats={" ".join(k): v for k, v in collector.formats.items()},
+        skipped_files=dict(sorted(collector.skipped.items())),
+        columns={c: column_name(c) for c in df.columns},
+    )
+    if len(quarantine):
+        n_files = quarantine["file"].nunique()
+        warnings.warn(
+            f"flowkit: {totals['quarantined']} line(s) and {totals['file_errors']} file "
+            f"problem(s) in {n_files} file(s) quarantined; {totals['records']} record(s) loaded. "
+            "See fk.quarantine(df).",
+            stacklevel=3,
+        )
+    if collector.skipped:
+        warnings.warn(
+            f"flowkit: skipped {len(collector.skipped)} file(s) of another record type "
+            f"(see df.attrs['flowkit']['skipped_files']).",
+            stacklevel=3,
+        )
+    return df

@@ -1,0 +1,140 @@
+"""The S3 key layouts AWS delivers flow logs in, and time pruning by key (pure).
+
+Layouts (``prefix`` optional, ``o-...`` level only in AWS Organizations / Control Tower setups)::
+
+    prefix/AWSLogs/[o-id/]account/vpcflowlogs/region/YYYY/MM/DD/[HH/]file
+    prefix/AWSLogs/[o-id/]aws-account-id=account/aws-service=vpcflowlogs/aws-region=region/
+        year=YYYY/month=MM/day=DD/[hour=HH/]file
+
+File names: ``account_vpcflowlogs_region_fl-id_YYYYMMDDTHHmmZ_hash.log.gz`` (or
+``.log.parquet``); the time is the 5-minute window of the records' *end* times, and files may
+arrive late, so pruning keeps a margin on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["KeyInfo", "key_window", "overlaps", "parse_key", "partial_window"]
+
+_FILE = re.compile(
+    r"(?P<account>[0-9A-Za-z-]+)_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<flow_log_id>fl-[0-9A-Za-z]+)"
+    r"_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[0-9A-Za-z]+)\.log(?:\.gz|\.parquet)?$"
+)
+_HIVE = re.compile(r"^(year|month|day|hour)=(\d{1,4})$")
+#: Records in a file end within its 5-minute window; they start up to one aggregation interval
+#: (10 min) earlier, and files can be late: keep this much margin around a query window.
+MARGIN = timedelta(minutes=20)
+FILE_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What an S3 key or file path says about the records inside."""
+
+    account: str | None = None
+    region: str | None = None
+    flow_log_id: str | None = None
+    file_time: datetime | None = None
+    org_id: str | None = None
+    hive: bool = False
+
+
+def parse_key(path: str) -> KeyInfo:
+    """Read account, region, flow-log ID and window time from a key or path.
+
+    >>> k = parse_key("AWSLogs/123456789010/vpcflowlogs/us-east-1/2018/06/20/"
+    ...               "123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")
+    >>> k.account, k.region, k.flow_log_id, k.file_time.isoformat()
+    ('123456789010', 'us-east-1', 'fl-1234abcd', '2018-06-20T16:20:00+00:00')
+    """
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    m = _FILE.search(name)
+    info: dict[str, object] = {}
+    if m:
+        info.update(
+            account=m["account"],
+            region=m["region"],
+            flow_log_id=m["flow_log_id"],
+            file_time=datetime.strptime(m["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC),
+        )
+    if "AWSLogs" in parts:
+        rest = parts[parts.index("AWSLogs") + 1 :]
+        if rest and rest[0].startswith("o-"):
+            info["org_id"] = rest[0]
+        info["hive"] = any(p.startswith("aws-account-id=") for p in rest)
+    return KeyInfo(**info)  # type: ignore[arg-type]
+
+
+def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
+    """Return the time span a (partial) date folder path covers, or None if it names no date.
+
+    Works for the plain layout (``.../2024/06/08/05``) and the Hive layout
+    (``.../year=2024/month=06/day=08/hour=05``), at any depth.
+
+    >>> lo, hi = partial_window("AWSLogs/1/vpcflowlogs/us-east-1/2024/06".split("/"))
+    >>> lo.isoformat(), hi.isoformat()
+    ('2024-06-01T00:00:00+00:00', '2024-07-01T00:00:00+00:00')
+    """
+    values: dict[str, int] = {}
+    hive = {m[1]: int(m[2]) for p in parts if (m := _HIVE.match(p))}
+    if "year" in hive:
+        values = hive
+    else:
+        for i, p in enumerate(parts):
+            if len(p) == 4 and p.isdigit() and 1990 <= int(p) <= 2200:
+                seq = [p]
+                for q in parts[i + 1 : i + 4]:
+                    if len(q) == 2 and q.isdigit():
+                        seq.append(q)
+                    else:
+                        break
+                values = dict(zip(("year", "month", "day", "hour"), map(int, seq), strict=False))
+                break
+    if "year" not in values:
+        return None
+    try:
+        y = values["year"]
+        if "month" not in values:
+            return datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC)
+        mo = values["month"]
+        if "day" not in values:
+            lo = datetime(y, mo, 1, tzinfo=UTC)
+            hi = datetime(y + (mo == 12), mo % 12 + 1, 1, tzinfo=UTC)
+            return lo, hi
+        day = datetime(y, mo, values["day"], tzinfo=UTC)
+        if "hour" not in values:
+            return day, day + timedelta(days=1)
+        lo = day + timedelta(hours=values["hour"])
+        return lo, lo + timedelta(hours=1)
+    except ValueError:
+        return None
+
+
+def key_window(path: str) -> tuple[datetime, datetime] | None:
+    """Return the span of record end times a file can hold, from its name or folders."""
+    info = parse_key(path)
+    if info.file_time is not None:
+        return info.file_time, info.file_time + FILE_WINDOW
+    return partial_window(path.replace("\\", "/").split("/")[:-1])
+
+
+def overlaps(
+    window: tuple[datetime, datetime] | None,
+    start: datetime | None,
+    end: datetime | None,
+    margin: timedelta = MARGIN,
+) -> bool:
+    """Tell whether a key's window, widened by ``margin``, meets the query window.
+
+    Unknown windows (None) always overlap: a file whose name says nothing is read.
+    """
+    if window is None:
+        return True
+    lo, hi = window
+    if start is not None and hi + margin <= start:
+        return False
+    return not (end is not None and lo - margin >= end)

@@ -1,0 +1,298 @@
+"""Local files: find them, open them, decompress them, and feed a :class:`Collector`.
+
+Content decides how a file is read, not its name: gzip by its magic bytes (several members
+allowed), Parquet by ``PAR1``, JSON containers by a leading ``{`` or ``[``, base64 subscription
+payloads by their shape, and everything else as flow-log text.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import queue
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flowkit.errors import SourceError
+from flowkit.parse.collect import Collector
+from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
+from flowkit.schema import field_name
+from flowkit.sources.layout import key_window, overlaps, partial_window
+
+try:  # optional: Intel ISA-L gzip, about 2x faster than zlib
+    from isal import isal_zlib as _zlib
+except ImportError:  # pragma: no cover - exercised where isal is absent
+    _zlib = zlib  # type: ignore[misc]
+
+__all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
+
+#: File endings taken when walking a folder; name other files explicitly or with a glob.
+DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
+CHUNK = 32 << 20
+_GZIP = b"\x1f\x8b"
+_PARQUET = b"PAR1"
+
+
+def _walk(root: Path, start: datetime | None, end: datetime | None) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root).parts
+        kept = []
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                continue
+            window = partial_window([*root.parts, *rel, d])
+            if overlaps(window, start, end):
+                kept.append(d)
+        dirnames[:] = kept
+        for f in sorted(filenames):
+            if not f.startswith(".") and f.endswith(DATA_SUFFIXES):
+                yield Path(dirpath) / f
+
+
+def discover(
+    source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[str]:
+    """List the files of a source: a file, a folder (walked recursively), a glob, or a list.
+
+    Folders yield files ending in :data:`DATA_SUFFIXES`, skipping date folders and files whose
+    key time is outside ``start``/``end``; explicit files are always read.
+
+    Raises
+    ------
+    SourceError
+        If a path does not exist or a glob matches nothing.
+    """
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    found: list[str] = []
+    for item in items:
+        text = os.fspath(item)
+        path = Path(text)
+        if path.is_dir():
+            found.extend(
+                str(p) for p in _walk(path, start, end) if overlaps(key_window(str(p)), start, end)
+            )
+        elif path.exists():
+            found.append(text)
+        elif glob.has_magic(text):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                raise SourceError(f"no file matches {text!r}")
+            found.extend(
+                m for m in matches if os.path.isfile(m) and overlaps(key_window(m), start, end)
+            )
+        else:
+            raise SourceError(f"no such file or folder: {text!r}")
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class _Event:
+    kind: str
+    name: str
+    payload: Any = None
+    first: bool = False
+    truncated: bool = False
+
+
+def _gunzip_chunks(raw: bytes) -> Iterator[tuple[bytes, str | None]]:
+    """Decompress (possibly multi-member) gzip in chunks; the last item may carry an error."""
+    data = raw
+    while True:
+        d = _zlib.decompressobj(31)
+        try:
+            while data:
+                out = d.decompress(data, CHUNK)
+                data = d.unconsumed_tail
+                if out:
+                    yield out, None
+                if d.eof:
+                    break
+            if not d.eof:
+                rest = d.flush()
+                if rest:
+                    yield rest, None
+                yield b"", "gzip stream truncated: it ends before its end marker"
+                return
+        except (zlib.error, OSError) as exc:
+            yield b"", f"corrupt gzip data: {exc}"
+            return
+        data = d.unused_data
+        if not data.strip(b"\x00"):
+            return
+        if data[:2] != _GZIP:
+            yield b"", "trailing data after the gzip stream"
+            return
+
+
+def _text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Iterator[_Event]:
+    error: str | None = None
+    pending = b""
+    for chunk, err in chunks:  # the first non-empty chunk tells text from containers
+        if err:
+            error = err
+            break
+        if chunk:
+            pending = chunk
+            break
+    if not pending and error is None:
+        yield _Event("error", name, "empty file: no header and no records")
+        return
+    first_line = pending[:4096].split(b"\n")[0]
+    if is_json(pending) or unwrap_base64_lines(first_line) is not None:
+        body = pending + b"".join(c for c, e in chunks if not e)
+        yield from _container_event(name, body)
+        return
+    first = True
+    if error is None:
+        for chunk, err in chunks:
+            if err:
+                error = err
+                break
+            pending += chunk
+            if len(pending) >= CHUNK:
+                cut = pending.rfind(b"\n") + 1
+                if cut:
+                    yield _Event("text", name, pending[:cut], first=first)
+                    first = False
+                    pending = pending[cut:]
+    if pending or first:
+        yield _Event("text", name, pending, first=first, truncated=error is not None)
+    if error:
+        yield _Event("error", name, error)
+
+
+def _container_event(name: str, body: bytes) -> Iterator[_Event]:
+    if is_json(body):
+        yield _Event("container", name, unwrap_json(body))
+        return
+    unwrapped = unwrap_base64_lines(body)
+    if unwrapped is None:  # pragma: no cover - guarded by the caller
+        yield _Event("error", name, "not a recognised container")
+        return
+    yield _Event("container", name, unwrapped)
+
+
+def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
+    try:
+        source: Any = path if path is not None else pa.BufferReader(data)
+        table = pq.read_table(source)
+    except (pa.ArrowException, OSError) as exc:
+        return _Event("error", name, f"cannot read Parquet: {exc}")
+    fields = tuple(field_name(c) for c in table.column_names)
+    for i, col in enumerate(table.column_names):
+        arr = table[col]
+        if pa.types.is_timestamp(arr.type):
+            arr = arr.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+            table = table.set_column(i, col, arr)
+    return _Event("table", name, (fields, table))
+
+
+def events_of_bytes(name: str, raw: bytes) -> Iterator[_Event]:
+    """Turn the raw (possibly compressed) bytes of one object into collector events."""
+    if raw[:4] == _PARQUET:
+        yield _parquet_event(name, None, raw)
+        return
+    if raw[:2] == _GZIP:
+        yield from _text_events(name, _gunzip_chunks(raw))
+        return
+    yield from _text_events(name, iter([(raw, None)]))
+
+
+def _events_of_file(path: str) -> Iterator[_Event]:
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+            if magic == _PARQUET:
+                yield _parquet_event(path, path, None)
+                return
+            raw = magic + fh.read()
+    except OSError as exc:
+        yield _Event("error", path, f"cannot open file: {exc.strerror or exc}")
+        return
+    yield from events_of_bytes(path, raw)
+
+
+def _prefetch(events: Iterator[_Event], depth: int = 3) -> Iterator[_Event]:
+    """Run an event producer in a background thread (decompression releases the GIL)."""
+    q: queue.Queue[Any] = queue.Queue(depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for ev in events:
+                if stop.is_set():
+                    return
+                q.put(ev)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised
+            q.put(exc)
+        q.put(done)
+
+    thread = threading.Thread(target=produce, name="flowkit-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
+def feed_events(collector: Collector, events: Iterable[_Event]) -> None:
+    """Hand events to a collector."""
+    for ev in events:
+        if ev.kind == "text":
+            collector.add_text(ev.name, ev.payload, first=ev.first, truncated=ev.truncated)
+        elif ev.kind == "error":
+            collector.file_error(ev.name, ev.payload)
+        elif ev.kind == "container":
+            collector.add_container(ev.name, ev.payload)
+        elif ev.kind == "table":
+            fields, table = ev.payload
+            collector.add_table(ev.name, fields, table)
+
+
+def feed_bytes(collector: Collector, name: str, raw: bytes) -> None:
+    """Parse the raw bytes of one object (a file or an S3 object) into a collector."""
+    feed_events(collector, events_of_bytes(name, raw))
+
+
+def feed_files(
+    collector: Collector,
+    paths: list[str],
+    *,
+    on_file: Callable[[str], None] | None = None,
+) -> None:
+    """Read local files into a collector, decompressing ahead in a background thread."""
+
+    def produce() -> Iterator[_Event]:
+        for p in paths:
+            yield from _events_of_file(p)
+            yield _Event("done", p)
+
+    for ev in _prefetch(produce()):
+        if ev.kind == "done":
+            if on_file is not None:
+                on_file(ev.name)
+            continue
+        feed_events(collector, [ev])
