@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["FlowkitError", "ParseError", "SourceError"]
+__all__ = [
+    "AwsAccessError",
+    "AwsCredentialsError",
+    "AwsError",
+    "AwsNotFoundError",
+    "FlowkitError",
+    "NoDataError",
+    "ParseError",
+    "SourceError",
+    "ThrottledError",
+]
 
 
 class FlowkitError(Exception):
@@ -35,3 +45,43 @@ class ParseError(FlowkitError, ValueError):
 
 class SourceError(FlowkitError, OSError):
     """A source that cannot be found or listed (a missing path, an empty glob, ...)."""
+
+
+class NoDataError(SourceError):
+    """A source that exists but holds nothing for the query (an empty S3 window, ...)."""
+
+
+class AwsError(FlowkitError):
+    """An AWS call that failed in a way retrying will not fix.
+
+    Attributes
+    ----------
+    resource : str
+        What was being read (``s3://bucket/prefix``, a log group, ...).
+    permission : str
+        The IAM action the call needs (``s3:ListBucket``, ``logs:FilterLogEvents``, ...).
+    code : str
+        The AWS error code (``AccessDenied``, ``NoSuchBucket``, ...) or the botocore error name.
+    """
+
+    def __init__(self, message: str, *, resource: str = "", permission: str = "", code: str = ""):
+        super().__init__(message)
+        self.resource = resource
+        self.permission = permission
+        self.code = code
+
+
+class AwsCredentialsError(AwsError):
+    """No AWS credentials were found, or AWS did not accept them."""
+
+
+class AwsAccessError(AwsError, PermissionError):
+    """AWS refused the call: the credentials lack :attr:`permission` on :attr:`resource`."""
+
+
+class AwsNotFoundError(AwsError, SourceError):
+    """The bucket or log group does not exist (or is in another account or Region)."""
+
+
+class ThrottledError(AwsError):
+    """AWS kept throttling a call after every retry."""

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -122,7 +122,8 @@ FIELDS: tuple[Field, ...] = (
           "Destination address; for incoming traffic the interface's own (private) address."),
     Field("srcport", "UInt16", 2, "both", "Source port (0 for ICMP)."),
     Field("dstport", "UInt16", 2, "both", "Destination port (0 for ICMP)."),
-    Field("protocol", "UInt8", 2, "both", "IANA protocol number: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6."),
+    Field("protocol", "UInt8", 2, "both",
+          "IANA protocol number: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6."),
     Field("packets", "UInt64", 2, "both", "Packets transferred in the capture window."),
     Field("bytes", "UInt64", 2, "both", "Bytes transferred in the capture window."),
     Field("start", TIME_DTYPE, 2, "both",
@@ -371,3 +372,23 @@ def fields_table() -> list[dict[str, object]]:
         }
         for f in FIELDS
     ]
+
+
+def unexpected_values(columns: Mapping[str, Iterable[object]]) -> dict[str, list[str]]:
+    """Return, per enum column, the distinct values outside the documented value set.
+
+    Values are kept in the data (AWS adds values over time); callers warn about them.
+
+    >>> unexpected_values({"action": ["ACCEPT", "DROP"], "traffic_path": [1, 9], "srcaddr": ["x"]})
+    {'action': ['DROP'], 'traffic_path': ['9']}
+    """
+    out: dict[str, list[str]] = {}
+    for col, values in columns.items():
+        field = FIELDS_BY_COLUMN.get(col)
+        if field is None or field.values is None:
+            continue
+        allowed = set(field.values)
+        odd = sorted({str(v) for v in values} - allowed)
+        if odd:
+            out[col] = odd
+    return out

@@ -42,12 +42,15 @@ def add_protocol_name(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     if "protocol" not in df.columns:
         return out
-    names = np.asarray(protocol_names(), dtype=object)
-    cats, inverse = np.unique(names, return_inverse=True)
     proto = df["protocol"].astype("UInt8")
     mask = proto.isna().to_numpy()
     numbers = proto.to_numpy(dtype=np.int64, na_value=0)
-    codes = inverse[numbers].astype(np.int16)
+    present = np.unique(numbers[~mask])
+    names = np.asarray(protocol_names(), dtype=object)[present]
+    cats, inverse = np.unique(names, return_inverse=True)
+    lookup = np.full(256, -1, dtype=np.int16)
+    lookup[present] = inverse
+    codes = lookup[numbers]
     codes[mask] = -1
     out["protocol_name"] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
     return out

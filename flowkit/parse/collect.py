@@ -34,9 +34,15 @@ BATCH_BYTES = 24 << 20
 @dataclass
 class _Piece:
     name: str
-    body: bytes
-    lines: int
+    body: bytes | memoryview
     first_line: int
+
+
+def _count_lines(body: bytes | memoryview) -> int:
+    """Number of lines in a body (a last line without a newline counts)."""
+    arr = np.frombuffer(body, dtype=np.uint8)
+    n = int(np.count_nonzero(arr == 10))
+    return n + (1 if len(arr) and arr[-1] != 10 else 0)
 
 
 @dataclass
@@ -79,55 +85,51 @@ class Collector:
         return True
 
     # -- text -----------------------------------------------------------------------------
-    def add_text(self, name: str, data: bytes, *, first: bool, truncated: bool = False) -> None:
+    def add_text(
+        self, name: str, data: bytes | memoryview, *, first: bool, truncated: bool = False
+    ) -> None:
         """Add a chunk of a text file; chunks of one file arrive in order and end at a newline.
 
         ``truncated`` marks the last chunk of a file whose compressed stream was cut: its last
         line, if it does not end in a newline, is quarantined as incomplete.
         """
         counts = self.counts.setdefault(name, FileCounts())
+        body = memoryview(data)
         if first:
-            state = self._start_file(name, data)
-            if state is None:
-                return
+            state = self._start_file(name, bytes(body[:4096]))
             if state.export:
-                stripped = strip_export_timestamps(data)
-                data = stripped if stripped is not None else data
+                stripped = strip_export_timestamps(bytes(body))
+                body = memoryview(stripped if stripped is not None else bytes(body))
         else:
             state = self._state[name]
             if state.skipped:
                 return
         tail = b""
-        if truncated and data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            data, tail = data[:cut], data[cut:]
+        if truncated and len(body) and body[-1] != 10:
+            raw = bytes(body)
+            cut = raw.rfind(b"\n") + 1
+            body, tail = memoryview(raw)[:cut], raw[cut:]
         if first:
-            line_end = data.find(b"\n")
-            first_line = data if line_end < 0 else data[:line_end]
+            head = bytes(body[:65536])
+            line_end = head.find(b"\n")
+            if line_end < 0 and len(body) > len(head):
+                line_end = len(head)  # a first line this long is no header
+            first_line = head if line_end < 0 else head[:line_end]
             header = header_of(first_line.rstrip(b"\r"))
+            fields = state.fields
             if header is not None:
                 counts.lines_read += 1
                 counts.header_lines += 1
-                state.fields = header
+                fields = state.fields = header
                 state.next_line = 2
-                data = b"" if line_end < 0 else data[line_end + 1 :]
-                if self._wrong_kind(name, header):
-                    state.skipped = True
-                    del self.counts[name]
-                    return
-                self.formats[header] = self.formats.get(header, 0) + 1
-            else:
-                if self._wrong_kind(name, state.fields):
-                    state.skipped = True
-                    del self.counts[name]
-                    return
-                self.formats[state.fields] = self.formats.get(state.fields, 0) + 1
-        if data:
-            if not data.endswith(b"\n"):
-                data += b"\n"
-            n = data.count(b"\n")
-            piece = _Piece(name, data, n, state.next_line)
-            state.next_line += n
+                body = body[len(body) :] if line_end < 0 else body[line_end + 1 :]
+            if self._wrong_kind(name, fields):
+                state.skipped = True
+                del self.counts[name]
+                return
+            self.formats[fields] = self.formats.get(fields, 0) + 1
+        if len(body):
+            piece = _Piece(name, body, state.next_line)
             if state.export:
                 self._careful(piece, state.fields)
             else:
@@ -140,20 +142,20 @@ class Collector:
             )
             state.next_line += 1
 
-    def _start_file(self, name: str, data: bytes) -> _FileState | None:
-        fields = self.fields or DEFAULT_FIELDS
-        state = _FileState(fields=fields)
-        state.export = strip_export_timestamps(data[:4096]) is not None
+    def _start_file(self, name: str, head: bytes) -> _FileState:
+        state = _FileState(fields=self.fields or DEFAULT_FIELDS)
+        state.export = strip_export_timestamps(head) is not None
         self._state[name] = state
         return state
 
     # -- batching -------------------------------------------------------------------------
     def _queue(self, piece: _Piece, fields: tuple[str, ...]) -> None:
-        if self._batch and (fields != self._batch_fields or self._batch_bytes >= BATCH_BYTES):
+        size = len(piece.body)
+        if self._batch and (fields != self._batch_fields or self._batch_bytes + size > BATCH_BYTES):
             self.flush()
         self._batch.append(piece)
         self._batch_fields = fields
-        self._batch_bytes += len(piece.body)
+        self._batch_bytes += size
         if self._batch_bytes >= BATCH_BYTES:
             self.flush()
 
@@ -163,22 +165,27 @@ class Collector:
             return
         fields = self._batch_fields or DEFAULT_FIELDS
         batch, self._batch, self._batch_bytes = self._batch, [], 0
-        body = batch[0].body if len(batch) == 1 else b"".join(p.body for p in batch)
-        expected = sum(p.lines for p in batch)
-        table = parse_clean(body, fields, expected)
-        del body
+        if len(batch) == 1:
+            table = parse_clean(batch[0].body, fields, None)
+            lines = [table.num_rows] if table is not None else []
+        else:
+            lines = [_count_lines(p.body) for p in batch]
+            table = parse_clean(b"".join(p.body for p in batch), fields, sum(lines))
         if table is not None:
             self.parts.append(ParsedPart(fields, table))
-            for p in batch:
+            for p, n in zip(batch, lines, strict=True):
                 c = self.counts[p.name]
-                c.lines_read += p.lines
-                c.records += p.lines
+                c.lines_read += n
+                c.records += n
+                state = self._state.get(p.name)
+                if state is not None:
+                    state.next_line = max(state.next_line, p.first_line + n)
             return
         for p in batch:
             self._careful(p, fields)
 
     def _careful(self, piece: _Piece, fields: tuple[str, ...]) -> None:
-        result = parse_careful(piece.body, fields, first_line=piece.first_line)
+        result = parse_careful(bytes(piece.body), fields, first_line=piece.first_line)
         self.counts[piece.name].add(result.counts)
         self.parts.extend(result.parts)
         for ln, raw, reason in result.bad:
@@ -186,6 +193,7 @@ class Collector:
         state = self._state.get(piece.name)
         if state is not None:
             state.fields = result.fields
+            state.next_line = max(state.next_line, piece.first_line + result.counts.lines_read)
 
     # -- containers and tables ------------------------------------------------------------
     def add_container(self, name: str, unwrapped: Unwrapped) -> None:

@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Unwrapped", "is_json", "strip_export_timestamps", "unwrap_json", "unwrap_base64_lines"]
+__all__ = ["Unwrapped", "is_json", "strip_export_timestamps", "unwrap_base64_lines", "unwrap_json"]
 
 _EXPORT_TS = re.compile(rb"(?m)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z[ \t]+")
 _B64_LINE = re.compile(rb"^[A-Za-z0-9+/]{16,}={0,2}$")

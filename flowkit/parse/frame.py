@@ -118,9 +118,7 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
         if c in table.column_names and dtype_of(c) == TIME_DTYPE:
             i = table.column_names.index(c)
             table = table.set_column(i, c, epoch_seconds(table[c]))
-    df = table.to_pandas(
-        types_mapper=_PANDAS_INTS.get, split_blocks=True, self_destruct=True
-    )
+    df = table.to_pandas(types_mapper=_PANDAS_INTS.get, split_blocks=True, self_destruct=True)
     del table
     for c in df.columns:
         s = df[c]

@@ -11,7 +11,7 @@ from flowkit.errors import ParseError
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble
 from flowkit.provenance import Provenance, empty_quarantine
-from flowkit.schema import column_name
+from flowkit.schema import FIELDS_BY_COLUMN, column_name, unexpected_values
 
 __all__ = ["Errors", "finish"]
 
@@ -66,6 +66,24 @@ def finish(
         skipped_files=dict(sorted(collector.skipped.items())),
         columns={c: column_name(c) for c in df.columns},
     )
+    enums = {}
+    for c in df.columns:
+        field = FIELDS_BY_COLUMN.get(c)
+        if field is None or field.values is None:
+            continue
+        s = df[c]
+        values = (
+            s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else s.dropna().unique()
+        )
+        enums[c] = list(values)
+    odd = unexpected_values(enums)
+    df.attrs["flowkit"]["unexpected_values"] = odd
+    if odd:
+        listed = "; ".join(f"{c}: {', '.join(v[:5])}" for c, v in odd.items())
+        warnings.warn(
+            f"flowkit: values outside the documented sets were kept ({listed})",
+            stacklevel=3,
+        )
     if len(quarantine):
         n_files = quarantine["file"].nunique()
         warnings.warn(

@@ -34,7 +34,12 @@ __all__ = [
 ]
 
 RAW_LIMIT = 500
-_INT_TYPES = {"UInt8": pa.uint8(), "UInt16": pa.uint16(), "UInt32": pa.uint32(), "UInt64": pa.uint64()}
+_INT_TYPES = {
+    "UInt8": pa.uint8(),
+    "UInt16": pa.uint16(),
+    "UInt32": pa.uint32(),
+    "UInt64": pa.uint64(),
+}
 _INT_MAX = {"UInt8": 2**8 - 1, "UInt16": 2**16 - 1, "UInt32": 2**32 - 1, "UInt64": 2**64 - 1}
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
@@ -116,20 +121,32 @@ def header_of(first_line: bytes) -> tuple[str, ...] | None:
         return None
 
 
-def parse_clean(body: bytes, fields: tuple[str, ...], expected_rows: int) -> pa.Table | None:
+def parse_clean(
+    body: bytes | memoryview, fields: tuple[str, ...], expected_rows: int | None
+) -> pa.Table | None:
     """Parse clean record lines with pyarrow's CSV reader; None if anything is off.
 
-    ``body`` holds record lines only (no header), each ending in a newline.  The result has one
-    column per field, named by column name, typed by :func:`arrow_type`.
+    ``body`` holds record lines only (no header).  The result has one column per field, named
+    by column name, typed by :func:`arrow_type`.  ``expected_rows``, when given, must match.
+
+    pyarrow reads a blank line as a row of empty strings: a string column holding ``""``
+    (a value whitespace splitting can never produce) sends the text to the careful path, which
+    counts blank lines.  A format without string columns always takes the careful path.
     """
     names = [column_name(f) for f in fields]
+    types = {n: arrow_type(n) for n in names}
+    text_columns = [n for n, t in types.items() if t == pa.string() or t == _DICT]
+    if not text_columns:
+        return None
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=" ", quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: arrow_type(n) for n in names},
+                column_types=types,
                 null_values=["-"],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
@@ -139,8 +156,13 @@ def parse_clean(body: bytes, fields: tuple[str, ...], expected_rows: int) -> pa.
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != expected_rows:
+    if expected_rows is not None and table.num_rows != expected_rows:
         return None
+    col = table[text_columns[0]]
+    for chunk in col.chunks:
+        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+        if pc.any(pc.equal(values, "")).as_py():
+            return None
     return table
 
 
@@ -265,7 +287,9 @@ def _rows_to_part(
             dtype = dtype_of(col)
             digits = pc.match_substring_regex(strings, r"^[0-9]{1,19}$")
             ok = pc.or_(is_null, digits)
-            numbers = pc.cast(pc.if_else(digits, strings, pa.scalar(None, pa.string())), pa.uint64())
+            numbers = pc.cast(
+                pc.if_else(digits, strings, pa.scalar(None, pa.string())), pa.uint64()
+            )
             limit = _INT_MAX.get(dtype, 2**63 - 1)
             if limit < 2**64 - 1:
                 over = pc.fill_null(pc.greater(numbers, pa.scalar(limit, pa.uint64())), False)
@@ -289,9 +313,7 @@ def _rows_to_part(
     extra_arrays: dict[str, pa.Array] = {}
     if extra:
         idx = np.asarray(row_index)[keep]
-        for key, values in extra.items():
-            extra_arrays[key] = pa.array([values[int(k)] for k in idx])
-    bad = [
-        (row_lines[j], _cut(row_text[j]), reasons[j]) for j in sorted(reasons)
-    ]
+        for key, per_line in extra.items():
+            extra_arrays[key] = pa.array([per_line[int(k)] for k in idx])
+    bad = [(row_lines[j], _cut(row_text[j]), reasons[j]) for j in sorted(reasons)]
     return ParsedPart(fields, table, extra_arrays), bad

@@ -24,6 +24,8 @@ _FILE = re.compile(
     r"_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[0-9A-Za-z]+)\.log(?:\.gz|\.parquet)?$"
 )
 _HIVE = re.compile(r"^(year|month|day|hour)=(\d{1,4})$")
+#: A Region folder (``us-east-1``, ``us-gov-west-1``): in the plain layout the year follows it.
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 #: Records in a file end within its 5-minute window; they start up to one aggregation interval
 #: (10 min) earlier, and files can be late: keep this much margin around a query window.
 MARGIN = timedelta(minutes=20)
@@ -45,8 +47,8 @@ class KeyInfo:
 def parse_key(path: str) -> KeyInfo:
     """Read account, region, flow-log ID and window time from a key or path.
 
-    >>> k = parse_key("AWSLogs/123456789010/vpcflowlogs/us-east-1/2018/06/20/"
-    ...               "123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")
+    >>> k = parse_key("AWSLogs/123456789010/vpcflowlogs/us-east-1/2018/06/20/123456789010_"
+    ...               "vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")
     >>> k.account, k.region, k.flow_log_id, k.file_time.isoformat()
     ('123456789010', 'us-east-1', 'fl-1234abcd', '2018-06-20T16:20:00+00:00')
     """
@@ -72,8 +74,8 @@ def parse_key(path: str) -> KeyInfo:
 def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
     """Return the time span a (partial) date folder path covers, or None if it names no date.
 
-    Works for the plain layout (``.../2024/06/08/05``) and the Hive layout
-    (``.../year=2024/month=06/day=08/hour=05``), at any depth.
+    Works for the plain layout (``.../us-east-1/2024/06/08/05``: the year follows the Region
+    folder) and the Hive layout (``.../year=2024/month=06/day=08/hour=05``), at any depth.
 
     >>> lo, hi = partial_window("AWSLogs/1/vpcflowlogs/us-east-1/2024/06".split("/"))
     >>> lo.isoformat(), hi.isoformat()
@@ -85,7 +87,9 @@ def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
         values = hive
     else:
         for i, p in enumerate(parts):
-            if len(p) == 4 and p.isdigit() and 1990 <= int(p) <= 2200:
+            # only the year folder that follows the Region folder: a folder of the user's
+            # own named like a year ("cases/2024/...") must not prune the files below it
+            if i and _REGION.match(parts[i - 1]) and len(p) == 4 and p.isdigit():
                 seq = [p]
                 for q in parts[i + 1 : i + 4]:
                     if len(q) == 2 and q.isdigit():

@@ -8,6 +8,7 @@ payloads by their shape, and everything else as flow-log text.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import queue
 import threading
@@ -136,38 +137,56 @@ def _gunzip_chunks(raw: bytes) -> Iterator[tuple[bytes, str | None]]:
 
 
 def _text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Iterator[_Event]:
+    """Cut decompressed chunks into text events of whole lines, without copying the chunks.
+
+    A line that straddles two chunks is sent as its own small event, so events keep the order
+    of the file.
+    """
     error: str | None = None
-    pending = b""
+    first_chunk = b""
     for chunk, err in chunks:  # the first non-empty chunk tells text from containers
         if err:
             error = err
             break
         if chunk:
-            pending = chunk
+            first_chunk = chunk
             break
-    if not pending and error is None:
+    if not first_chunk and error is None:
         yield _Event("error", name, "empty file: no header and no records")
         return
-    first_line = pending[:4096].split(b"\n")[0]
-    if is_json(pending) or unwrap_base64_lines(first_line) is not None:
-        body = pending + b"".join(c for c, e in chunks if not e)
+    first_line = first_chunk[:4096].split(b"\n")[0]
+    if is_json(first_chunk) or unwrap_base64_lines(first_line) is not None:
+        body = first_chunk + b"".join(c for c, e in chunks if not e)
         yield from _container_event(name, body)
+        if error:
+            yield _Event("error", name, error)
         return
     first = True
-    if error is None:
-        for chunk, err in chunks:
-            if err:
-                error = err
-                break
-            pending += chunk
-            if len(pending) >= CHUNK:
-                cut = pending.rfind(b"\n") + 1
-                if cut:
-                    yield _Event("text", name, pending[:cut], first=first)
-                    first = False
-                    pending = pending[cut:]
-    if pending or first:
-        yield _Event("text", name, pending, first=first, truncated=error is not None)
+    carry = b""
+    rest = chunks if error is None else iter(())
+    for chunk, err in itertools.chain([(first_chunk, None)], rest):
+        if err:
+            error = err
+            break
+        if not chunk:
+            continue
+        start = 0
+        if carry:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                carry += chunk
+                continue
+            yield _Event("text", name, carry + chunk[: nl + 1], first=first)
+            first, carry, start = False, b"", nl + 1
+        cut = chunk.rfind(b"\n") + 1
+        if cut > start:
+            yield _Event("text", name, memoryview(chunk)[start:cut], first=first)
+            first = False
+            carry = chunk[cut:]
+        else:
+            carry = chunk[start:]
+    if carry or first:
+        yield _Event("text", name, carry, first=first, truncated=error is not None)
     if error:
         yield _Event("error", name, error)
 
@@ -235,7 +254,7 @@ def _prefetch(events: Iterator[_Event], depth: int = 3) -> Iterator[_Event]:
                 if stop.is_set():
                     return
                 q.put(ev)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised
+        except BaseException as exc:  # handed to the consumer and re-raised there
             q.put(exc)
         q.put(done)
 
