@@ -95,7 +95,11 @@ def write_files(root: Path, n: int, small_files: int, per_file: int, seed: int) 
         stamp = f"202611{2 + minute // 1440:02d}T{minute % 1440 // 60:02d}{minute % 60:02d}Z"
         name = f"123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_{stamp}_{i:08x}.log.gz"
         (small / name).write_bytes(gzip.compress(HEADER.encode() + chunk, 6, mtime=0))
-    return {"gz": str(root / "one.log.gz"), "plain": str(root / "one.log"), "small": str(root / "small")}
+    return {
+        "gz": str(root / "one.log.gz"),
+        "plain": str(root / "one.log"),
+        "small": str(root / "small"),
+    }
 
 
 _CHILD = r"""
@@ -158,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             per_row = best["frame_bytes"] / best["rows"]
             peak = best["peak_over_base"] / best["frame_bytes"]
             print(f"{label:32s} {best['rows']:>10,} rows {best['seconds']:7.2f} s "
-                  f"{rate / 1e6:6.2f} M rows/s {per_row:6.1f} B/row peak RSS {peak:4.2f}x frame")  # fmt: skip
+                  f"{rate / 1e6:6.2f} M rows/s {per_row:6.1f} B/row "
+                  f"peak RSS {peak:4.2f}x frame")  # fmt: skip
         gz = results["fk.read .gz"]
         pd_gz = results["pandas.read_csv .gz"]
         small = results[f"fk.read {args.small_files} small .gz"]
