@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -106,34 +106,51 @@ class _Event:
     truncated: bool = False
 
 
-def _gunzip_chunks(raw: bytes) -> Iterator[tuple[bytes, str | None]]:
-    """Decompress (possibly multi-member) gzip in chunks; the last item may carry an error."""
-    data = raw
-    while True:
-        d = _zlib.decompressobj(31)
-        try:
-            while data:
-                out = d.decompress(data, CHUNK)
-                data = d.unconsumed_tail
-                if out:
-                    yield out, None
-                if d.eof:
+def _gunzip_chunks(
+    raw: bytes | BinaryIO, read_size: int = 4 << 20
+) -> Iterator[tuple[bytes, str | None]]:
+    """Decompress (possibly multi-member) gzip in chunks; the last item may carry an error.
+
+    ``raw`` is the compressed bytes or an open binary file, read ``read_size`` at a time so a
+    large file is never held whole in memory.
+    """
+    if isinstance(raw, bytes | bytearray | memoryview):
+        blocks: Iterator[bytes] = iter([bytes(raw)])
+    else:
+        fh = raw
+        blocks = iter(lambda: fh.read(read_size), b"")
+    data = b""
+    d = _zlib.decompressobj(31)
+    started = False
+    try:
+        while True:
+            if not data:
+                data = next(blocks, b"")
+                if not data:
                     break
-            if not d.eof:
-                rest = d.flush()
-                if rest:
-                    yield rest, None
-                yield b"", "gzip stream truncated: it ends before its end marker"
-                return
-        except (zlib.error, OSError) as exc:
-            yield b"", f"corrupt gzip data: {exc}"
-            return
-        data = d.unused_data
-        if not data.strip(b"\x00"):
-            return
-        if data[:2] != _GZIP:
-            yield b"", "trailing data after the gzip stream"
-            return
+            if not started:
+                if not data.strip(b"\x00"):
+                    data = b""
+                    continue
+                if data[:2] != _GZIP and len(data) >= 2:
+                    yield b"", "trailing data after the gzip stream"
+                    return
+                started = True
+            out = d.decompress(data, CHUNK)
+            data = d.unconsumed_tail
+            if out:
+                yield out, None
+            if d.eof:
+                data = d.unused_data + data
+                d = _zlib.decompressobj(31)
+                started = False
+        if started and not d.eof:
+            rest = d.flush()
+            if rest:
+                yield rest, None
+            yield b"", "gzip stream truncated: it ends before its end marker"
+    except (zlib.error, OSError) as exc:
+        yield b"", f"corrupt gzip data: {exc}"
 
 
 def _text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Iterator[_Event]:
@@ -234,6 +251,10 @@ def _events_of_file(path: str) -> Iterator[_Event]:
             magic = fh.read(4)
             if magic == _PARQUET:
                 yield _parquet_event(path, path, None)
+                return
+            if magic[:2] == _GZIP:
+                fh.seek(0)
+                yield from _text_events(path, _gunzip_chunks(fh))
                 return
             raw = magic + fh.read()
     except OSError as exc:
