@@ -1,0 +1,98 @@
+"""The fast path and the careful path must give identical frames on the same clean text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowkit.parse import Collector, assemble, finish, parse_careful, parse_clean
+from flowkit.schema import DEFAULT_FIELDS, parse_format
+
+V5 = parse_format(
+    "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport "
+    "dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags "
+    "log-status flow-direction traffic-path some-new-field"
+)
+
+
+def _lines(fields: tuple[str, ...], n: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    values = {
+        "version": lambda: str(rng.choice([2, 5])),
+        "account-id": lambda: str(rng.choice(["123456789010", "unknown", "012345678901"])),
+        "interface-id": lambda: f"eni-{rng.integers(0, 9):017x}",
+        "vpc-id": lambda: "vpc-0a1b2c3d",
+        "subnet-id": lambda: f"subnet-{rng.integers(0, 3)}",
+        "instance-id": lambda: str(rng.choice(["i-0abc", "-"])),
+        "type": lambda: str(rng.choice(["IPv4", "IPv6"])),
+        "srcaddr": lambda: str(rng.choice(["192.0.2.1", "2001:db8::1", "198.51.100.7", "-"])),
+        "dstaddr": lambda: str(rng.choice(["203.0.113.9", "2001:db8::2", "-"])),
+        "pkt-srcaddr": lambda: str(rng.choice(["192.0.2.1", "-"])),
+        "pkt-dstaddr": lambda: str(rng.choice(["203.0.113.9", "-"])),
+        "srcport": lambda: str(rng.choice([0, 22, 443, 65535, -1])).replace("-1", "-"),
+        "dstport": lambda: str(rng.integers(0, 65536)),
+        "protocol": lambda: str(rng.choice([1, 6, 17, 58])),
+        "packets": lambda: str(rng.integers(0, 2**40)),
+        "bytes": lambda: str(rng.choice(["0", str(2**63 + 5), "12345"])),
+        "start": lambda: str(rng.choice(["1700000000", "1700000000123"])),
+        "end": lambda: str(1_700_000_060),
+        "action": lambda: str(rng.choice(["ACCEPT", "REJECT", "-"])),
+        "log-status": lambda: str(rng.choice(["OK", "NODATA", "SKIPDATA"])),
+        "tcp-flags": lambda: str(rng.choice([0, 2, 18, 19, 3])),
+        "flow-direction": lambda: str(rng.choice(["ingress", "egress"])),
+        "traffic-path": lambda: str(rng.choice(["-", "1", "8"])),
+        "some-new-field": lambda: str(rng.choice(["x", "y"])),
+    }
+    rows = [" ".join(values[f]() for f in fields) for _ in range(n)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize(("fields", "seed"), [(DEFAULT_FIELDS, 1), (V5, 2), (V5, 3)])
+def test_parse_clean_and_careful_give_the_same_frame(fields: tuple[str, ...], seed: int) -> None:
+    body = _lines(fields, 300, seed)
+    clean = parse_clean(body, fields, 300)
+    assert clean is not None
+    careful = parse_careful(body, fields, header_expected=False)
+    assert careful.counts.records == 300
+    assert not careful.bad
+    from flowkit.parse import ParsedPart
+
+    fast_df = assemble([ParsedPart(fields, clean)])
+    slow_df = assemble(careful.parts)
+    pd.testing.assert_frame_equal(fast_df, slow_df)
+
+
+def test_parse_clean_refuses_blank_lines_and_bad_numbers() -> None:
+    body = _lines(DEFAULT_FIELDS, 5, 4)
+    assert parse_clean(body.replace(b"\n", b"\n\n", 1), DEFAULT_FIELDS, None) is None
+    bad = body.replace(b" 6 ", b" six ", 1) if b" 6 " in body else b"2 x" + body
+    assert parse_clean(bad, DEFAULT_FIELDS, None) is None
+
+
+def test_collector_batches_small_files_and_keeps_per_file_counts() -> None:
+    header = (" ".join(DEFAULT_FIELDS) + "\n").encode()
+    collector = Collector()
+    for i in range(20):
+        collector.add_text(f"f{i}.log", header + _lines(DEFAULT_FIELDS, 10 + i, 10 + i), first=True)
+    collector.add_text("bad.log", header + b"oops\n" + _lines(DEFAULT_FIELDS, 3, 99), first=True)
+    with pytest.warns(UserWarning, match="1 line"):
+        df = finish(collector)
+    files = df.attrs["flowkit"]["files"]
+    assert files["f0.log"] == {
+        "lines_read": 11,
+        "records": 10,
+        "quarantined": 0,
+        "header_lines": 1,
+        "blank_lines": 0,
+        "file_errors": 0,
+    }
+    assert files["f19.log"]["records"] == 29
+    assert files["bad.log"]["records"] == 3
+    assert files["bad.log"]["quarantined"] == 1
+    assert len(df) == sum(10 + i for i in range(20)) + 3
+    for counts in files.values():
+        assert counts["lines_read"] == (
+            counts["records"] + counts["quarantined"] + counts["header_lines"]
+            + counts["blank_lines"]
+        )  # fmt: skip
