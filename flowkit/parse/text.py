@@ -131,13 +131,14 @@ def parse_clean(
 
     pyarrow reads a blank line as a row of empty strings: a string column holding ``""``
     (a value whitespace splitting can never produce) sends the text to the careful path, which
-    counts blank lines.  A format without string columns always takes the careful path.
+    counts blank lines; a repeated header line fails on the first number column.  A format
+    without both string and number columns always takes the careful path.
     """
     names = [column_name(f) for f in fields]
     types = {n: arrow_type(n) for n in names}
     text_columns = [n for n, t in types.items() if t == pa.string() or t == _DICT]
-    if not text_columns:
-        return None
+    if not text_columns or len(text_columns) == len(names):
+        return None  # no text column to spot blank lines, or no number to spot repeated headers
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
