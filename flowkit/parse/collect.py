@@ -13,12 +13,14 @@ from typing import Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from flowkit.parse.containers import Unwrapped, strip_export_timestamps
+from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
 from flowkit.parse.text import (
     FileCounts,
     ParsedPart,
     _cut,
+    arrow_type,
     header_of,
     parse_careful,
     parse_clean,
@@ -35,7 +37,6 @@ BATCH_BYTES = 24 << 20
 class _Piece:
     name: str
     body: bytes | memoryview
-    first_line: int
 
 
 def _count_lines(body: bytes | memoryview) -> int:
@@ -97,13 +98,12 @@ class Collector:
         body = memoryview(data)
         if first:
             state = self._start_file(name, bytes(body[:4096]))
-            if state.export:
-                stripped = strip_export_timestamps(bytes(body))
-                body = memoryview(stripped if stripped is not None else bytes(body))
         else:
             state = self._state[name]
             if state.skipped:
                 return
+        if state.export:
+            body = memoryview(strip_export_prefixes(bytes(body)))
         tail = b""
         if truncated and len(body) and body[-1] != 10:
             raw = bytes(body)
@@ -129,12 +129,13 @@ class Collector:
                 return
             self.formats[fields] = self.formats.get(fields, 0) + 1
         if len(body):
-            piece = _Piece(name, body, state.next_line)
+            piece = _Piece(name, body)
             if state.export:
                 self._careful(piece, state.fields)
             else:
                 self._queue(piece, state.fields)
         if tail:
+            self.flush()  # line numbers of this file are final only once its pieces are parsed
             counts.lines_read += 1
             counts.quarantined += 1
             self.bad.append(
@@ -179,21 +180,22 @@ class Collector:
                 c.records += n
                 state = self._state.get(p.name)
                 if state is not None:
-                    state.next_line = max(state.next_line, p.first_line + n)
+                    state.next_line += n
             return
         for p in batch:
             self._careful(p, fields)
 
     def _careful(self, piece: _Piece, fields: tuple[str, ...]) -> None:
-        result = parse_careful(bytes(piece.body), fields, first_line=piece.first_line)
+        state = self._state.get(piece.name)
+        first_line = state.next_line if state is not None else 1
+        result = parse_careful(bytes(piece.body), fields, first_line=first_line)
         self.counts[piece.name].add(result.counts)
         self.parts.extend(result.parts)
         for ln, raw, reason in result.bad:
             self.bad.append((piece.name, ln, raw, reason))
-        state = self._state.get(piece.name)
         if state is not None:
             state.fields = result.fields
-            state.next_line = max(state.next_line, piece.first_line + result.counts.lines_read)
+            state.next_line += result.counts.lines_read
 
     # -- containers and tables ------------------------------------------------------------
     def add_container(self, name: str, unwrapped: Unwrapped) -> None:
@@ -230,12 +232,62 @@ class Collector:
             self.bad.append((name, ln, raw, reason))
 
     def add_table(self, name: str, fields: tuple[str, ...], table: pa.Table) -> None:
-        """Add a typed table (a Parquet file); each row counts as one line read."""
+        """Add a typed table (a Parquet file); each row counts as one line read.
+
+        A value that does not fit its column (a port of 70000, a negative byte count) sends its
+        row to the quarantine, numbered by its 1-based row in the file.
+        """
         if self._wrong_kind(name, fields):
             return
         counts = self.counts.setdefault(name, FileCounts())
         self.formats[fields] = self.formats.get(fields, 0) + 1
         counts.lines_read += table.num_rows
+        table, bad = _fit_table(table)
         counts.records += table.num_rows
+        counts.quarantined += len(bad)
+        for row, raw, reason in bad:
+            self.bad.append((name, row, raw, reason))
         if table.num_rows:
             self.parts.append(ParsedPart(fields, table))
+
+
+def _fit_table(table: pa.Table) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    """Cast a table's columns to the schema's Arrow types; rows that do not fit are returned."""
+    n = table.num_rows
+    invalid = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+    for col in table.column_names:
+        target = arrow_type(col)
+        arr = table[col]
+        if not pa.types.is_integer(target) or arr.type == target:
+            continue
+        try:
+            pc.cast(arr, target)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+            limit = pa.scalar(_max_of(target), pa.float64())
+            values = pc.cast(arr, pa.float64())
+            ok = pc.and_(pc.greater_equal(values, 0.0), pc.less_equal(values, limit))
+            if pa.types.is_floating(arr.type):
+                ok = pc.and_(ok, pc.equal(pc.floor(values), values))
+        else:
+            text = pc.cast(arr, pa.string())
+            ok = pc.match_substring_regex(text, r"^[0-9]{1,19}$")
+        ok_np = pc.fill_null(ok, True).to_numpy(zero_copy_only=False)
+        for j in np.flatnonzero(~ok_np & ~invalid):
+            reasons[int(j)] = f"field '{col}' does not fit {target}: {arr[int(j)].as_py()!r}"
+        invalid |= ~ok_np
+    if not invalid.any():
+        return table, []
+    bad: list[tuple[int, str, str]] = []
+    for index in sorted(reasons):
+        row = table.slice(index, 1).to_pylist()[0]
+        raw = " ".join("-" if v is None else str(v) for v in row.values())
+        bad.append((index + 1, _cut(raw), reasons[index]))
+    return table.filter(pa.array(~invalid)), bad
+
+
+def _max_of(target: pa.DataType) -> int:
+    return int(2**target.bit_width - 1) if pa.types.is_unsigned_integer(target) else 2**63 - 1

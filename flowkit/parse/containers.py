@@ -23,7 +23,14 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Unwrapped", "is_json", "strip_export_timestamps", "unwrap_base64_lines", "unwrap_json"]
+__all__ = [
+    "Unwrapped",
+    "is_json",
+    "strip_export_prefixes",
+    "strip_export_timestamps",
+    "unwrap_base64_lines",
+    "unwrap_json",
+]
 
 _EXPORT_TS = re.compile(rb"(?m)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z[ \t]+")
 _B64_LINE = re.compile(rb"^[A-Za-z0-9+/]{16,}={0,2}$")
@@ -71,6 +78,15 @@ def strip_export_timestamps(data: bytes) -> bytes | None:
     first = data[:200].lstrip(b"\r\n")
     if not _EXPORT_TS.match(first):
         return None
+    return _EXPORT_TS.sub(b"", data)
+
+
+def strip_export_prefixes(data: bytes) -> bytes:
+    """Remove CloudWatch export timestamps wherever a line starts with one.
+
+    >>> strip_export_prefixes(b"2025-07-21T04:15:27.000Z 2 123\\n2 456\\n")
+    b'2 123\\n2 456\\n'
+    """
     return _EXPORT_TS.sub(b"", data)
 
 

@@ -15,6 +15,7 @@ Pure: bytes in, tables and counts out; no file or network access.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ _INT_TYPES = {
 }
 _INT_MAX = {"UInt8": 2**8 - 1, "UInt16": 2**16 - 1, "UInt32": 2**32 - 1, "UInt64": 2**64 - 1}
 _DICT = pa.dictionary(pa.int32(), pa.string())
+_OTHER_WHITESPACE = r"[\t\v\f\r]"
 
 
 def arrow_type(column: str) -> pa.DataType:
@@ -101,6 +103,7 @@ class CarefulResult:
     fields: tuple[str, ...]  # the format in force at the end of the text
 
 
+@lru_cache(maxsize=512)
 def header_of(first_line: bytes) -> tuple[str, ...] | None:
     """Return the field names if a line is a header line, else None.
 
@@ -108,9 +111,11 @@ def header_of(first_line: bytes) -> tuple[str, ...] | None:
     ('version', 'srcaddr', 'dstaddr')
     >>> header_of(b"2 123456789010 eni-1") is None
     True
+    >>> header_of(b"\\xef\\xbb\\xbfversion srcaddr")  # a UTF-8 byte-order mark is ignored
+    ('version', 'srcaddr')
     """
     try:
-        tokens = first_line.decode("ascii").split()
+        tokens = first_line.removeprefix(b"\xef\xbb\xbf").decode("ascii").split()
     except UnicodeDecodeError:
         return None
     if not looks_like_header(tokens):
@@ -164,6 +169,11 @@ def parse_clean(
         values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
         if pc.any(pc.equal(values, "")).as_py():
             return None
+    for name in text_columns:  # a tab (or other whitespace) separates fields too
+        for chunk in table[name].chunks:
+            values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+            if pc.any(pc.match_substring_regex(values, _OTHER_WHITESPACE)).as_py():
+                return None
     return table
 
 

@@ -28,10 +28,14 @@ from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, overlaps, partial_window
 
+_ISAL_ERRORS: tuple[type[BaseException], ...] = ()
 try:  # optional: Intel ISA-L gzip, about 2x faster than zlib
     from isal import isal_zlib as _zlib
+
+    _ISAL_ERRORS = (_zlib.error,)  # type: ignore[assignment]  # isal stubs type it as an instance
 except ImportError:  # pragma: no cover - exercised where isal is absent
     _zlib = zlib  # type: ignore[misc]
+_GZIP_ERRORS: tuple[type[BaseException], ...] = (zlib.error, OSError, *_ISAL_ERRORS)
 
 __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 
@@ -149,7 +153,7 @@ def _gunzip_chunks(
             if rest:
                 yield rest, None
             yield b"", "gzip stream truncated: it ends before its end marker"
-    except (zlib.error, OSError) as exc:
+    except _GZIP_ERRORS as exc:
         yield b"", f"corrupt gzip data: {exc}"
 
 
@@ -173,8 +177,13 @@ def _text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Itera
         return
     first_line = first_chunk[:4096].split(b"\n")[0]
     if is_json(first_chunk) or unwrap_base64_lines(first_line) is not None:
-        body = first_chunk + b"".join(c for c, e in chunks if not e)
-        yield from _container_event(name, body)
+        parts = [first_chunk]
+        for chunk, err in chunks:
+            if err:
+                error = err
+                break
+            parts.append(chunk)
+        yield from _container_event(name, b"".join(parts))
         if error:
             yield _Event("error", name, error)
         return
