@@ -96,3 +96,21 @@ def test_collector_batches_small_files_and_keeps_per_file_counts() -> None:
             counts["records"] + counts["quarantined"] + counts["header_lines"]
             + counts["blank_lines"]
         )  # fmt: skip
+
+
+def test_read_skips_other_aws_services_under_awslogs(tmp_path) -> None:
+    import gzip
+
+    import flowkit as fk
+
+    header = (" ".join(DEFAULT_FIELDS) + "\n").encode()
+    flow = tmp_path / "AWSLogs/123456789010/vpcflowlogs/us-east-1/2026/11/02"
+    trail = tmp_path / "AWSLogs/123456789010/CloudTrail/us-east-1/2026/11/02"
+    flow.mkdir(parents=True)
+    trail.mkdir(parents=True)
+    (flow / "a.log.gz").write_bytes(gzip.compress(header + _lines(DEFAULT_FIELDS, 4, 5)))
+    (trail / "b.json.gz").write_bytes(gzip.compress(b'{"Records": []}'))
+    (trail / "c.log.gz").write_bytes(gzip.compress(b"not a flow log\n"))
+    df = fk.read(tmp_path)
+    assert len(df) == 4
+    assert list(df.attrs["flowkit"]["files"]) == [str(flow / "a.log.gz")]

@@ -142,3 +142,28 @@ def overlaps(
     if start is not None and hi + margin <= start:
         return False
     return not (end is not None and lo - margin >= end)
+
+
+def other_service(parts: list[str]) -> bool:
+    """Tell whether a folder path leads to another AWS service's logs (CloudTrail, ELB, ...).
+
+    ``AWSLogs/<account>/<service>/`` (plain) and ``aws-service=<service>`` (Hive) folders of
+    any service but ``vpcflowlogs`` hold no flow logs.
+
+    >>> other_service("logs/AWSLogs/123456789010/CloudTrail".split("/"))
+    True
+    >>> other_service("AWSLogs/o-abc/123456789010/vpcflowlogs".split("/"))
+    False
+    >>> other_service("AWSLogs/aws-account-id=1/aws-service=elasticloadbalancing".split("/"))
+    True
+    """
+    last = parts[-1] if parts else ""
+    for prefix in ("aws-service=", "service="):
+        if last.startswith(prefix):
+            return last[len(prefix) :] != "vpcflowlogs"
+    if "AWSLogs" not in parts[:-1]:
+        return False
+    rest = parts[parts.index("AWSLogs") + 1 :]
+    if rest and rest[0].startswith("o-"):
+        rest = rest[1:]
+    return len(rest) == 2 and rest[0].isdigit() and rest[1] != "vpcflowlogs"

@@ -26,7 +26,7 @@ from flowkit.errors import SourceError
 from flowkit.parse.collect import Collector
 from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
 from flowkit.schema import field_name
-from flowkit.sources.layout import key_window, overlaps, partial_window
+from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
 
 _ISAL_ERRORS: tuple[type[BaseException], ...] = ()
 try:  # optional: Intel ISA-L gzip, about 2x faster than zlib
@@ -53,8 +53,10 @@ def _walk(root: Path, start: datetime | None, end: datetime | None) -> Iterator[
         for d in sorted(dirnames):
             if d.startswith("."):
                 continue
-            window = partial_window([*root.parts, *rel, d])
-            if overlaps(window, start, end):
+            parts = [*root.parts, *rel, d]
+            if other_service(parts):
+                continue
+            if overlaps(partial_window(parts), start, end):
                 kept.append(d)
         dirnames[:] = kept
         for f in sorted(filenames):
