@@ -188,7 +188,9 @@ class Collector:
     def _careful(self, piece: _Piece, fields: tuple[str, ...]) -> None:
         state = self._state.get(piece.name)
         first_line = state.next_line if state is not None else 1
-        result = parse_careful(bytes(piece.body), fields, first_line=first_line)
+        result = parse_careful(
+            bytes(piece.body), fields, first_line=first_line, record_type=self.record_type
+        )
         self.counts[piece.name].add(result.counts)
         self.parts.extend(result.parts)
         for ln, raw, reason in result.bad:

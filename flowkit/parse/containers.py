@@ -63,10 +63,27 @@ class Unwrapped:
         self.problems.append((self.events_seen, raw[:500], reason))
 
 
+#: Byte-order marks of the text encodings a saved JSON dump comes in (Windows PowerShell 5
+#: writes ``aws logs ... > out.json`` as UTF-16 LE with a BOM).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _decode(data: bytes) -> str:
+    """Decode JSON text by its byte-order mark (UTF-8 without one)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
 def is_json(data: bytes) -> bool:
-    """Tell whether decompressed bytes are a JSON container (start with ``{`` or ``[``)."""
-    head = data[:64].lstrip()
-    return head[:1] in (b"{", b"[")
+    """Tell whether decompressed bytes are a JSON container (start with ``{`` or ``[``).
+
+    >>> is_json(b' {"events": []}'), is_json("[]".encode("utf-16")), is_json(b"2 1 eni-1")
+    (True, True, False)
+    """
+    head = _decode(bytes(data[:64])).lstrip()
+    return head[:1] in ("{", "[")
 
 
 def strip_export_timestamps(data: bytes) -> bytes | None:
@@ -130,7 +147,7 @@ def unwrap_json(data: bytes) -> Unwrapped:
     ('json', 2)
     """
     out = Unwrapped("json")
-    text = data.decode("utf-8", errors="replace")
+    text = _decode(data)
     decoder = json.JSONDecoder()
     pos, n = 0, len(text)
     while pos < n:

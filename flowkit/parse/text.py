@@ -23,7 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from flowkit.schema import DEFAULT_FIELDS, column_name, dtype_of, looks_like_header, parse_format
+from flowkit.schema import (
+    DEFAULT_FIELDS,
+    column_name,
+    dtype_of,
+    is_tgw_format,
+    looks_like_header,
+    parse_format,
+)
 
 __all__ = [
     "FileCounts",
@@ -190,6 +197,7 @@ def parse_careful(
     line_numbers: np.ndarray | None = None,
     extra: dict[str, list[Any]] | None = None,
     header_expected: bool = True,
+    record_type: str | None = None,
 ) -> CarefulResult:
     """Parse text one line at a time, quarantining what is not a record.
 
@@ -207,8 +215,12 @@ def parse_careful(
         Per-line values of extra columns (``log_stream``, ``ingestion_time``), kept for records.
     header_expected : bool
         Whether a header line may appear (text files); False for JSON events.
+    record_type : {"vpc", "tgw"}, optional
+        The kind of records being loaded: after a header line that switches to the other kind
+        (``cat vpc.log tgw.log``), its records are quarantined, not mixed in.
     """
     current = tuple(fields) if fields else DEFAULT_FIELDS
+    foreign = False
     counts = FileCounts()
     bad: list[tuple[int, str, str]] = []
     parts: list[ParsedPart] = []
@@ -262,6 +274,12 @@ def parse_careful(
             if new != current:
                 flush()
                 current = new
+                foreign = record_type is not None and is_tgw_format(new) != (record_type == "tgw")
+            continue
+        if foreign:
+            counts.quarantined += 1
+            kind = "Transit Gateway" if record_type == "vpc" else "VPC"
+            bad.append((ln, _cut(text), f"{kind} record after a header line; not of this load"))
             continue
         if len(tokens) != len(current):
             counts.quarantined += 1
@@ -296,7 +314,12 @@ def _rows_to_part(
         is_null = pc.equal(strings, "-")
         if pa.types.is_integer(target):
             dtype = dtype_of(col)
-            digits = pc.match_substring_regex(strings, r"^[0-9]{1,19}$")
+            digits = pc.match_substring_regex(strings, r"^[0-9]{1,20}$")
+            # 20 digits fit in uint64 up to 2**64 - 1 (same length: compare as text)
+            too_long = pc.and_(
+                pc.equal(pc.utf8_length(strings), 20), pc.greater(strings, str(2**64 - 1))
+            )
+            digits = pc.and_(digits, pc.invert(too_long))
             ok = pc.or_(is_null, digits)
             numbers = pc.cast(
                 pc.if_else(digits, strings, pa.scalar(None, pa.string())), pa.uint64()

@@ -24,6 +24,7 @@ _FILE = re.compile(
     r"_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[0-9A-Za-z]+)\.log(?:\.gz|\.parquet)?$"
 )
 _HIVE = re.compile(r"^(year|month|day|hour)=(\d{1,4})$")
+_DATE = re.compile(r"^date=(\d{4})-(\d{2})-(\d{2})$")
 #: A Region folder (``us-east-1``, ``us-gov-west-1``): in the plain layout the year follows it.
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 #: Records in a file end within its 5-minute window; they start up to one aggregation interval
@@ -80,9 +81,14 @@ def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
     >>> lo, hi = partial_window("AWSLogs/1/vpcflowlogs/us-east-1/2024/06".split("/"))
     >>> lo.isoformat(), hi.isoformat()
     ('2024-06-01T00:00:00+00:00', '2024-07-01T00:00:00+00:00')
+    >>> partial_window(["parquet", "date=2024-06-08", "hour=05"])[0].isoformat()
+    '2024-06-08T05:00:00+00:00'
     """
     values: dict[str, int] = {}
     hive = {m[1]: int(m[2]) for p in parts if (m := _HIVE.match(p))}
+    for p in parts:  # flowkit's own Parquet layout: date=YYYY-MM-DD/hour=HH
+        if (m := _DATE.match(p)) is not None:
+            hive.update(year=int(m[1]), month=int(m[2]), day=int(m[3]))
     if "year" in hive:
         values = hive
     else:

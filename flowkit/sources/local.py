@@ -239,7 +239,7 @@ def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
     fields = tuple(field_name(c) for c in table.column_names)
     for i, col in enumerate(table.column_names):
         arr = table[col]
-        if pa.types.is_timestamp(arr.type):
+        if col in ("start", "end") and pa.types.is_timestamp(arr.type):
             arr = arr.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
             table = table.set_column(i, col, arr)
     return _Event("table", name, (fields, table))
