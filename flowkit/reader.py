@@ -5,21 +5,50 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
+from flowkit.enrich import enrich as enrich_all
 from flowkit.parse import Collector, Errors, RecordType, finish
-from flowkit.provenance import provenance
 from flowkit.schema import parse_format
 from flowkit.sources import discover, feed_files
+from flowkit.sources.s3 import feed_s3, is_s3_url
 
 __all__ = ["parse_lines", "read", "read_tgw"]
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+Engine = Literal["pandas", "dask"]
 TimeLike = str | datetime | pd.Timestamp | None
+
+
+class AwsOptions(TypedDict):
+    """How :func:`read` reads an ``s3://`` source (see :func:`flowkit.sources.s3.feed_s3`)."""
+
+    accounts: str | Iterable[str] | None
+    regions: str | Iterable[str] | None
+    endpoint_url: str | None
+    profile: str | None
+    session: Any
+    cache_dir: str | os.PathLike[str] | None
+
+
+class EnrichOptions(TypedDict):
+    """What :func:`read` passes to :func:`flowkit.enrich.enrich` beyond the cheap columns."""
+
+    inventory: Any
+    vpc_cidrs: Iterable[str] | None
+    threat_list: Any
+
+
+_NO_ENRICH = EnrichOptions(inventory=None, vpc_cidrs=None, threat_list=None)
+_NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=None, session=None,
+                     cache_dir=None)  # fmt: skip
 
 
 def _utc(value: TimeLike, name: str) -> pd.Timestamp | None:
@@ -31,7 +60,9 @@ def _utc(value: TimeLike, name: str) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _filter_time(df: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+def _filter_time(
+    df: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.DataFrame:
     """Keep records whose capture window meets [start, end); records without times stay."""
     if (start is None and end is None) or "start" not in df.columns or "end" not in df.columns:
         return df
@@ -59,25 +90,95 @@ def _load(
     enrich: bool,
     record_type: RecordType,
     progress: bool | None,
+    aws: AwsOptions | None = None,
+    context: EnrichOptions | None = None,
 ) -> pd.DataFrame:
     lo, hi = _utc(start, "start"), _utc(end, "end")
     fmt = parse_format(fields) if fields is not None else None
-    paths = discover(
-        source,
-        start=None if lo is None else lo.to_pydatetime(),
-        end=None if hi is None else hi.to_pydatetime(),
-    )
     collector = Collector(fields=fmt, record_type=record_type)
-    show = progress if progress is not None else len(paths) > 200
-    with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
-        feed_files(collector, paths, on_file=lambda _: bar.update())
+    objects: list[dict[str, object]] | None = None
+    if is_s3_url(source):  # S3: list only the window's keys, fetch them in parallel
+        objects = feed_s3(collector, source, start=None if lo is None else lo.to_pydatetime(),
+                          end=None if hi is None else hi.to_pydatetime(), progress=progress,
+                          **(aws or _NO_AWS))  # fmt: skip
+        paths = [str(o["url"]) for o in objects]
+    else:
+        if aws and any(v is not None for v in aws.values()):
+            raise ValueError(f"{', '.join(k for k, v in aws.items() if v is not None)} "
+                             "apply to s3:// sources only")  # fmt: skip
+        paths = discover(
+            source,
+            start=None if lo is None else lo.to_pydatetime(),
+            end=None if hi is None else hi.to_pydatetime(),
+        )
+        show = progress if progress is not None else len(paths) > 200
+        with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
+            feed_files(collector, paths, on_file=lambda _: bar.update())
     df = finish(collector, errors=errors, sources=paths)
-    prov = provenance(df)
+    if objects is not None:
+        df.attrs["flowkit"]["objects"] = objects
     df = _filter_time(df, lo, hi)
-    if enrich:
-        df = add_basic(df)
-    df.attrs["flowkit"] = prov if "time_filter" not in df.attrs.get("flowkit", {}) else df.attrs["flowkit"]
-    return df
+    return _enrich(df, record_type, context) if enrich else df
+
+
+def _enrich(
+    df: pd.DataFrame, record_type: RecordType, context: EnrichOptions | None
+) -> pd.DataFrame:
+    """The enrichment of a load: everything for VPC records, the basic columns for TGW ones."""
+    opts = context or _NO_ENRICH
+    if record_type == "tgw":
+        if any(v is not None for v in opts.values()):
+            raise ValueError("inventory, vpc_cidrs and threat_list apply to VPC flow logs only")
+        return add_basic(df)
+    return enrich_all(df, **opts)
+
+
+@overload
+def read(
+    source: Source,
+    *,
+    fields: str | Iterable[str] | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+    errors: Errors = "quarantine",
+    enrich: bool = True,
+    progress: bool | None = None,
+    engine: Literal["pandas"] = "pandas",
+    client: Any = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    inventory: Any = None,
+    vpc_cidrs: Iterable[str] | None = None,
+    threat_list: Any = None,
+) -> pd.DataFrame: ...
+
+
+@overload
+def read(
+    source: Source,
+    *,
+    fields: str | Iterable[str] | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+    errors: Errors = "quarantine",
+    enrich: bool = True,
+    progress: bool | None = None,
+    engine: Literal["dask"],
+    client: Any = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    inventory: Any = None,
+    vpc_cidrs: Iterable[str] | None = None,
+    threat_list: Any = None,
+) -> dd.DataFrame: ...
 
 
 def read(
@@ -89,7 +190,18 @@ def read(
     errors: Errors = "quarantine",
     enrich: bool = True,
     progress: bool | None = None,
-) -> pd.DataFrame:
+    engine: Engine = "pandas",
+    client: Any = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    inventory: Any = None,
+    vpc_cidrs: Iterable[str] | None = None,
+    threat_list: Any = None,
+) -> pd.DataFrame | dd.DataFrame:
     """Load VPC flow logs from files, folders or globs into one pandas frame.
 
     Parameters
@@ -111,9 +223,36 @@ def read(
         :func:`flowkit.quarantine`, with one warning; ``raise`` raises one
         :class:`flowkit.ParseError` listing every bad line.
     enrich : bool
-        Add ``protocol_name`` and ``duration`` (see :mod:`flowkit.enrich`).
+        Add the derived columns of :func:`flowkit.enrich.enrich`: ``protocol_name``,
+        ``duration``, ``service``, ``tcp_flags_label``, address scopes, AWS services and
+        regions, ``direction``, local/remote sides and the service side; with ``inventory``,
+        ``vpc_cidrs`` and ``threat_list`` also your ENIs' names and roles and threat matches.
     progress : bool, optional
         Show a progress bar; by default shown for more than 200 files.
+    engine : {"pandas", "dask"}
+        ``dask`` returns a lazy ``dask.dataframe.DataFrame`` whose partitions are this
+        function's frames for groups of files (see :func:`flowkit.engine_dask.read_dask`; its
+        quarantine: :func:`flowkit.engine_dask.read_dask_quarantine`).
+    client : dask.distributed.Client, optional
+        With ``engine="dask"``: the cluster that scans the files (computing uses the current
+        client).
+    accounts, regions : str or list of str, optional
+        ``s3://`` sources: read only these accounts and Regions (their key folders).
+    endpoint_url, profile, session : optional
+        ``s3://`` sources: an S3-compatible endpoint, a named AWS profile, or a
+        ``boto3.Session`` (wins over ``profile``); by default boto3's standard credential chain.
+    cache_dir : path, optional
+        ``s3://`` sources: keep each object under ``cache_dir/bucket/key`` and read it from there
+        next time.  ``df.attrs["flowkit"]["objects"]`` lists every object read (``url``,
+        ``size``, ``etag``, ``last_modified``, ``sha256``, ``from_cache``, ``error``) for an
+        evidence manifest.  See ``docs/reading-from-aws.md``.
+    inventory : path, DataFrame or dict, optional
+        Your ENIs (``aws ec2 describe-network-interfaces`` JSON or a CSV); see
+        :func:`flowkit.load_inventory`.
+    vpc_cidrs : list of str, optional
+        Your networks' CIDRs, so ``direction`` is known without ``flow-direction``.
+    threat_list : path(s) or dict, optional
+        Addresses and CIDRs to flag (``threat_match``, ``threat_label``).
 
     Returns
     -------
@@ -137,8 +276,26 @@ def read(
     >>> df[["srcport", "dstport", "protocol_name", "duration"]].to_dict("records")
     [{'srcport': 49152, 'dstport': 443, 'protocol_name': 'TCP', 'duration': 60}]
     """
+    if engine == "dask":
+        from flowkit.engine_dask import read_dask
+
+        if is_s3_url(source) or any(
+            v is not None for v in (accounts, regions, endpoint_url, profile, session, cache_dir)
+        ):
+            raise ValueError("engine='dask' reads local files and folders; fetch s3:// sources "
+                             "with cache_dir= (engine='pandas') and read the cache")  # fmt: skip
+        if any(v is not None for v in (inventory, vpc_cidrs, threat_list)):
+            raise ValueError("with engine='dask', enrich partitions with "
+                             "ddf.map_partitions(flowkit.enrich.enrich, ...)")  # fmt: skip
+        return read_dask(source, fields=fields, start=start, end=end, errors=errors,
+                         enrich=enrich, client=client)  # fmt: skip
+    if engine != "pandas":
+        raise ValueError(f"engine must be 'pandas' or 'dask', not {engine!r}")
+    aws = AwsOptions(accounts=accounts, regions=regions, endpoint_url=endpoint_url,
+                     profile=profile, session=session, cache_dir=cache_dir)  # fmt: skip
+    context = EnrichOptions(inventory=inventory, vpc_cidrs=vpc_cidrs, threat_list=threat_list)
     return _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
-                 record_type="vpc", progress=progress)  # fmt: skip
+                 record_type="vpc", progress=progress, aws=aws, context=context)  # fmt: skip
 
 
 def read_tgw(
@@ -187,10 +344,4 @@ def parse_lines(
     else:
         collector.file_error(name, "empty input: no lines")
     df = finish(collector, errors=errors, sources=[name])
-    if enrich:
-        df = add_basic(df)
-    return df
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover
-    return None
+    return enrich_all(df) if enrich else df

@@ -1,0 +1,307 @@
+"""The Dask engine of :func:`flowkit.read`: the same typed, enriched frames, one group of files
+per partition.
+
+Every partition is made by the pandas engine itself (``fk.read`` on a group of files, with its
+time filter and enrichment), so partitions have exactly the pandas engine's columns and dtypes.
+Dask decides where partitions are computed: the current ``dask.distributed`` client if there is
+one (a new ``Client`` becomes current), else Dask's local threaded scheduler; a ``client``
+passed in also runs the scan of the files' formats.  Nothing here runs in parallel by hand.
+
+Folders written by :func:`flowkit.convert` are pruned by their ``date=``/``hour=`` folders, and
+S3 layouts by their keys, before anything is read.
+
+Dask and distributed are optional dependencies (``pip install 'flowkit[dask]'``); they are
+imported when first used.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from flowkit.convert import partition_window
+from flowkit.enrich import add_basic
+from flowkit.enrich import enrich as enrich_all
+from flowkit.errors import FlowkitError
+from flowkit.parse import Collector, Errors, RecordType
+from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
+from flowkit.provenance import empty_quarantine
+from flowkit.reader import Source, TimeLike, _utc, read, read_tgw
+from flowkit.schema import (
+    DEFAULT_FIELDS,
+    column_name,
+    column_order,
+    field_name,
+    is_tgw_format,
+    parse_format,
+)
+from flowkit.sources import discover, feed_bytes, overlaps
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = ["PARTITION_BYTES", "plan_partitions", "read_dask", "read_dask_quarantine"]
+
+#: Target size of one partition, in bytes of flow-log text (about 1.5 million default records).
+PARTITION_BYTES = 192 << 20
+#: How many text bytes one byte on disk holds, by file ending (estimates, for partitioning).
+_EXPANSION = {".gz": 7, ".parquet": 10}
+#: Bytes read from the head of each text file to learn its format.
+PEEK_BYTES = 64 << 10
+_PARQUET = b"PAR1"
+
+
+def _text_bytes(path: str) -> int:
+    size = os.path.getsize(path)
+    for suffix, factor in _EXPANSION.items():
+        if path.endswith(suffix):
+            return size * factor
+    return size
+
+
+def plan_partitions(
+    paths: Sequence[str], partition_bytes: int = PARTITION_BYTES
+) -> list[tuple[str, ...]]:
+    """Group files, in order, into partitions of about ``partition_bytes`` of text each.
+
+    Sizes are estimated from the files' sizes on disk (gzip and Parquet hold several times their
+    size in text).  A file is never split, so a file larger than the target is one partition.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in "abc":
+    ...     _ = (folder / f"{name}.log").write_bytes(b"x" * 100)
+    >>> [len(g) for g in plan_partitions(sorted(str(p) for p in folder.iterdir()), 250)]
+    [2, 1]
+    """
+    if partition_bytes <= 0:
+        raise ValueError(f"partition_bytes must be positive, not {partition_bytes}")
+    groups: list[tuple[str, ...]] = []
+    current: list[str] = []
+    size = 0
+    for path in paths:
+        n = _text_bytes(path)
+        if current and size + n > partition_bytes:
+            groups.append(tuple(current))
+            current, size = [], 0
+        current.append(path)
+        size += n
+    if current:
+        groups.append(tuple(current))
+    return groups
+
+
+def _columns_of_group(
+    paths: tuple[str, ...], fields: tuple[str, ...] | None, record_type: RecordType
+) -> list[str]:
+    """Columns the files of a group carry (from Parquet schemas and the heads of text files)."""
+    columns: list[str] = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            head = fh.read(PEEK_BYTES)
+        if head[:4] == _PARQUET:
+            names = pq.read_schema(path).names
+            if is_tgw_format(field_name(n) for n in names) == (record_type == "tgw"):
+                columns.extend(names)
+            continue
+        collector = Collector(fields=fields, record_type=record_type)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            feed_bytes(collector, path, head)
+            collector.flush()
+        for fmt in collector.formats:
+            columns.extend(column_name(f) for f in fmt)
+        for part in collector.parts:
+            columns.extend(part.extra)
+    return list(dict.fromkeys(columns))
+
+
+def _meta(columns: Iterable[str], enrich: bool, record_type: RecordType = "vpc") -> pd.DataFrame:
+    """The empty frame every partition is made to look like (the pandas engine's layout)."""
+    cols = list(dict.fromkeys(columns)) or [column_name(f) for f in DEFAULT_FIELDS]
+    ordered = column_order(c for c in cols if c not in EXTRA_COLUMNS)
+    ordered += [c for c in EXTRA_COLUMNS if c in cols]
+    frame = pd.DataFrame({c: pd.Series([], dtype=_pandas_dtype(c)) for c in ordered})
+    no_categories = pd.CategoricalDtype(pd.Index([], dtype="str"))  # as Arrow dictionaries load
+    frame = frame.astype({c: no_categories for c in frame.select_dtypes("category").columns})
+    if not enrich:
+        return frame
+    return add_basic(frame) if record_type == "tgw" else enrich_all(frame)
+
+
+def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd.DataFrame:
+    unexpected = [c for c in df.columns if c not in meta.columns]
+    if unexpected:
+        raise FlowkitError(
+            f"column(s) {', '.join(unexpected)} appear in {paths[0]} (or the files after it) "
+            f"beyond the first {PEEK_BYTES} bytes; read these files with engine='pandas'"
+        )
+    missing = {
+        c: pd.Series(index=df.index, dtype=meta[c].dtype) for c in meta.columns if c not in df
+    }
+    out = df.assign(**missing) if missing else df
+    out = out[list(meta.columns)]
+    out.attrs = {}
+    return out
+
+
+@dataclass(frozen=True)
+class _ReadGroup:
+    """Reads one group of files with the pandas engine (one partition)."""
+
+    fields: tuple[str, ...] | None
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    errors: Errors
+    enrich: bool
+    record_type: RecordType
+    meta: pd.DataFrame
+
+    def load(self, paths: tuple[str, ...]) -> pd.DataFrame:
+        reader = read_tgw if self.record_type == "tgw" else read
+        with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
+            warnings.simplefilter("ignore")
+            return reader(list(paths), fields=self.fields, start=self.start, end=self.end,
+                          errors=self.errors, enrich=self.enrich, progress=False)  # fmt: skip
+
+    def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:
+        return _conform(self.load(paths), self.meta, paths)
+
+
+def _quarantine_of_group(reader: _ReadGroup, paths: tuple[str, ...]) -> pd.DataFrame:
+    table = reader.load(paths).attrs.get("flowkit", {}).get("quarantine")
+    return table if isinstance(table, pd.DataFrame) else empty_quarantine()
+
+
+def _plan(
+    source: Source,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    partition_bytes: int,
+) -> list[tuple[str, ...]]:
+    lo = None if start is None else start.to_pydatetime()
+    hi = None if end is None else end.to_pydatetime()
+    paths = [p for p in discover(source, start=lo, end=hi) if overlaps(partition_window(p), lo, hi)]
+    return plan_partitions(paths, partition_bytes)
+
+
+def _compute(tasks: list[Any], client: Any) -> list[Any]:
+    import dask
+
+    return list(dask.compute(*tasks, scheduler=client))
+
+
+def read_dask(
+    source: Source,
+    *,
+    fields: str | Iterable[str] | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+    errors: Errors = "quarantine",
+    enrich: bool = True,
+    record_type: RecordType = "vpc",
+    partition_bytes: int = PARTITION_BYTES,
+    client: Any = None,
+) -> dd.DataFrame:
+    """Load flow logs lazily into a Dask DataFrame whose partitions are pandas-engine frames.
+
+    Parameters
+    ----------
+    source, fields, start, end, errors, enrich
+        As for :func:`flowkit.read`.  Files outside ``start``/``end`` by their S3 key or by the
+        ``date=``/``hour=`` folders of a :func:`flowkit.convert` output are not read.
+        ``errors="raise"`` raises when the partition holding a bad line is computed.  With
+        ``errors="quarantine"`` bad lines are dropped silently here; list them with
+        :func:`read_dask_quarantine`.
+    record_type : {"vpc", "tgw"}
+        Load VPC flow logs (as :func:`flowkit.read`) or Transit Gateway flow logs (as
+        :func:`flowkit.read_tgw`).
+    partition_bytes : int
+        Target partition size in bytes of text; files are grouped, never split.
+    client : dask.distributed.Client, optional
+        Cluster that scans the files' formats now.  Computing the frame uses Dask's current
+        scheduler: the current ``dask.distributed`` client (a new ``Client`` becomes current),
+        else local threads; ``client.compute(ddf)`` runs it on a given client.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        One partition per file group, in file order, with the pandas engine's columns and
+        dtypes (categories differ between partitions; ``compute()`` unites them).
+
+    Examples
+    --------
+    >>> import flowkit as fk, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> header = b"version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+    >>> header += b"packets bytes start end action log-status\\n"
+    >>> for i in range(3):
+    ...     _ = (folder / f"{i}.log").write_bytes(header + b"2 123456789010 eni-1 192.0.2.1 "
+    ...         b"198.51.100.2 49152 443 6 10 840 1700000000 1700000060 ACCEPT OK\\n")
+    >>> ddf = read_dask(folder, partition_bytes=450)
+    >>> ddf.npartitions, int(ddf["bytes"].sum().compute())
+    (2, 2520)
+    >>> ddf.dtypes["dstport"], ddf.dtypes["start"]
+    (UInt16Dtype(), datetime64[s, UTC])
+    """
+    import dask
+    import dask.dataframe as dd
+
+    if errors not in ("quarantine", "raise"):
+        raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
+    lo, hi = _utc(start, "start"), _utc(end, "end")
+    fmt = parse_format(fields) if fields is not None else None
+    groups = _plan(source, lo, hi, partition_bytes)
+    scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
+    columns = [c for found in _compute(scans, client) for c in found]
+    meta = _meta(columns, enrich, record_type)
+    reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta)
+    if not groups:
+        return dd.from_pandas(meta, npartitions=1)
+    return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
+
+
+def read_dask_quarantine(
+    source: Source,
+    *,
+    fields: str | Iterable[str] | None = None,
+    start: TimeLike = None,
+    end: TimeLike = None,
+    record_type: RecordType = "vpc",
+    partition_bytes: int = PARTITION_BYTES,
+    client: Any = None,
+) -> pd.DataFrame:
+    """Return the quarantine of a Dask load: the lines :func:`read_dask` dropped.
+
+    The files are parsed again, on Dask, group by group; the table equals
+    ``fk.quarantine(fk.read(source, ...))``: columns ``file``, ``line``, ``raw``, ``reason``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.log").write_bytes(
+    ...     b"2 123456789010 eni-1 192.0.2.1 198.51.100.2 1 2 6 1 40 1 2 ACCEPT OK\\nbogus\\n")
+    >>> read_dask_quarantine(folder)[["line", "reason"]].to_dict("records")
+    [{'line': 2, 'reason': 'expected 14 fields, found 1'}]
+    """
+    import dask
+
+    lo, hi = _utc(start, "start"), _utc(end, "end")
+    fmt = parse_format(fields) if fields is not None else None
+    groups = _plan(source, lo, hi, partition_bytes)
+    reader = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())
+    tables = _compute([dask.delayed(_quarantine_of_group)(reader, g) for g in groups], client)
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return empty_quarantine()
+    out = pd.concat(tables, ignore_index=True)
+    return out.sort_values(["file", "line"], kind="stable", ignore_index=True)
