@@ -11,10 +11,42 @@ Rules for contributors (written where they apply):
 4. Typed errors that carry their failure cases; no ``print``; UTC everywhere.
 """
 
+import flowkit.accessor  # noqa: F401  (registers the df.flows accessor)
+from flowkit.convert import convert
+from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
+from flowkit.detect import (
+    HuntConfig,
+    find_beaconing,
+    find_dos,
+    find_exfiltration,
+    find_lateral_movement,
+    find_port_scan,
+    find_port_sweep,
+    find_rdp_brute_force,
+    find_rejected_burst,
+    find_ssh_brute_force,
+    find_threat_intel,
+    find_unusual_port,
+    find_unusual_protocol,
+    hunt,
+)
+from flowkit.enrich import conversations, dedupe, load_inventory, load_threat_list, use_ip_ranges
 from flowkit.errors import FlowkitError, ParseError, SourceError
+from flowkit.perf import (
+    handshake_health,
+    hour_of_week,
+    packet_sizes,
+    reject_rate,
+    saturation_candidates,
+    throughput,
+    top_conversations,
+    top_talkers,
+)
 from flowkit.provenance import provenance, quarantine
 from flowkit.reader import parse_lines, read, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
+from flowkit.sources.cloudwatch import read_cloudwatch
+from flowkit.summary import status_by_interface, summarize_files
 
 __version__ = "0.1.0"
 
@@ -24,12 +56,47 @@ __all__ = [
     "FIELDS",
     "TGW_DEFAULT_FIELDS",
     "FlowkitError",
+    "HuntConfig",
     "ParseError",
     "SourceError",
     "__version__",
+    "classify_transfer",
+    "conversations",
+    "convert",
+    "dedupe",
+    "estimate_cost",
+    "find_beaconing",
+    "find_dos",
+    "find_exfiltration",
+    "find_lateral_movement",
+    "find_port_scan",
+    "find_port_sweep",
+    "find_rdp_brute_force",
+    "find_rejected_burst",
+    "find_ssh_brute_force",
+    "find_threat_intel",
+    "find_unusual_port",
+    "find_unusual_protocol",
+    "handshake_health",
+    "hour_of_week",
+    "hunt",
+    "load_inventory",
+    "load_prices",
+    "load_threat_list",
+    "packet_sizes",
     "parse_lines",
     "provenance",
     "quarantine",
     "read",
+    "read_cloudwatch",
     "read_tgw",
+    "recommend_savings",
+    "reject_rate",
+    "saturation_candidates",
+    "status_by_interface",
+    "summarize_files",
+    "throughput",
+    "top_conversations",
+    "top_talkers",
+    "use_ip_ranges",
 ]

@@ -1,0 +1,308 @@
+"""Dollars on flow records: cost per dimension and resource, and savings recommendations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from flowkit.cost.classify import DIMENSIONS, FREE_SERVICES, classify_transfer
+from flowkit.cost.prices import PriceTable, load_prices
+from flowkit.cost.vantage import bare
+
+__all__ = ["estimate_cost", "period_days", "recommend_savings"]
+
+_COST_COLUMNS = ["dimension", "gb", "rate", "cost", "monthly_gb", "monthly_cost"]
+_REC_COLUMNS = ["rank", "kind", "target", "action", "gb", "monthly_gb", "monthly_cost",
+                "monthly_savings", "detail"]  # fmt: skip
+
+
+def period_days(df: pd.DataFrame) -> float:
+    """Days covered by the records: last ``end`` minus first ``start`` (at least one minute).
+
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines(["2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1700000000 1700086400 "
+    ...                      "ACCEPT OK"])
+    >>> period_days(df)
+    1.0
+    """
+    if df.empty or "start" not in df.columns or "end" not in df.columns:
+        return 1.0
+    lo, hi = df["start"].min(), df["end"].max()
+    if pd.isna(lo) or pd.isna(hi):
+        return 1.0
+    return max((hi - lo).total_seconds(), 60.0) / 86400.0
+
+
+def _classified(df: pd.DataFrame) -> pd.DataFrame:
+    """The records classified, without ``attrs`` (see :func:`flowkit.cost.vantage.bare`)."""
+    return (
+        bare(df)
+        if "transfer" in df.columns and "transfer_bytes" in df.columns
+        else bare(classify_transfer(df))
+    )
+
+
+def _charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Long table of counted bytes: ``by`` columns, dimension, bytes (inter-AZ extras added)."""
+    counted = ~c["transfer"].isin(["copy", "no_bytes"]).to_numpy()
+    keys = {col: c[col].astype(object).to_numpy()[counted] for col in by}
+    main = pd.DataFrame(
+        {
+            **keys,
+            "dimension": c["transfer"].astype(object).to_numpy()[counted],
+            "bytes": c["transfer_bytes"].to_numpy("float64", na_value=0)[counted],
+        }
+    )
+    cross = c["cross_az_bytes"].to_numpy("float64", na_value=0)
+    extra_rows = cross > 0
+    extra = pd.DataFrame({**{col: c[col].astype(object).to_numpy()[extra_rows] for col in by},
+                          "dimension": "inter_az", "bytes": cross[extra_rows]})  # fmt: skip
+    return pd.concat([main, extra], ignore_index=True)
+
+
+def _rates(totals: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
+    """Effective USD per GB of each dimension: its monthly bill over its monthly volume."""
+    rates = {}
+    for dim, gb in totals.items():
+        if dim not in prices:
+            rates[dim] = np.nan
+            continue
+        monthly = float(gb) * factor
+        price = prices[str(dim)]
+        rates[dim] = price.cost(monthly) / monthly if monthly > 0 else price.cost(1.0)
+    return pd.Series(rates, dtype="float64")
+
+
+def estimate_cost(
+    df: pd.DataFrame,
+    prices: PriceTable | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    days: float | None = None,
+) -> pd.DataFrame:
+    """Estimate the data-transfer bill of the records, per dimension and optionally per resource.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records, classified (:func:`classify_transfer`) or not (then classified here).
+    prices : PriceTable, optional
+        Default :func:`load_prices` (``data/prices.yaml``).
+    by : str or list of str, optional
+        Columns to break the cost down by, e.g. ``"interface_id"``, ``"eni_name"``,
+        ``"eni_instance_id"``, ``"eni_subnet_id"``, ``"far_service"``.
+    days : float, optional
+        Length of the period the records cover; default :func:`period_days`.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, ``dimension``, ``gb`` (in the period), ``rate`` (effective USD per GB,
+        bands and both sides of inter-AZ included), ``cost`` (USD in the period),
+        ``monthly_gb`` and ``monthly_cost`` (projected to a 730-hour month), sorted by
+        ``monthly_cost``; free dimensions are listed with cost 0.  ``attrs["flowkit"]["cost"]``
+        holds the period, the month factor and the price-table version.
+
+    Notes
+    -----
+    Volume bands (internet egress: first 100 GB free, then $0.09 up to 10 TB, ...) apply to the
+    projected *monthly* volume of each dimension over all resources, as AWS aggregates them per
+    account; the period's cost is the monthly cost pro rata, and a breakdown by resource
+    shares a dimension's cost in proportion to bytes (its effective rate).  Hourly charges
+    (NAT gateway hours, endpoint AZ-hours, TGW attachment hours, public IPv4) are not in flow
+    logs and are not included.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> gib = 2**30
+    >>> df = fk.parse_lines([
+    ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
+    ...     "end action log-status az-id flow-direction traffic-path",
+    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     "OK use1-az1 egress 1",
+    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     "OK use1-az2 ingress -"])
+    >>> est = estimate_cost(df, days=730 / 24)  # the records stand for a whole month
+    >>> est[["dimension", "gb", "rate", "cost"]].to_dict("records")
+    [{'dimension': 'inter_az', 'gb': 10.0, 'rate': 0.02, 'cost': 0.2}]
+    """
+    prices = prices if prices is not None else load_prices()
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    c = _classified(df)
+    missing = [col for col in by_cols if col not in c.columns]
+    if missing:
+        raise ValueError(f"no column {', '.join(map(repr, missing))} to break the cost down by")
+    span = float(days) if days is not None else period_days(c)
+    factor = prices.hours_per_month / (span * 24.0)
+    charges = _charges(c, by_cols)
+    charges["gb"] = charges["bytes"] / prices.bytes_per_gb
+    totals = charges.groupby("dimension")["gb"].sum()
+    rates = _rates(totals, prices, factor)
+    out = (
+        charges.groupby([*by_cols, "dimension"], dropna=False, sort=False)["gb"].sum().reset_index()
+    )
+    out["rate"] = out["dimension"].map(rates).astype("float64")
+    out["cost"] = out["gb"] * out["rate"]
+    out["monthly_gb"] = out["gb"] * factor
+    out["monthly_cost"] = out["cost"] * factor
+    order = {d: i for i, d in enumerate(DIMENSIONS)}
+    out["_order"] = out["dimension"].map(order).fillna(len(order))
+    out = out.sort_values(["monthly_cost", "gb", "_order", *by_cols],
+                          ascending=[False, False, True] + [True] * len(by_cols))  # fmt: skip
+    out = out[[*by_cols, *_COST_COLUMNS]].reset_index(drop=True)
+    meta = {"days": span, "month_factor": factor, "prices": prices.version}
+    out.attrs["flowkit"] = {"cost": {**meta, "region": prices.region}}
+    return out
+
+
+def _names(c: pd.DataFrame) -> dict[str, str]:
+    """Address -> ENI name (or interface id) for our own addresses seen in the data."""
+    name_col = "eni_name" if "eni_name" in c.columns else "interface_id"
+    if name_col not in c.columns:
+        return {}
+    pairs = c[["local_end", name_col]].dropna().drop_duplicates("local_end")
+    return dict(zip(pairs["local_end"].astype(str), pairs[name_col].astype(str), strict=True))
+
+
+def _label(values: pd.Series, names: dict[str, str]) -> pd.Series:
+    """``name (address)`` for our addresses, the address otherwise (one lookup per value)."""
+    cat = values.astype(object).fillna("?").astype(str).astype("category")
+    labels = [f"{names[a]} ({a})" if a in names else a for a in cat.cat.categories]
+    return pd.Series(np.asarray(labels, dtype=object)[cat.cat.codes.to_numpy()], index=values.index)
+
+
+def _via_nat_to_free(c: pd.DataFrame) -> np.ndarray:
+    """Counted records of S3/DynamoDB traffic that went through a NAT gateway."""
+    nat = c["middlebox"].astype(object).eq("nat_gateway") | c["transfer"].eq("nat_gateway")
+    free = c["far_service"].astype(object).isin(FREE_SERVICES)
+    counted = ~c["transfer"].isin(["copy", "no_bytes"])
+    return (nat & free & counted).to_numpy()
+
+
+def _endpoint_rows(
+    c: pd.DataFrame, cost: pd.Series, names: dict[str, str]
+) -> list[dict[str, object]]:
+    """S3/DynamoDB traffic through a NAT gateway: a gateway endpoint makes all of it free."""
+    mask = _via_nat_to_free(c)
+    rows: list[dict[str, object]] = []
+    sub = c[mask]
+    for service, part in sub.groupby(sub["far_service"].astype(object), sort=True):
+        processed = part[part["transfer"].eq("nat_gateway")]
+        from_inside = processed["far_end"].astype(object) != processed["hop_peer"].astype(object)
+        entering = processed[from_inside]
+        clients = entering["hop_peer"].astype(object).value_counts().head(3).index
+        who = ", ".join(_label(pd.Series(list(clients), dtype=object), names))
+        saving = float(cost[part.index].sum())
+        rows.append({
+            "kind": "gateway_endpoint", "target": f"{service} through a NAT gateway",
+            "action": f"add a {service} gateway endpoint to the route tables of the clients' "
+                      "subnets (free; removes NAT processing and its cross-AZ hops)",
+            "bytes": float(processed["transfer_bytes"].to_numpy("float64", na_value=0).sum()),
+            "monthly_cost": saving, "monthly_savings": saving,
+            "detail": f"clients: {who}" if who else "",
+        })  # fmt: skip
+    return rows
+
+
+def recommend_savings(
+    df: pd.DataFrame,
+    prices: PriceTable | None = None,
+    *,
+    days: float | None = None,
+    top: int = 5,
+) -> pd.DataFrame:
+    """List what would cut the data-transfer bill, with estimated monthly savings.
+
+    Three kinds: ``gateway_endpoint`` (S3 or DynamoDB reached through a NAT gateway: a free
+    gateway endpoint saves the NAT processing and the cross-AZ hops of those bytes);
+    ``same_az_placement`` (pairs of resources exchanging inter-AZ bytes: placing them in the
+    same AZ, or using a NAT per AZ, saves the $0.01/GB each way); ``internet_egress`` (the top
+    internet destinations, for review: their cost is shown, savings depend on the fix and are
+    left empty).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records, classified or not.
+    prices : PriceTable, optional
+        Default :func:`load_prices`.
+    days : float, optional
+        Period the records cover; default :func:`period_days`.
+    top : int
+        Cross-AZ pairs and internet destinations to list (each).
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, ``kind``, ``target``, ``action``, ``gb``, ``monthly_gb``, ``monthly_cost``,
+        ``monthly_savings``, ``detail``; sorted by savings (largest first, unknown last).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> gib = 2**30
+    >>> df = fk.parse_lines([
+    ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
+    ...     "end action log-status az-id flow-direction traffic-path",
+    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     "OK use1-az1 egress 1",
+    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     "OK use1-az2 ingress -"])
+    >>> recs = recommend_savings(df, days=730 / 24)
+    >>> recs.loc[0, "kind"], recs.loc[0, "target"], float(recs.loc[0, "monthly_savings"])
+    ('same_az_placement', 'eni-a (10.0.0.5) <-> eni-b (10.0.1.6)', 0.2)
+    """
+    prices = prices if prices is not None else load_prices()
+    c = _classified(df).reset_index(drop=True)
+    span = float(days) if days is not None else period_days(c)
+    factor = prices.hours_per_month / (span * 24.0)
+    charges = _charges(c.assign(_row=np.arange(len(c))), ["_row"])
+    totals = charges.groupby("dimension")["bytes"].sum() / prices.bytes_per_gb
+    rates = _rates(totals, prices, factor).fillna(0.0)
+    charges["usd"] = charges["bytes"] / prices.bytes_per_gb * charges["dimension"].map(rates)
+    per_row = charges.groupby("_row")["usd"].sum().reindex(range(len(c)), fill_value=0.0)
+    monthly = per_row * factor
+    names = _names(c)
+    rows = _endpoint_rows(c, monthly, names)
+    done = _via_nat_to_free(c)
+    cross = c["transfer"].eq("inter_az").to_numpy() | (c["cross_az_bytes"].fillna(0) > 0).to_numpy()
+    cross &= ~done
+    if cross.any():
+        sub = c[cross]
+        a = _label(sub["local_end"], names)
+        b = _label(sub["hop_peer"], names)
+        pair = np.where(a.to_numpy() < b.to_numpy(), a + " <-> " + b, b + " <-> " + a)
+        inter = rates.get("inter_az", 0.0) * factor / prices.bytes_per_gb
+        xbytes = np.where(sub["transfer"].eq("inter_az"), sub["transfer_bytes"].astype("float64"),
+                          sub["cross_az_bytes"].astype("float64"))  # fmt: skip
+        grouped = pd.DataFrame({"pair": pair, "bytes": xbytes}).groupby("pair")["bytes"].sum()
+        for target, nbytes in grouped.sort_values(ascending=False).head(top).items():
+            rows.append({"kind": "same_az_placement", "target": target,
+                         "action": "place both in the same AZ (or use a NAT gateway / endpoint "
+                                   "in each AZ)",
+                         "bytes": float(nbytes), "monthly_cost": float(nbytes) * inter,
+                         "monthly_savings": float(nbytes) * inter, "detail": ""})  # fmt: skip
+    egress = c["transfer"].eq("internet_egress").to_numpy()
+    if egress.any():
+        sub = c[egress]
+        grouped = sub.groupby(sub["far_end"].astype(object))["transfer_bytes"].sum()
+        rate = rates.get("internet_egress", 0.0) * factor / prices.bytes_per_gb
+        for target, nbytes in (
+            grouped.astype("float64").sort_values(ascending=False).head(top).items()
+        ):
+            rows.append({"kind": "internet_egress", "target": str(target),
+                         "action": "review: expected? cacheable (CloudFront), compressible, or "
+                                   "exfiltration?",
+                         "bytes": float(nbytes), "monthly_cost": float(nbytes) * rate,
+                         "monthly_savings": np.nan, "detail": ""})  # fmt: skip
+    out = pd.DataFrame(rows, columns=["kind", "target", "action", "bytes", "monthly_cost",
+                                      "monthly_savings", "detail"])  # fmt: skip
+    out["gb"] = out["bytes"].astype("float64") / prices.bytes_per_gb
+    out["monthly_gb"] = out["gb"] * factor
+    out = out.sort_values(["monthly_savings", "monthly_cost", "gb", "target"],
+                          ascending=[False, False, False, True], na_position="last")  # fmt: skip
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out[_REC_COLUMNS].reset_index(drop=True)

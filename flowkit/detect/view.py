@@ -1,0 +1,335 @@
+"""The detections' view of flow records: one row per directed flow, client and server known.
+
+Every detection reads the same compact table, built once by :func:`build_view`:
+
+* **Effective addresses**: ``pkt_srcaddr``/``pkt_dstaddr`` when present, else
+  ``srcaddr``/``dstaddr``, so traffic through a NAT gateway is attributed to the instance
+  behind it.  On an interface that translates addresses (any record with ``pkt_*`` different
+  from ``srcaddr``/``dstaddr``: a NAT gateway), the untranslated legs (NAT address to the
+  internet) are dropped: the translated legs on the same interface carry the same connection
+  with the real instance address.
+* **Orientation**: the client (initiator) and server of each record come from the TCP flags,
+  then from the ports (:func:`flowkit.enrich.direction.src_is_client`); when neither tells
+  (equal ports: NTP 123 to 123, ICMP), the address that spoke first in the conversation
+  (earliest record; on a tie, the lower address) is the client.  ``req`` is True on the
+  client-to-server record.
+* **De-duplication**: a connection seen on two ENIs (both ends of east-west traffic, or the
+  instance and the NAT gateway) is one flow: records with the same client, server, ports,
+  protocol, direction and capture minute collapse to one, keeping the largest counters and the
+  REJECT if either ENI rejected it.  Counts of distinct ports, hosts and client ports are
+  unaffected by duplicates in any case.
+
+Addresses are integer codes into :attr:`View.addresses`; per-address facts (``internal``,
+``aws``) are arrays over those codes.
+
+Examples
+--------
+>>> import flowkit as fk
+>>> df = fk.parse_lines([
+...     "2 1 eni-a 10.0.1.5 10.0.2.9 40000 22 6 5 400 1700000000 1700000030 ACCEPT OK",
+...     "2 1 eni-b 10.0.1.5 10.0.2.9 40000 22 6 5 400 1700000000 1700000030 ACCEPT OK",
+...     "2 1 eni-b 10.0.2.9 10.0.1.5 22 40000 6 4 900 1700000000 1700000030 ACCEPT OK"])
+>>> v = build_view(df)
+>>> len(v.rec), v.name(v.rec["cli"]).tolist(), sorted(v.rec["req"].tolist())
+(2, ['10.0.1.5', '10.0.1.5'], [False, True])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.aws import effective_space, ip_ranges
+from flowkit.enrich.direction import src_is_client
+from flowkit.enrich.scope import SCOPES, scope_codes
+
+__all__ = ["View", "build_view"]
+
+_INSIDE = ("private", "shared", "loopback", "link-local", "unique-local")
+#: ip-ranges.json services that are AWS itself (not customers' instances).
+_NOT_SERVICE = ("EC2", "AMAZON")
+
+
+@dataclass
+class View:
+    """Directed, de-duplicated flows as integer columns plus per-address facts.
+
+    ``rec`` columns: ``t``/``t_end`` (epoch seconds), ``cli``/``srv`` (address codes),
+    ``cport``/``sport`` (client and server port), ``proto``, ``req`` (client-to-server
+    record), ``pkts``, ``bytes``, ``accept``, ``flags`` (-1 when unknown).
+    """
+
+    rec: pd.DataFrame
+    addresses: np.ndarray
+    internal: np.ndarray
+    aws: np.ndarray
+    _conn: pd.DataFrame | None = field(default=None, repr=False)
+
+    def name(self, codes: pd.Series | np.ndarray) -> pd.Series:
+        """Addresses of codes, as strings."""
+        return pd.Series(self.addresses[np.asarray(codes, dtype=np.int64)], dtype=object)
+
+    def code(self, address: str) -> int:
+        """Code of an address (-1 if it never appears)."""
+        hits = np.flatnonzero(self.addresses == address)
+        return int(hits[0]) if len(hits) else -1
+
+    @property
+    def t_min(self) -> int:
+        """First second covered by the records (0 when empty)."""
+        return int(self.rec["t"].min()) if len(self.rec) else 0
+
+    @property
+    def t_max(self) -> int:
+        """Last second covered by the records (0 when empty)."""
+        return int(self.rec["t_end"].max()) if len(self.rec) else 0
+
+    def conn(self, idle_seconds: int = 120) -> pd.DataFrame:
+        """One row per connection: client, client port, server, server port, protocol.
+
+        The same five values seen again more than ``idle_seconds`` after the previous record
+        ended are a new connection (client ports are reused: a tool making hundreds of
+        connections draws the same ephemeral port again).  Columns: the keys, ``t``/``t_end``,
+        ``rq_p``/``rq_b`` (client to server), ``rs_p``/``rs_b`` (server to client),
+        ``rejected`` (any record rejected), ``records``.
+        """
+        if self._conn is None:
+            r = self.rec
+            n_addr = len(self.addresses)
+            cli, srv = r["cli"].to_numpy(), r["srv"].to_numpy()
+            k1 = _pair_key(cli, srv, n_addr)
+            k2 = _port_key(r["cport"].to_numpy(), r["sport"].to_numpy(), r["proto"].to_numpy())
+            t, t_end = r["t"].to_numpy(), r["t_end"].to_numpy()
+            # One sort key: the hash of the connection's five values in the high bits, the
+            # time in the low bits (a hash collision can only split a connection in two).
+            span = int(t.max() - t.min()) + 1 if len(t) else 1
+            bits = max(1, span.bit_length())
+            low = np.uint64((1 << bits) - 1)
+            key = (_mix(k1, k2) & ~low) | (t - (t.min() if len(t) else 0)).astype(np.uint64)
+            order = np.argsort(key)
+            k1, k2, ts, te = k1[order], k2[order], t[order], t_end[order]
+            new = np.ones(len(order), dtype=bool)
+            new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+            gap = np.ones(len(order), dtype=bool)
+            gap[1:] = ts[1:] - te[:-1] > idle_seconds
+            starts = np.flatnonzero(new | gap)
+            req = r["req"].to_numpy()[order]
+            pk, by = r["pkts"].to_numpy()[order], r["bytes"].to_numpy()[order]
+            rej = (~r["accept"].to_numpy()[order]).astype(np.int8)
+
+            def total(v: np.ndarray) -> np.ndarray:
+                if not len(starts):
+                    return np.zeros(0, dtype=np.int64)
+                return np.add.reduceat(v, starts)
+
+            first = order[starts]
+            self._conn = pd.DataFrame(
+                {
+                    "cli": cli[first], "srv": srv[first],
+                    "cport": r["cport"].to_numpy()[first], "sport": r["sport"].to_numpy()[first],
+                    "proto": r["proto"].to_numpy()[first],
+                    "t": ts[starts] if len(starts) else ts[:0],
+                    "t_end": np.maximum.reduceat(te, starts) if len(starts) else te[:0],
+                    "rq_p": total(np.where(req, pk, 0)), "rq_b": total(np.where(req, by, 0)),
+                    "rs_p": total(np.where(req, 0, pk)), "rs_b": total(np.where(req, 0, by)),
+                    "rejected": total(rej) > 0,
+                    "records": np.diff(np.append(starts, len(order))),
+                }
+            )  # fmt: skip
+        return self._conn
+
+
+def _codes(df: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in df.columns:
+        return np.zeros(len(df), dtype=np.int32)
+    return np.asarray(df[column].astype("category").cat.codes, dtype=np.int32)
+
+
+def _ints(df: pd.DataFrame, column: str, missing: int) -> np.ndarray:
+    if column not in df.columns:
+        return np.full(len(df), missing, dtype=np.int64)
+    col = df[column]
+    if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
+        col = pd.to_numeric(col.astype(object), errors="coerce")
+    if pd.api.types.is_integer_dtype(col.dtype):
+        return np.asarray(col.to_numpy(dtype=np.int64, na_value=missing))
+    return np.asarray(col.to_numpy(dtype="float64", na_value=missing)).astype(np.int64)
+
+
+def _seconds(df: pd.DataFrame, column: str) -> np.ndarray:
+    col = df[column]
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        if str(col.dtype) != "datetime64[s, UTC]":
+            col = col.astype("datetime64[s, UTC]")
+        return np.asarray(col.array.asi8, dtype=np.int64)
+    return _ints(df, column, 0)
+
+
+def _pair_key(cli: np.ndarray, srv: np.ndarray, n_addr: int) -> np.ndarray:
+    return cli.astype(np.int64) * max(n_addr, 1) + srv.astype(np.int64)
+
+
+def _port_key(cport: np.ndarray, sport: np.ndarray, proto: np.ndarray) -> np.ndarray:
+    return (cport.astype(np.int64) << 24) | (sport.astype(np.int64) << 8) | (proto & 0xFF)
+
+
+_C = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def _mix(*keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of several integer keys: equal keys sort together.  (A collision only
+    keeps two copies apart, which the exact comparison after sorting tolerates.)"""
+    h = np.zeros(len(keys[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k, c in zip(keys, _C, strict=False):
+            h ^= k.astype(np.uint64) * c
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def _dedupe(cols: dict[str, np.ndarray], n_addr: int) -> dict[str, np.ndarray]:
+    """Collapse copies of one record seen on several ENIs (same minute): max counters, any
+    REJECT wins."""
+    if not len(cols["t"]):
+        return cols
+    k1 = _pair_key(cols["cli"], cols["srv"], n_addr)
+    minute = cols["t"] // 60
+    k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
+    order = np.argsort(_mix(k1, k2, minute))
+    k1, k2, minute = k1[order], k2[order], minute[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (minute[1:] != minute[:-1])
+    starts = np.flatnonzero(new)
+    if len(starts) == len(order):
+        return cols
+    out: dict[str, np.ndarray] = {}
+    first = order[starts]
+    for name, values in cols.items():
+        if name == "t":
+            out[name] = np.minimum.reduceat(values[order], starts)
+        elif name in ("t_end", "pkts", "bytes", "flags"):
+            out[name] = np.maximum.reduceat(values[order], starts)
+        elif name == "accept":
+            out[name] = np.logical_and.reduceat(values[order], starts)
+        else:
+            out[name] = values[first]
+    return out
+
+
+def _first_speaker(
+    src: np.ndarray,
+    dst: np.ndarray,
+    sp: np.ndarray,
+    dp: np.ndarray,
+    frame: pd.DataFrame,
+    t: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """Whether each source spoke first in its (unordered) conversation; for ``rows`` only."""
+    idx = np.flatnonzero(rows)
+    s, d = src[idx], dst[idx]
+    lo = s < d
+    n_addr = int(max(src.max(initial=0), dst.max(initial=0))) + 1
+    pair = _pair_key(np.where(lo, s, d), np.where(lo, d, s), n_addr)
+    ports = _port_key(np.where(lo, sp[idx], dp[idx]), np.where(lo, dp[idx], sp[idx]),
+                      _ints(frame, "protocol", -1)[idx])  # fmt: skip
+    ts = t[idx]
+    order = np.lexsort((s, ts, ports, pair))
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (pair[order][1:] != pair[order][:-1]) | (ports[order][1:] != ports[order][:-1])
+    group = np.cumsum(new) - 1
+    first_src = s[order][new][group]
+    out = np.ones(len(src), dtype=bool)
+    res = np.empty(len(idx), dtype=bool)
+    res[order] = s[order] == first_src
+    out[idx] = res
+    return out
+
+
+def build_view(df: pd.DataFrame) -> View:
+    """Build the detections' view of flow records (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records as returned by :func:`flowkit.read` (raw or enriched); needs at least
+        ``srcaddr``, ``dstaddr``, ``srcport``, ``dstport``, ``protocol``, ``packets``,
+        ``bytes``, ``start``, ``end``; uses ``action``, ``tcp_flags``, ``pkt_*`` and
+        ``interface_id`` when present.  NODATA/SKIPDATA records are ignored.
+
+    Returns
+    -------
+    View
+        The records as integer columns; the input is not changed.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines(["2 1 eni-a 203.0.113.9 10.0.1.5 51000 443 6 3 180 "
+    ...                      "1700000000 1700000010 REJECT OK"])
+    >>> v = build_view(df)
+    >>> v.rec[["cport", "sport", "accept"]].to_dict("records")
+    [{'cport': 51000, 'sport': 443, 'accept': False}]
+    >>> v.internal.tolist(), v.name(v.rec["cli"]).tolist()
+    ([False, True], ['203.0.113.9'])
+    """
+    n = len(df)
+    space, si, di = effective_space(df)
+    src, dst = space.codes[si].astype(np.int64), space.codes[di].astype(np.int64)
+    use = (src >= 0) & (dst >= 0)
+    if "log_status" in df.columns:
+        status = df["log_status"]
+        use &= (status == "OK").to_numpy(dtype=bool, na_value=True) | status.isna().to_numpy()
+    has_pkt = [len(space.codes[i]) == n and (space.codes[i] >= 0).any() for i in (2, 3)]
+    if any(has_pkt) and "interface_id" in df.columns:
+        c0, c1, c2, c3 = (space.codes[i] for i in range(4))
+        translated = ((c2 >= 0) & (c2 != c0)) | ((c3 >= 0) & (c3 != c1))
+        eni = _codes(df, "interface_id")
+        boxes = np.zeros(int(eni.max()) + 2, dtype=bool)
+        boxes[eni[translated]] = True
+        use &= ~(boxes[eni] & ~translated)
+    client, known = src_is_client(df)
+    sp = _ints(df, "srcport", 0)
+    dp = _ints(df, "dstport", 0)
+    t = _seconds(df, "start")
+    if (~known & use).any():
+        first = _first_speaker(src, dst, sp, dp, df, t, ~known & use)
+        client = np.where(known, client, first)
+    reject = (
+        (df["action"] == "REJECT").to_numpy(dtype=bool, na_value=False)
+        if "action" in df.columns
+        else np.zeros(n, dtype=bool)
+    )
+    cl, s_u, d_u = client[use], src[use], dst[use]
+    sp_u, dp_u = sp[use], dp[use]
+    cols = {
+        "t": t[use],
+        "t_end": _seconds(df, "end")[use],
+        "cli": np.where(cl, s_u, d_u).astype(np.int32),
+        "srv": np.where(cl, d_u, s_u).astype(np.int32),
+        "cport": np.where(cl, sp_u, dp_u).astype(np.int32),
+        "sport": np.where(cl, dp_u, sp_u).astype(np.int32),
+        "proto": _ints(df, "protocol", -1)[use].astype(np.int16),
+        "req": cl,
+        "pkts": _ints(df, "packets", 0)[use],
+        "bytes": _ints(df, "bytes", 0)[use],
+        "accept": ~reject[use],
+        "flags": _ints(df, "tcp_flags", -1)[use].astype(np.int16),
+    }
+    rec = pd.DataFrame(_dedupe(cols, len(space.uniques)))
+    scopes = scope_codes(space)
+    internal = np.isin(scopes, [SCOPES.index(s) for s in _INSIDE])
+    ranges = ip_ranges()
+    hit = ranges.table.lookup(space.parsed)
+    labels: list[Any] = list(ranges.table.labels)
+    services = np.asarray([p[0] for p in labels] + [None], dtype=object)
+    aws = np.isin(services[hit], [s for s in ranges.services if s not in _NOT_SERVICE])
+    return View(
+        rec=rec.reset_index(drop=True),
+        addresses=np.asarray(space.uniques, dtype=object),
+        internal=internal,
+        aws=aws,
+    )

@@ -1,0 +1,341 @@
+"""Conversations (SiLK ``rwmatch`` for VPC Flow Logs) and counting each byte once.
+
+A TCP connection is at least two records per capture window on every ENI that sees it (one per
+direction), and a long one is split over many windows.  :func:`conversations` pairs requests
+with replies and merges the windows; :func:`dedupe` drops the copies that other ENIs (the peer's,
+a NAT gateway's) logged of the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.aws import effective_space
+from flowkit.enrich.basic import protocol_names
+from flowkit.enrich.direction import _port_ranks, _sides
+from flowkit.enrich.inventory import Inventory, add_inventory
+from flowkit.enrich.names import _service_codes
+
+__all__ = ["MIDDLEBOX_TYPES", "conversations", "dedupe"]
+
+#: ENI types that forward other hosts' traffic, so they log copies of it.
+MIDDLEBOX_TYPES: tuple[str, ...] = (
+    "nat_gateway", "transit_gateway", "load_balancer", "network_load_balancer",
+    "gateway_load_balancer", "vpc_endpoint", "gateway_load_balancer_endpoint",
+)  # fmt: skip
+Vantage = Literal["auto", "workload", "egress"]
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _group_ids(parts: list[np.ndarray]) -> np.ndarray:
+    """One id per distinct combination of the integer arrays (no overflow, by steps)."""
+    gid, _ = _factorize(parts[0])
+    for part in parts[1:]:
+        codes, n = _factorize(part)
+        gid, _ = _factorize(gid * n + codes)
+    return gid
+
+
+def _column(
+    df: pd.DataFrame, name: str, rows: np.ndarray | None, dtype: type = np.int64
+) -> np.ndarray:
+    """A numeric column as a plain array (NA as 0), at ``rows`` if given."""
+    if name not in df.columns:
+        n = len(df) if rows is None else len(rows)
+        return np.zeros(n, dtype=dtype)
+    values = df[name].to_numpy(dtype=dtype, na_value=0)
+    return values if rows is None else values[rows]
+
+
+def _codes(cat: pd.Series) -> np.ndarray:
+    return np.asarray(cat.cat.codes, dtype=np.int32)
+
+
+def _protocol_categories() -> tuple[pd.Index, np.ndarray]:
+    names = np.asarray(protocol_names(), dtype=object)
+    cats, inverse = np.unique(names, return_inverse=True)
+    return pd.Index(cats, dtype=object), inverse.astype(np.int32)
+
+
+def _utc(seconds: np.ndarray) -> pd.Series:
+    return pd.Series(seconds.astype("datetime64[s]")).dt.tz_localize("UTC")
+
+
+def _seconds(df: pd.DataFrame, name: str, rows: np.ndarray | None) -> np.ndarray:
+    values = df[name].to_numpy(dtype="datetime64[s]").view(np.int64)
+    return values if rows is None else values[rows]
+
+
+def _at(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
+    """One row per conversation: request and reply records paired, consecutive windows merged.
+
+    Records are grouped by ENI, protocol and the unordered pair of (packet-level address,
+    port) ends; records of a group that follow each other with less than ``gap`` seconds
+    between one window's end and the next one's start form one conversation.  NODATA and
+    SKIPDATA records are left out.
+
+    The initiator (client) of a group is, in this order: the side that sent SYN (or did not
+    send SYN-ACK) in any record; the side whose port is not the service port
+    (:func:`flowkit.enrich.direction.port_rank`); the source of the earliest record (for ICMP and
+    equal ports), an accepted record before a rejected one.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records (any format with addresses, ports, protocol, start and end).
+    gap : int
+        Largest silence, in seconds, inside one conversation.
+
+    Returns
+    -------
+    DataFrame
+        ``conversation_id``, ``interface_id``, ``protocol``, ``protocol_name``, ``initiator``,
+        ``initiator_port``, ``responder``, ``service_port``, ``service``, ``first_seen``,
+        ``last_seen``, ``records``, ``request_records``, ``reply_records``, ``packets_out``,
+        ``bytes_out`` (initiator to responder), ``packets_in``, ``bytes_in``,
+        ``request_action`` (ACCEPT if any request was accepted, else REJECT), ``reply_seen``
+        and ``reply_rejected`` (a reply was rejected: the stateless network ACL case).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-1 198.51.100.7 10.0.0.5 0 0 1 1 84 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-1 10.0.0.5 198.51.100.7 0 0 1 1 84 1700000000 1700000060 REJECT OK",
+    ...     "2 1 eni-1 10.0.0.5 52.216.8.1 50000 443 6 10 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-1 52.216.8.1 10.0.0.5 443 50000 6 8 4000 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-1 10.0.0.5 52.216.8.1 50000 443 6 2 100 1700000060 1700000120 ACCEPT OK"])
+    >>> c = fk.conversations(df)
+    >>> c[["initiator", "responder", "service", "records"]].to_dict("records")[1]
+    {'initiator': '10.0.0.5', 'responder': '52.216.8.1', 'service': 'https', 'records': 3}
+    >>> c[["bytes_out", "bytes_in"]].to_dict("records")[1]
+    {'bytes_out': 1000, 'bytes_in': 4000}
+    >>> c[["protocol_name", "initiator", "reply_rejected"]].to_dict("records")[0]
+    {'protocol_name': 'ICMP', 'initiator': '198.51.100.7', 'reply_rejected': True}
+    """
+    valid = np.ones(len(df), dtype=bool)
+    for col in ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end"):
+        valid &= df[col].notna().to_numpy() if col in df.columns else False
+    rows = None if valid.all() else np.flatnonzero(valid)  # None: every row, no copies
+    n = len(df) if rows is None else len(rows)
+    space, si, di = effective_space(df)
+    src, dst = _at(space.codes[si], rows), _at(space.codes[di], rows)
+    sport = _column(df, "srcport", rows, np.int32)
+    dport = _column(df, "dstport", rows, np.int32)
+    proto = _column(df, "protocol", rows, np.int32)
+    eni_cat = df["interface_id"].astype("category") if "interface_id" in df else None
+    eni = np.zeros(n, np.int32) if eni_cat is None else _at(_codes(eni_cat), rows)
+    # --- flows: ENI, protocol and the unordered pair of (address, port) ends --------------
+    ka = src.astype(np.int64) * 65536 + sport
+    ends, n_ends = _factorize(np.r_[ka, dst.astype(np.int64) * 65536 + dport])
+    del ka
+    ends = ends.astype(np.int32)
+    ea, eb = ends[:n], ends[n:]
+    del ends
+    src_is_lo = ea <= eb
+    kind = eni.astype(np.int64) * 256 + proto
+    present = np.bincount(kind) > 0 if n else np.zeros(1, bool)
+    kind = (np.cumsum(present) - 1)[kind]  # dense (ENI, protocol) ids
+    if int(present.sum()) * max(n_ends, 1) ** 2 < 2**62:  # one int64 key per flow
+        gid, _ = _factorize((kind * n_ends + np.minimum(ea, eb)) * n_ends + np.maximum(ea, eb))
+    else:
+        gid = _group_ids([kind, np.minimum(ea, eb), np.maximum(ea, eb)])
+    del ea, eb, kind
+    ngroups = int(gid.max()) + 1 if n else 0
+    # --- who starts: flags, then ports, then time ------------------------------------------
+    flags = _column(df, "tcp_flags", rows, np.int32) * (proto == 6)
+    synack = flags & 18 == 18
+    lo_vote = (flags & 2 == 2).astype(np.int8) - 2 * synack
+    flag_vote = np.bincount(gid, weights=np.where(src_is_lo, lo_vote, -lo_vote), minlength=ngroups)
+    del flags, synack, lo_vote
+    ranks = _port_ranks()
+    lo_port, hi_port = np.where(src_is_lo, sport, dport), np.where(src_is_lo, dport, sport)
+    rl, rh = ranks[lo_port].astype(np.int32), ranks[hi_port].astype(np.int32)
+    port_vote = np.sign(rh - rl) + (rl == rh) * np.sign(lo_port - hi_port)
+    del lo_port, hi_port, rl, rh
+    start, end = _seconds(df, "start", rows), _seconds(df, "end", rows)
+    rejected = np.zeros(n, dtype=bool)
+    if "action" in df.columns:
+        act = df["action"].astype("category")
+        if "REJECT" in act.cat.categories:
+            rejected = _at(_codes(act), rows) == act.cat.categories.get_loc("REJECT")
+    t0 = int(start.min()) if n else 0
+    order = np.argsort((gid * (2**34) + (start - t0)) * 2 + rejected, kind="stable")
+    gs = gid[order]
+    first = np.r_[True, gs[1:] != gs[:-1]] if n else np.empty(0, bool)
+    time_lo_client = src_is_lo[order][first]
+    pv = np.zeros(ngroups, dtype=np.int8)
+    pv[gid] = port_vote  # the same within a group: it depends only on the two ports
+    del port_vote
+    lo_client = np.where(flag_vote != 0, flag_vote > 0, np.where(pv != 0, pv > 0, time_lo_client))
+    req = (src_is_lo == lo_client[gid])[order]
+    del flag_vote, pv, time_lo_client, src_is_lo
+    # --- merge windows ---------------------------------------------------------------------
+    s_start, s_end = start[order], end[order]
+    del start, end
+    run_end = np.maximum.accumulate(gs * (2**34) + s_end) - gs * (2**34)
+    new = first | (s_start > np.r_[0, run_end[:-1]] + gap)
+    del run_end, gs, first
+    heads = np.flatnonzero(new)
+    nrec = len(new)
+    del new
+    # --- aggregate -------------------------------------------------------------------------
+    ncv = len(heads)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        if not ncv:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(values.astype(np.int64, copy=False), heads)
+
+    packets = _column(df, "packets", rows, np.int64)[order]
+    nbytes = _column(df, "bytes", rows, np.int64)[order]
+    rej = rejected[order]
+    o = order[heads]
+    h_req = req[heads]
+    client_addr, server_addr = np.where(h_req, src[o], dst[o]), np.where(h_req, dst[o], src[o])
+    client_port = np.where(h_req, sport[o], dport[o])
+    server_port = np.where(h_req, dport[o], sport[o])
+    p = proto[o]
+    tcp, udp, cats = _service_codes()
+    no_ports = (client_port == 0) & (server_port == 0)
+    svc = np.where(p == 6, tcp[server_port], np.where(p == 17, udp[server_port], -1))
+    svc = np.where(no_ports, -1, svc).astype(np.int32)
+    n_req = total(req)
+    n_rep = np.diff(np.r_[heads, nrec]) - n_req
+    acc_req, rej_rep = total(req & ~rej), total(~req & rej)
+    pnames, pcodes = _protocol_categories()
+    action = np.where(acc_req > 0, 0, np.where(n_req > 0, 1, -1)).astype(np.int8)
+    out = pd.DataFrame({
+        "conversation_id": np.arange(ncv, dtype=np.int64),
+        "interface_id": pd.Categorical.from_codes(
+            eni[o], categories=eni_cat.cat.categories, validate=False
+        ) if eni_cat is not None else pd.Categorical([None] * ncv),
+        "protocol": pd.array(p.astype(np.uint8), dtype="UInt8"),
+        "protocol_name": pd.Categorical.from_codes(pcodes[p], categories=pnames, validate=False),
+        "initiator": space.categorical(client_addr),
+        "initiator_port": pd.arrays.IntegerArray(client_port.astype(np.uint16), no_ports.copy()),
+        "responder": space.categorical(server_addr),
+        "service_port": pd.arrays.IntegerArray(server_port.astype(np.uint16), no_ports.copy()),
+        "service": pd.Categorical.from_codes(svc, categories=cats, validate=False),
+        "first_seen": _utc(s_start[heads]),
+        "last_seen": _utc(np.maximum.reduceat(s_end, heads) if ncv else s_end[:0]),
+        "records": n_req + n_rep,
+        "request_records": n_req,
+        "reply_records": n_rep,
+        "packets_out": total(np.where(req, packets, 0)),
+        "bytes_out": total(np.where(req, nbytes, 0)),
+        "packets_in": total(np.where(req, 0, packets)),
+        "bytes_in": total(np.where(req, 0, nbytes)),
+        "request_action": pd.Categorical.from_codes(
+            action, categories=pd.Index(["ACCEPT", "REJECT"], dtype=object), validate=False
+        ),
+        "reply_seen": n_rep > 0,
+        "reply_rejected": rej_rep > 0,
+    })  # fmt: skip
+    return out
+
+
+def _middlebox_enis(df: pd.DataFrame, s: dict[str, Any]) -> np.ndarray:
+    """Per record: whether the capturing ENI forwards others' traffic (NAT, TGW, LB, endpoint)."""
+    n = len(df)
+    for col in ("eni_type", "interface_type"):
+        if col in df.columns:
+            return df[col].astype(object).isin(MIDDLEBOX_TYPES).to_numpy()
+    if "interface_id" not in df.columns:
+        return np.zeros(n, dtype=bool)
+    space: AddressSpace = s["space"]
+    local = np.asarray(s["local"])
+    local_src = np.asarray(s["local_src"])
+    pkt_local = np.where(local_src, space.codes[2], space.codes[3])
+    translated = (pkt_local >= 0) & (local >= 0) & (pkt_local != local)
+    eni = np.asarray(df["interface_id"].astype("category").cat.codes, dtype=np.int64)
+    flagged = np.unique(eni[translated])
+    return np.isin(eni, flagged) & (eni >= 0)
+
+
+def dedupe(
+    df: pd.DataFrame,
+    *,
+    vantage: Vantage = "auto",
+    vpc_cidrs: Iterable[str] | None = None,
+    inventory: Inventory | None = None,
+) -> pd.DataFrame:
+    """Return the records with each byte counted once.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records, enriched or not.
+    vantage : {"auto", "workload", "egress"}
+        ``egress``: keep only records that leave their ENI (``flow-direction`` egress, else the
+        local end is the source): AWS's own rule, exact for traffic between logged ENIs but it
+        drops bytes that arrive from outside and never leave a logged ENI.  ``workload`` (and
+        ``auto``): count at the workloads.  (1) A record on a forwarding ENI (``eni_type`` or
+        ``interface_type`` NAT gateway, transit gateway, load balancer or VPC endpoint; without
+        either column, an ENI whose records show address translation) is dropped when a
+        workload ENI logged traffic with the same real peer (``remote_addr``), protocol and
+        service port.  (2) Between two logged ENIs (the remote address is the local address of
+        another ENI in ``df``, or of an inventory ENI), keep only the copy logged where the
+        bytes leave (the sender's ENI).  Everything else is kept.
+    vpc_cidrs, inventory : optional
+        As for :func:`flowkit.enrich.add_direction`.
+
+    Notes
+    -----
+    Records without addresses (NODATA, SKIPDATA) are kept.  Returns a new frame with the kept
+    records and their index; the input is not changed.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.9 50001 443 6 1 60 1700000000 1700000060 ACCEPT OK"])
+    >>> int(df["bytes"].sum()), int(fk.dedupe(df)["bytes"].sum())
+    (2860, 1460)
+    """
+    if vantage not in ("auto", "workload", "egress"):
+        raise ValueError(f"vantage must be 'auto', 'workload' or 'egress', not {vantage!r}")
+    s = _sides(df, vpc_cidrs, inventory)
+    local_src, lknown = np.asarray(s["local_src"]), np.asarray(s["lknown"])
+    has_addr = lknown & (np.asarray(s["local"]) >= 0)
+    if vantage == "egress":
+        return df[~has_addr | local_src]
+    space: AddressSpace = s["space"]
+    local, remote = np.asarray(s["local"]), np.asarray(s["remote"])
+    frame = df if inventory is None or "eni_type" in df else add_inventory(df, inventory)
+    middle = _middlebox_enis(frame, s)
+    logged = np.zeros(len(space.uniques) + 1, dtype=bool)
+    logged[local[has_addr & ~middle]] = True
+    if inventory is not None:
+        own = space.uniques.get_indexer(
+            pd.Index(inventory.address_table()["address"], dtype=object)
+        )
+        logged[own[own >= 0]] = True
+    logged[-1] = False
+    raw_remote = np.where(local_src, space.codes[1], space.codes[0])
+    east_west = has_addr & ~middle & logged[raw_remote] & (raw_remote != local)
+    drop = east_west & ~local_src
+    sv = np.where(
+        np.asarray(s["cknown"]), np.where(np.asarray(s["client"]), s["dport"], s["sport"]), 0
+    )
+    key = remote.astype(np.int64) * (2**24) + _column(df, "protocol", None) * 65536 + sv
+    seen = np.unique(key[has_addr & ~middle & (remote >= 0)])
+    drop |= middle & has_addr & np.isin(key, seen)
+    return df[~drop]

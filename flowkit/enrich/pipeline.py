@@ -1,0 +1,115 @@
+""":func:`enrich`: every enrichment in one pass, sharing one address encoding."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
+from flowkit.enrich.aws import ip_ranges as ranges_in_use
+from flowkit.enrich.basic import add_basic
+from flowkit.enrich.direction import _direction_columns, _service_columns, _sides
+from flowkit.enrich.geo import add_geo
+from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
+from flowkit.enrich.names import add_tcp_flags_label, service_categorical
+from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
+from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
+
+__all__ = ["enrich"]
+
+PathLike = str | os.PathLike[str]
+
+
+def enrich(
+    df: pd.DataFrame,
+    *,
+    inventory: Inventory | PathLike | pd.DataFrame | Mapping[str, Any] | None = None,
+    vpc_cidrs: Iterable[str] | None = None,
+    threat_list: ThreatList | PathLike | Iterable[PathLike] | Mapping[str, str] | None = None,
+    ip_ranges: IpRanges | PathLike | None = None,
+    geo_db: PathLike | Iterable[PathLike] | None = None,
+) -> pd.DataFrame:
+    """Add every enrichment: the cheap ones always, the others when their input is given.
+
+    Always: ``protocol_name``, ``duration``, ``tcp_flags_label``, ``src_scope``, ``dst_scope``
+    (and ``pkt_src_scope``, ``pkt_dst_scope``), ``src_aws_service``, ``dst_aws_service``,
+    ``src_aws_region``, ``dst_aws_region``, ``direction``, ``local_addr``, ``remote_addr``,
+    ``local_port``, ``remote_port``, ``service_port``, ``local_role``, ``client_addr``,
+    ``server_addr``, ``service``.  With ``inventory``: the ``eni_*`` and ``remote_name``,
+    ``remote_role``, ``remote_az_id`` columns (and the inventory's addresses count as yours).
+    With ``threat_list``: ``threat_match``, ``threat_label``.  With ``geo_db``: country and
+    ASN columns (needs ``maxminddb``).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records as loaded by :func:`flowkit.read`.
+    inventory : Inventory, path, DataFrame or dict, optional
+        ENIs; see :func:`flowkit.enrich.load_inventory`.
+    vpc_cidrs : list of str, optional
+        Your network's CIDRs; without them every non-public address counts as yours.
+    threat_list : ThreatList, path(s) or dict, optional
+        See :func:`flowkit.enrich.load_threat_list`.
+    ip_ranges : IpRanges or path, optional
+        An ``ip-ranges.json``; default the one in use (:func:`flowkit.use_ip_ranges`).
+    geo_db : path or list of paths, optional
+        MaxMind-format databases; see :func:`flowkit.enrich.add_geo`.
+
+    Returns
+    -------
+    DataFrame
+        A new frame; the input is not changed.  ``attrs["flowkit"]["ip_ranges"]`` holds the
+        ``syncToken`` of the ranges used.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> from flowkit.enrich import enrich
+    >>> df = fk.parse_lines(["2 1 eni-1 10.0.1.5 52.216.8.1 50000 443 6 10 840 1700000000 "
+    ...                      "1700000060 ACCEPT OK"], enrich=False)
+    >>> out = enrich(df, vpc_cidrs=["10.0.0.0/16"])
+    >>> out[["dst_scope", "dst_aws_service", "direction", "service", "local_role"]].iloc[0].tolist()
+    ['public', 'S3', 'outbound', 'https', 'client']
+    """
+    out = df if "protocol_name" in df.columns and "duration" in df.columns else add_basic(df)
+    out = add_tcp_flags_label(out)
+    inv = None
+    if inventory is not None:
+        inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
+    if isinstance(ip_ranges, IpRanges):
+        ranges = ip_ranges
+    else:
+        ranges = load_ip_ranges(ip_ranges) if ip_ranges is not None else ranges_in_use()
+    sides = _sides(df, vpc_cidrs, inv)
+    space = sides["space"]
+    per_address = scope_codes(space)
+    cats = pd.Index(SCOPES, dtype=object)
+    new: dict[str, Any] = {}
+    for i, (col, name) in enumerate(ADDRESS_COLUMNS.items()):
+        if col in df.columns:
+            codes = space.take(per_address, i, -1)
+            new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
+    new.update(_aws_columns(df, space, 4, 5, ranges))
+    new.update(_direction_columns(sides))
+    new.update(_service_columns(sides))
+    if threat_list is not None:
+        threats = (
+            threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
+        )
+        new.update(_threat_columns(space, 4, threats, len(df)))
+    out = out.copy(deep=False)
+    for name, values in new.items():
+        out[name] = values
+    out["service"] = service_categorical(
+        df, np.where(sides["client"], sides["dport"], sides["sport"]), ~sides["cknown"]
+    )
+    if inv is not None:
+        out = add_inventory(out, inv)
+    if geo_db is not None:
+        out = add_geo(out, geo_db)
+    _record_attrs(out, ranges)
+    return out

@@ -1,0 +1,244 @@
+"""Load: throughput series, top talkers and conversations, weekly pattern, saturation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.conversations import dedupe
+from flowkit.perf.frames import (
+    eni_names,
+    host_codes,
+    packet_hosts,
+    require_columns,
+    traffic_records,
+)
+
+__all__ = [
+    "hour_of_week",
+    "saturation_candidates",
+    "throughput",
+    "top_conversations",
+    "top_talkers",
+]
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def throughput(
+    df: pd.DataFrame, *, by: str | None = "interface_id", freq: str = "1h"
+) -> pd.DataFrame:
+    """Bytes, packets and flow records per time bin, and the rates they mean.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records.
+    by : str, optional
+        Column to split by: ``interface_id``, ``eni_name``, ``eni_instance_id``,
+        ``eni_subnet_id``, ``eni_az_id``, ``instance_id``, ``subnet_id``, ``az_id``...; None
+        for one series.
+    freq : str
+        Bin width, a pandas offset (``"1min"``, ``"5min"``, ``"1h"``).
+
+    Returns
+    -------
+    DataFrame
+        ``time`` (bin start, UTC), ``by``, ``bytes``, ``packets``, ``flows`` (records),
+        ``bytes_per_s``, ``bits_per_s``, ``packets_per_s``; sorted by time then ``by``.  Bins
+        without traffic are absent.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 6 3600 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.5 10.0.1.6 50001 5432 6 6 3600 1700000100 1700000160 ACCEPT OK"])
+    >>> out = throughput(df, freq="1h")
+    >>> out[["interface_id", "bytes", "flows", "bytes_per_s"]].to_dict("records")
+    [{'interface_id': 'eni-a', 'bytes': 7200, 'flows': 2, 'bytes_per_s': 2.0}]
+    """
+    d = traffic_records(df)
+    keys = [by] if by is not None else []
+    require_columns(d, [*keys, "start"])
+    frame = pd.DataFrame({
+        "time": d["start"].dt.floor(freq),
+        **{k: d[k].astype(object) for k in keys},
+        "bytes": d["bytes"].astype("float64"), "packets": d["packets"].astype("float64"),
+    })  # fmt: skip
+    out = frame.groupby(["time", *keys], sort=True).agg(
+        bytes=("bytes", "sum"), packets=("packets", "sum"), flows=("bytes", "size")
+    ).reset_index()  # fmt: skip
+    seconds = pd.Timedelta(freq).total_seconds()
+    out["bytes"] = out["bytes"].astype("int64")
+    out["packets"] = out["packets"].astype("int64")
+    out["bytes_per_s"] = out["bytes"] / seconds
+    out["bits_per_s"] = out["bytes_per_s"] * 8
+    out["packets_per_s"] = out["packets"] / seconds
+    return out
+
+
+def top_talkers(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+    """The hosts that send and receive the most bytes, each byte counted once.
+
+    Returns ``host``, ``name`` (the ENI name when enriched with an inventory), ``bytes_sent``,
+    ``bytes_received``, ``bytes``, ``packets`` and ``peers`` (distinct hosts talked to), the
+    ``n`` largest by ``bytes``.  See the module example.
+    """
+    d = traffic_records(dedupe(traffic_records(df)))
+    src, dst = packet_hosts(d)
+    nbytes = d["bytes"].to_numpy("int64")
+    pkts = d["packets"].to_numpy("int64", na_value=0)
+    both = pd.DataFrame({
+        "host": np.concatenate([src, dst]), "peer": np.concatenate([dst, src]),
+        "bytes_sent": np.concatenate([nbytes, np.zeros_like(nbytes)]),
+        "bytes_received": np.concatenate([np.zeros_like(nbytes), nbytes]),
+        "packets": np.concatenate([pkts, pkts]),
+    }).dropna(subset=["host"])  # fmt: skip
+    out = both.groupby("host").agg(
+        bytes_sent=("bytes_sent", "sum"), bytes_received=("bytes_received", "sum"),
+        packets=("packets", "sum"), peers=("peer", "nunique"),
+    ).reset_index()  # fmt: skip
+    out["bytes"] = out["bytes_sent"] + out["bytes_received"]
+    out["name"] = out["host"].map(eni_names(df)).astype(object)
+    out = out.sort_values(["bytes", "host"], ascending=[False, True]).head(n)
+    cols = ["host", "name", "bytes_sent", "bytes_received", "bytes", "packets", "peers"]
+    return out[cols].reset_index(drop=True)
+
+
+def top_conversations(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+    """The host pairs exchanging the most bytes (both directions, each byte counted once).
+
+    Returns ``host_a``, ``host_b`` (ordered as text), ``name_a``, ``name_b``, ``protocol``,
+    ``bytes_a_to_b``, ``bytes_b_to_a``, ``bytes``, ``packets``, ``records``, ``first_seen``,
+    ``last_seen``; the ``n`` largest by ``bytes``.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> fmt = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+    >>> fmt += "flow-direction"
+    >>> df = fk.parse_lines([fmt,
+    ...     "eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 500 1700000000 1700000060 egress",
+    ...     "eni-a 10.0.1.6 10.0.0.5 5432 50000 6 9 9000 1700000000 1700000060 ingress",
+    ...     "eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 500 1700000000 1700000060 ingress",
+    ...     "eni-b 10.0.1.6 10.0.0.5 5432 50000 6 9 9000 1700000000 1700000060 egress"])
+    >>> top = top_conversations(df)
+    >>> top[["host_a", "host_b", "bytes_a_to_b", "bytes_b_to_a"]].to_dict("records")
+    [{'host_a': '10.0.0.5', 'host_b': '10.0.1.6', 'bytes_a_to_b': 500, 'bytes_b_to_a': 9000}]
+    """
+    d = traffic_records(dedupe(traffic_records(df)))
+    uniques, s, t = host_codes(*packet_hosts(d))
+    forward = s <= t
+    nbytes = d["bytes"].to_numpy("int64")
+    frame = pd.DataFrame({
+        "host_a": np.where(forward, s, t), "host_b": np.where(forward, t, s),
+        "protocol": d["protocol"].to_numpy("int64", na_value=-1),
+        "bytes_a_to_b": np.where(forward, nbytes, 0), "bytes_b_to_a": np.where(forward, 0, nbytes),
+        "packets": d["packets"].to_numpy("int64", na_value=0),
+        "start": d["start"], "end": d["end"],
+    }, index=d.index)  # fmt: skip
+    frame = frame[(frame["host_a"] >= 0) & (frame["host_b"] >= 0)]
+    out = frame.groupby(["host_a", "host_b", "protocol"]).agg(
+        bytes_a_to_b=("bytes_a_to_b", "sum"), bytes_b_to_a=("bytes_b_to_a", "sum"),
+        packets=("packets", "sum"), records=("packets", "size"),
+        first_seen=("start", "min"), last_seen=("end", "max"),
+    ).reset_index()  # fmt: skip
+    out["host_a"] = uniques[out["host_a"].to_numpy()]
+    out["host_b"] = uniques[out["host_b"].to_numpy()]
+    out["bytes"] = out["bytes_a_to_b"] + out["bytes_b_to_a"]
+    names = eni_names(df)
+    out["name_a"] = out["host_a"].map(names).astype(object)
+    out["name_b"] = out["host_b"].map(names).astype(object)
+    out = out.sort_values(["bytes", "host_a", "host_b"], ascending=[False, True, True]).head(n)
+    cols = ["host_a", "host_b", "name_a", "name_b", "protocol", "bytes_a_to_b", "bytes_b_to_a",
+            "bytes", "packets", "records", "first_seen", "last_seen"]  # fmt: skip
+    return out[cols].reset_index(drop=True)
+
+
+def hour_of_week(df: pd.DataFrame, *, value: str = "flows") -> pd.DataFrame:
+    """Flow records (``value="flows"``) or bytes (``"bytes"``) per weekday and UTC hour.
+
+    Returns a 7 x 24 table: index ``Mon``..``Sun``, columns hours 0..23 (sums over the period).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines(["2 1 eni-a 10.0.0.5 10.0.1.6 50000 443 6 1 60 1700000000 1700000060 "
+    ...                      "ACCEPT OK"])  # Tuesday 2023-11-14 22:13 UTC
+    >>> table = hour_of_week(df)
+    >>> table.shape, int(table.loc["Tue", 22]), int(table.to_numpy().sum())
+    ((7, 24), 1, 1)
+    """
+    if value not in ("flows", "bytes"):
+        raise ValueError(f"value must be 'flows' or 'bytes', not {value!r}")
+    d = traffic_records(df)
+    weights = np.ones(len(d)) if value == "flows" else d["bytes"].to_numpy("float64")
+    frame = pd.DataFrame(
+        {
+            "day": d["start"].dt.day_of_week.to_numpy(),
+            "hour": d["start"].dt.hour.to_numpy(),
+            "w": weights,
+        }
+    )
+    table = frame.pivot_table(index="day", columns="hour", values="w", aggfunc="sum", fill_value=0)
+    table = table.reindex(index=range(7), columns=range(24), fill_value=0).astype("int64")
+    table.index = pd.Index(_DAYS, name="day")
+    table.columns = pd.Index(range(24), name="hour")
+    return table
+
+
+def saturation_candidates(
+    df: pd.DataFrame,
+    *,
+    bandwidth_gbps: float | Mapping[str, float],
+    threshold: float = 0.8,
+    freq: str = "1min",
+    by: str = "interface_id",
+) -> pd.DataFrame:
+    """ENIs whose peak throughput came near their bandwidth.
+
+    Parameters
+    ----------
+    bandwidth_gbps : float or mapping
+        Bandwidth of every ENI, or per ``by`` value (missing ones are skipped), in Gbit/s.
+    threshold : float
+        Share of the bandwidth that makes a candidate.
+    freq : str
+        Bin width for the peak (at least the aggregation interval; ``"1min"`` on Nitro).
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``peak_time``, ``peak_bits_per_s``, ``bandwidth_bits_per_s``, ``utilisation``
+        (peak over bandwidth), ``bins_over`` (bins above the threshold); candidates only,
+        sorted by utilisation.  In and out bytes are summed (an upper bound per direction).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-a 10.0.0.5 10.0.1.6 50000 443 6 9 7000000 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.6 10.0.1.6 50000 443 6 9 70000 1700000000 1700000060 ACCEPT OK"])
+    >>> out = saturation_candidates(df, bandwidth_gbps=0.001, threshold=0.5)
+    >>> out[["interface_id", "utilisation", "bins_over"]].round(3).to_dict("records")
+    [{'interface_id': 'eni-a', 'utilisation': 0.933, 'bins_over': 1}]
+    """
+    rates = throughput(df, by=by, freq=freq)
+    if isinstance(bandwidth_gbps, Mapping):
+        limit = rates[by].map(dict(bandwidth_gbps)).astype("float64") * 1e9
+    else:
+        limit = pd.Series(float(bandwidth_gbps) * 1e9, index=rates.index)
+    rates = rates.assign(limit=limit, share=rates["bits_per_s"] / limit).dropna(subset=["limit"])
+    peaks = rates.sort_values(["share", "time"], ascending=[False, True]).drop_duplicates(by)
+    over = rates[rates["share"] >= threshold].groupby(by).size()
+    out = pd.DataFrame({
+        by: peaks[by].to_numpy(), "peak_time": peaks["time"].to_numpy(),
+        "peak_bits_per_s": peaks["bits_per_s"].to_numpy(),
+        "bandwidth_bits_per_s": peaks["limit"].to_numpy(), "utilisation": peaks["share"].to_numpy(),
+    })  # fmt: skip
+    out["bins_over"] = out[by].map(over).fillna(0).astype("int64")
+    out = out[out["utilisation"] >= threshold]
+    return out.sort_values(["utilisation", by], ascending=[False, True]).reset_index(drop=True)

@@ -1,0 +1,394 @@
+"""Amazon S3 as a source: list only the keys a window needs, fetch them in parallel, cache them.
+
+Listing walks the key "folders" with ``Delimiter="/"`` and skips every date folder, account,
+service and Region the query does not need (both AWS layouts, with or without the hour level and
+the Organizations level), so a one-hour window costs a handful of ``ListObjectsV2`` calls and one
+``GetObject`` per file of that hour (plus the late-delivery margin of
+:data:`flowkit.sources.layout.MARGIN`).  A folder wholly inside the window is listed flat.
+
+Objects are fetched by a thread pool with a bounded number in flight and parsed in key order, so a
+load holds at most ``max_workers + 2`` raw objects at a time.  The credentials are boto3's
+standard chain (environment, profile, SSO, container or instance role).
+
+AWS errors become :mod:`flowkit.errors` classes that name the resource and the IAM permission;
+an object that cannot be fetched or parsed becomes a quarantine entry and the rest still loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from tqdm.auto import tqdm
+
+from flowkit.errors import AwsError, FlowkitError, NoDataError
+from flowkit.parse.collect import Collector
+from flowkit.sources.aws import Retry, aws_call, aws_client
+from flowkit.sources.layout import key_window, overlaps, partial_window
+from flowkit.sources.local import DATA_SUFFIXES, feed_bytes
+
+__all__ = [
+    "S3Object",
+    "feed_s3",
+    "is_s3_url",
+    "keep_key",
+    "keep_prefix",
+    "list_objects",
+    "split_url",
+]
+
+_SERVICES = ("vpcflowlogs",)
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """One listed object: where it is and what the listing said about it."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def url(self) -> str:
+        """The object's ``s3://bucket/key`` address."""
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def is_s3_url(source: object) -> TypeGuard[str | Sequence[str]]:
+    """Tell whether a source is an ``s3://`` address (or a list of them).
+
+    >>> is_s3_url("s3://bucket/prefix"), is_s3_url("data/flows"), is_s3_url(["s3://b/x"])
+    (True, False, True)
+    """
+    if isinstance(source, str):
+        return source.startswith("s3://")
+    if isinstance(source, list | tuple) and source:
+        return all(isinstance(s, str) and s.startswith("s3://") for s in source)
+    return False
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """Split ``s3://bucket/prefix`` into the bucket and the key prefix.
+
+    >>> split_url("s3://my-logs/flows/AWSLogs/")
+    ('my-logs', 'flows/AWSLogs/')
+    >>> split_url("s3://my-logs")
+    ('my-logs', '')
+    """
+    if not url.startswith("s3://"):
+        raise ValueError(f"not an s3:// address: {url!r}")
+    bucket, _, prefix = url[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket name in {url!r}")
+    return bucket, prefix
+
+
+def _names(values: str | Iterable[str] | None) -> frozenset[str] | None:
+    if values is None:
+        return None
+    return frozenset([values] if isinstance(values, str) else (str(v) for v in values))
+
+
+def _scope(parts: list[str]) -> list[str]:
+    """Return the account, service and Region folders below ``AWSLogs`` (as many as present)."""
+    if "AWSLogs" not in parts:
+        return []
+    rest = parts[parts.index("AWSLogs") + 1 :]
+    if rest and rest[0].startswith("o-"):
+        rest = rest[1:]
+    return [p.split("=", 1)[1] if "=" in p else p for p in rest[:3]]
+
+
+def _in_scope(
+    parts: list[str], accounts: frozenset[str] | None, regions: frozenset[str] | None
+) -> bool:
+    scope = _scope(parts)
+    if len(scope) >= 1 and accounts is not None and scope[0] not in accounts:
+        return False
+    if len(scope) >= 2 and scope[1] not in _SERVICES:
+        return False
+    return not (len(scope) >= 3 and regions is not None and scope[2] not in regions)
+
+
+def keep_prefix(
+    prefix: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+) -> bool:
+    """Tell whether a key "folder" can hold records of the query (pure; no listing).
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> t0, t1 = datetime(2024, 6, 9, 8, tzinfo=UTC), datetime(2024, 6, 9, 9, tzinfo=UTC)
+    >>> base = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/"
+    >>> keep_prefix(base + "09/", start=t0, end=t1), keep_prefix(base + "08/", start=t0, end=t1)
+    (True, False)
+    >>> hive = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
+    >>> keep_prefix(hive, regions=["us-east-1"]), keep_prefix("AWSLogs/o-abc/999/", accounts="1")
+    (False, False)
+    """
+    parts = prefix.rstrip("/").split("/")
+    if not overlaps(partial_window(parts), start, end):
+        return False
+    return _in_scope(parts, _names(accounts), _names(regions))
+
+
+def keep_key(
+    key: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+) -> bool:
+    """Tell whether an object key is a flow-log file the query needs (name, time and scope).
+
+    >>> key = ("AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/09/123456789012_vpcflowlogs_"
+    ...        "us-east-1_fl-0abc_20240609T0805Z_ab12cd34.log.gz")
+    >>> keep_key(key), keep_key(key, accounts=["210987654321"]), keep_key(key + ".json")
+    (True, False, False)
+    """
+    if key.endswith("/") or not key.endswith(DATA_SUFFIXES):
+        return False
+    if not overlaps(key_window(key), start, end):
+        return False
+    return _in_scope(key.split("/")[:-1], _names(accounts), _names(regions))
+
+
+def _flat(prefix: str, start: datetime | None, end: datetime | None) -> bool:
+    """Tell whether a date folder lies wholly inside the window (then list it without delimiter)."""
+    window = partial_window(prefix.rstrip("/").split("/"))
+    if window is None:
+        return False
+    lo, hi = window
+    return (start is None or start <= lo) and (end is None or hi <= end)
+
+
+def list_objects(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+    retry: Retry | None = None,
+    page_size: int | None = None,
+) -> list[S3Object]:
+    """List the flow-log objects under a prefix that the query needs, sorted by key.
+
+    ``client`` is a boto3 S3 client.  Folders outside the window or scope are never listed.
+    ``page_size`` is the keys per ``ListObjectsV2`` page (AWS's default and maximum is 1,000).
+    """
+    retry = retry or Retry()
+    acc, reg = _names(accounts), _names(regions)
+    if prefix and not prefix.endswith("/") and not prefix.endswith(DATA_SUFFIXES):
+        prefix += "/"
+    resource = f"s3://{bucket}/{prefix}"
+    found: dict[str, S3Object] = {}
+    todo = [prefix]
+    while todo:
+        folder = todo.pop()
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": folder}
+        if page_size is not None:
+            params["MaxKeys"] = page_size
+        if not _flat(folder, start, end):
+            params["Delimiter"] = "/"
+        while True:
+            page = aws_call(
+                partial(client.list_objects_v2, **params),
+                permission="s3:ListBucket",
+                resource=resource,
+                retry=retry,
+            )
+            for cp in page.get("CommonPrefixes") or []:
+                sub = cp["Prefix"]
+                if keep_prefix(sub, start=start, end=end, accounts=acc, regions=reg):
+                    todo.append(sub)
+            for item in page.get("Contents") or []:
+                key = item["Key"]
+                if keep_key(key, start=start, end=end, accounts=acc, regions=reg):
+                    modified = item.get("LastModified")
+                    found[key] = S3Object(
+                        bucket,
+                        key,
+                        int(item.get("Size", 0)),
+                        str(item.get("ETag", "")).strip('"'),
+                        modified.isoformat() if isinstance(modified, datetime) else "",
+                    )
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                break
+            params = {**params, "ContinuationToken": token}
+    return [found[k] for k in sorted(found)]
+
+
+@dataclass
+class _Fetched:
+    data: bytes | None
+    sha256: str = ""
+    from_cache: bool = False
+    error: AwsError | None = None
+
+
+def _cache_path(cache_dir: Path, obj: S3Object) -> Path:
+    path = (cache_dir / obj.bucket / obj.key).resolve()
+    if not path.is_relative_to(cache_dir.resolve()):
+        raise FlowkitError(f"object key leaves the cache folder: {obj.url!r}")
+    return path
+
+
+def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> _Fetched:
+    """Get one object's bytes (from the cache when it holds a copy of the listed size)."""
+    path = _cache_path(cache_dir, obj) if cache_dir is not None else None
+    if path is not None and path.is_file() and path.stat().st_size == obj.size:
+        data = path.read_bytes()
+        return _Fetched(data, hashlib.sha256(data).hexdigest(), from_cache=True)
+
+    def get() -> bytes:
+        body: bytes = client.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
+        return body
+
+    try:
+        data = aws_call(get, permission="s3:GetObject", resource=obj.url, retry=retry)
+    except AwsError as exc:
+        return _Fetched(None, error=exc)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return _Fetched(data, hashlib.sha256(data).hexdigest())
+
+
+def _in_order(
+    pool: ThreadPoolExecutor,
+    fn: Callable[[S3Object], _Fetched],
+    objects: list[S3Object],
+    depth: int,
+) -> Iterator[tuple[S3Object, _Fetched]]:
+    """Run ``fn`` over objects in the pool, yielding results in order with ``depth`` in flight."""
+    pending: deque[tuple[S3Object, Future[_Fetched]]] = deque()
+    it = iter(objects)
+    try:
+        for obj in it:
+            pending.append((obj, pool.submit(fn, obj)))
+            if len(pending) >= depth:
+                break
+        while pending:
+            obj, fut = pending.popleft()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(fn, nxt)))
+            yield obj, fut.result()
+    finally:
+        for _, fut in pending:
+            fut.cancel()
+
+
+def feed_s3(
+    collector: Collector,
+    source: str | Sequence[str],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    accounts: str | Iterable[str] | None = None,
+    regions: str | Iterable[str] | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    max_workers: int = 8,
+    progress: bool | None = None,
+    retry: Retry | None = None,
+) -> list[dict[str, object]]:
+    """Read the flow-log objects of one or more ``s3://`` prefixes into a collector.
+
+    Returns one manifest entry per object, in key order: ``url``, ``size``, ``etag``,
+    ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path`` and
+    ``error`` (None, or why the object is in the quarantine instead).
+
+    Raises
+    ------
+    NoDataError
+        If no object under the prefixes matches the window and scope.
+    AwsError
+        Its subclasses for missing credentials, access denied, a missing bucket, throttling;
+        per-object failures are quarantined instead, unless every object failed.
+    """
+    retry = retry or Retry()
+    urls = [source] if isinstance(source, str) else list(source)
+    client = aws_client(
+        "s3", session=session, profile=profile, endpoint_url=endpoint_url, pool=max_workers + 2
+    )
+    objects: list[S3Object] = []
+    for url in urls:
+        bucket, prefix = split_url(url)
+        objects.extend(
+            list_objects(
+                client, bucket, prefix, start=start, end=end, accounts=accounts, regions=regions,
+                retry=retry,
+            )
+        )  # fmt: skip
+    if not objects:
+        window = f" between {start} and {end}" if start or end else ""
+        raise NoDataError(
+            f"no flow-log objects under {', '.join(urls)}{window}"
+            + (f" for accounts {sorted(_names(accounts) or [])}" if accounts is not None else "")
+            + (f" in Regions {sorted(_names(regions) or [])}" if regions is not None else "")
+        )
+    folder = Path(cache_dir) if cache_dir is not None else None
+    manifest: list[dict[str, object]] = []
+    failures: list[AwsError] = []
+    show = progress if progress is not None else len(objects) > 200
+    with (
+        ThreadPoolExecutor(max_workers, thread_name_prefix="flowkit-s3") as pool,
+        tqdm(total=len(objects), unit="object", desc="flowkit.read s3", disable=not show) as bar,
+    ):
+        fetch: Callable[[S3Object], _Fetched] = lambda o: _fetch(client, o, folder, retry)  # noqa: E731
+        for obj, got in _in_order(pool, fetch, objects, depth=max_workers + 2):
+            if got.error is not None:
+                collector.file_error(obj.url, str(got.error))
+                failures.append(got.error)
+            elif got.data is not None:
+                feed_bytes(collector, obj.url, got.data)
+                if len(got.data) < obj.size:
+                    reason = f"short read: {len(got.data)} of {obj.size} bytes listed"
+                    collector.file_error(obj.url, reason)
+            manifest.append(
+                {
+                    "url": obj.url,
+                    "size": obj.size,
+                    "etag": obj.etag,
+                    "last_modified": obj.last_modified,
+                    "sha256": got.sha256 or None,
+                    "from_cache": got.from_cache,
+                    "cache_path": str(_cache_path(folder, obj)) if folder is not None else None,
+                    "error": str(got.error) if got.error is not None else None,
+                }
+            )
+            bar.update()
+    if failures and len(failures) == len(objects):
+        first = failures[0]
+        raise type(first)(
+            f"all {len(objects)} object(s) failed; the first: {first}",
+            resource=first.resource,
+            permission=first.permission,
+            code=first.code,
+        )
+    return manifest

@@ -1,0 +1,95 @@
+"""Address scopes, IPv4 and IPv6 (flowkit.enrich.scope) and the interval machinery."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowkit.enrich import add_scope
+from flowkit.enrich.addresses import AddressSpace, IntervalTable, parse_addresses
+
+CASES = {
+    "10.1.2.3": "private", "172.16.0.1": "private", "172.31.255.255": "private",
+    "172.32.0.1": "public", "192.168.10.1": "private", "100.64.0.1": "shared",
+    "100.127.255.254": "shared", "100.128.0.1": "public", "127.0.0.1": "loopback",
+    "169.254.169.254": "link-local", "224.0.0.251": "multicast", "239.1.1.1": "multicast",
+    "192.0.2.10": "documentation", "198.51.100.7": "documentation",
+    "203.0.113.9": "documentation", "0.0.0.0": "reserved", "255.255.255.255": "reserved",
+    "240.0.0.1": "reserved", "198.18.0.1": "reserved", "52.216.8.1": "public",
+    "8.8.8.8": "public", "::1": "loopback", "fe80::1": "link-local", "fd12:3456::1": "unique-local",
+    "fc00::1": "unique-local", "ff02::1": "multicast", "2001:db8::1": "documentation",
+    "2600:1f18::1": "public", "2a00:1450::1": "public", "::": "reserved",
+}  # fmt: skip
+
+
+def test_add_scope_every_scope_v4_and_v6():
+    addrs = list(CASES)
+    df = pd.DataFrame({"srcaddr": addrs, "dstaddr": addrs[::-1]})
+    out = add_scope(df)
+    assert out["src_scope"].tolist() == list(CASES.values())
+    assert out["dst_scope"].tolist() == list(CASES.values())[::-1]
+    assert isinstance(out["src_scope"].dtype, pd.CategoricalDtype)
+    assert list(df.columns) == ["srcaddr", "dstaddr"]
+
+
+def test_add_scope_pkt_columns_and_missing_addresses():
+    df = pd.DataFrame({
+        "srcaddr": pd.Categorical(["10.0.0.5", None]),
+        "dstaddr": pd.Categorical(["10.0.0.6", None]),
+        "pkt_srcaddr": pd.Categorical(["203.0.113.5", None]),
+        "pkt_dstaddr": pd.Categorical(["10.0.0.6", None]),
+    })  # fmt: skip
+    out = add_scope(df)
+    assert out["pkt_src_scope"].tolist()[0] == "documentation"
+    assert out["pkt_dst_scope"].tolist()[0] == "private"
+    assert out[["src_scope", "dst_scope", "pkt_src_scope"]].iloc[1].isna().all()
+
+
+def test_parse_addresses_rejects_bad_values():
+    p = parse_addresses(["1.2.3.4", "1.2.3.256", "1.2.3", "::ffff:1.2.3.4", "zz::1", "", None])
+    assert p.is_v4.tolist() == [True, False, False, False, False, False, False]
+    assert p.is_v6.tolist() == [False, False, False, True, False, False, False]
+
+
+def test_interval_table_matches_brute_force_longest_prefix():
+    rng = np.random.default_rng(3)
+    nets = []
+    for _ in range(300):
+        plen = int(rng.integers(8, 30))
+        addr = int(rng.integers(0, 2**32))
+        nets.append(ipaddress.ip_network((addr >> (32 - plen) << (32 - plen), plen)))
+    nets += [ipaddress.ip_network("2600:1f00::/24"), ipaddress.ip_network("2600:1f18::/33")]
+    labels = [str(n) for n in nets]
+    table = IntervalTable.from_networks([(str(n), i) for i, n in enumerate(nets)], labels)
+    probes = [str(ipaddress.IPv4Address(int(x))) for x in rng.integers(0, 2**32, 3000)]
+    probes += [str(n.network_address) for n in nets] + [str(n.broadcast_address) for n in nets]
+    probes += ["2600:1f18::5", "2600:1f18:8000::1", "2600:1fff::1", "2001:db8::1"]
+    got = table.labels_of(probes).tolist()
+    for probe, label in zip(probes, got, strict=True):
+        ip = ipaddress.ip_address(probe)
+        best = max((n for n in nets if ip.version == n.version and ip in n),
+                   key=lambda n: n.prefixlen, default=None)  # fmt: skip
+        assert label == (str(best) if best else None), probe
+
+
+def test_interval_table_same_prefix_lowest_rank_wins():
+    rows = [("52.216.0.0/15", 0, 1), ("52.216.0.0/15", 1, 0)]
+    table = IntervalTable.from_networks(rows, ["AMAZON", "S3"])
+    assert table.labels_of(["52.217.1.1"]).tolist() == ["S3"]
+
+
+def test_interval_table_rejects_bad_cidr():
+    with pytest.raises(ValueError, match=r"10\.0\.0\.0/33"):
+        IntervalTable.from_networks([("10.0.0.0/33", 0)], ["x"])
+
+
+def test_address_space_codes_compare_across_columns():
+    a = pd.Series(pd.Categorical(["10.0.0.1", "10.0.0.2", None]))
+    b = pd.Series(["10.0.0.2", "10.0.0.1", "10.0.0.1"])
+    space = AddressSpace.of([a, b])
+    assert space.codes[0][0] == space.codes[1][1]
+    assert space.codes[0][1] == space.codes[1][0]
+    assert space.codes[0][2] == -1
