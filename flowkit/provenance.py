@@ -22,6 +22,26 @@ class Provenance(dict[str, Any]):
     def __deepcopy__(self, memo: dict[int, Any]) -> Provenance:
         return Provenance(self)
 
+    def __eq__(self, other: object) -> bool:
+        """Compare safely: pandas compares ``attrs`` in ``concat``, and values may be frames."""
+        if self is other:
+            return True
+        if not isinstance(other, dict) or self.keys() != other.keys():
+            return False
+        for key, mine in self.items():
+            theirs = other[key]
+            if mine is theirs:
+                continue
+            if isinstance(mine, pd.DataFrame) or isinstance(theirs, pd.DataFrame):
+                same = isinstance(mine, pd.DataFrame) and isinstance(theirs, pd.DataFrame)
+                if not (same and mine.equals(theirs)):
+                    return False
+            elif bool(mine != theirs):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 def empty_quarantine() -> pd.DataFrame:
     """Return an empty quarantine table with its columns and dtypes."""

@@ -105,38 +105,49 @@ def lab(tmp_path_factory: pytest.TempPathFactory, tree: Path) -> Iterator[Server
         yield server
 
 
-JS_OUTPUTS = (
-    "() => [...document.querySelectorAll('.widget-output')].map(e => e.innerText).join('\\n---\\n')"
-)
+#: A signature of everything the outputs show (text and images), without the widget controls
+#: themselves, so that moving a slider counts only if something it drives changes.
+JS_OUTPUTS = """() => {
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook')
+               || document.body;
+  const clone = root.cloneNode(true);
+  clone.querySelectorAll('.widget-readout, select, .widget-label, .noUi-target, .widget-dropdown,'
+                         + ' .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt')
+       .forEach(e => e.remove());
+  const images = [...root.querySelectorAll('img')].map(i => i.src.length + ':' + i.src.slice(-80));
+  return clone.textContent.replace(/\\s+/g, ' ') + ' #images ' + images.join('|');
+}"""
 
 
-def _settled_outputs(page: Any, before: str | None = None, timeout_s: float = 30.0) -> str:
-    """Wait until the widget outputs differ from ``before`` (if given) and stop changing."""
+def _settled_outputs(page: Any, before: str | None = None, timeout_s: float = 60.0) -> str:
+    """Wait until the outputs differ from ``before`` (if given) and stop changing."""
     deadline = time.monotonic() + timeout_s
     last, stable = None, 0
     while time.monotonic() < deadline:
         text = str(page.evaluate(JS_OUTPUTS))
-        changed = before is None or (text.strip() and text != before)
+        changed = before is None or text != before
         stable = stable + 1 if changed and text == last else 0
         if stable >= 3:
             return text
         last = text
-        page.wait_for_timeout(300)
-    raise AssertionError(f"widget output did not change and settle; still {last!r:.300}")
+        page.wait_for_timeout(400)
+    raise AssertionError(f"outputs did not change and settle after a widget change: {last!r:.300}")
 
 
 def _change_widgets(page: Any, expect: dict[str, int], shot: str) -> None:
-    """Change a dropdown and a slider; each change must change the widget output."""
+    """Change the first visible dropdown and slider; each change must change an output."""
     before = _settled_outputs(page)
     if expect["dropdowns"]:
-        select = page.locator(".widget-dropdown select").first
+        select = page.locator(".widget-dropdown select >> visible=true").first
+        select.wait_for(timeout=30_000)
         options = select.locator("option").all_inner_texts()
         assert len(options) >= 2, f"dropdown has options {options}"
         current = select.input_value()
         select.select_option(next(o for o in options if o != current))
         before = _settled_outputs(page, before)
     if expect["sliders"]:
-        handle = page.locator(".widget-slider .noUi-handle").first
+        handle = page.locator(".widget-slider .noUi-handle >> visible=true").first
+        handle.wait_for(timeout=30_000)
         top = handle.get_attribute("aria-valuemax")
         assert handle.get_attribute("aria-valuenow") != top, "slider already at its maximum"
         handle.focus()
@@ -193,9 +204,9 @@ def test_notebook_runs_in_jupyterlab(browser: Any, lab: Server, name: str) -> No
         if expect["widgets"]:
             page.wait_for_selector(".jupyter-widgets", timeout=30_000)
         if expect["dropdowns"]:
-            page.wait_for_selector(".widget-dropdown select", timeout=30_000)
+            page.wait_for_selector(".widget-dropdown select", state="attached", timeout=30_000)
         if expect["sliders"]:
-            page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
+            page.wait_for_selector(".widget-slider .noUi-handle", state="attached", timeout=30_000)
         if expect["plots"]:
             page.wait_for_function(
                 "(n) => [...document.querySelectorAll('.jp-RenderedImage img')]"
@@ -218,7 +229,9 @@ def test_dashboard_renders_in_voila(browser: Any, tree: Path, tmp_path: Path, na
             page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=60_000)
             page.wait_for_selector(".jupyter-widgets, .jp-OutputArea", timeout=RUN_TIMEOUT_MS)
             if expect["dropdowns"]:
-                page.wait_for_selector(".widget-dropdown select", timeout=RUN_TIMEOUT_MS)
+                page.wait_for_selector(
+                    ".widget-dropdown select", state="attached", timeout=RUN_TIMEOUT_MS
+                )
             if expect["plots"]:
                 page.wait_for_selector("img[src^='data:image/png']", timeout=RUN_TIMEOUT_MS)
             assert page.locator(".cm-editor, .CodeMirror").count() == 0, "Voila shows code"

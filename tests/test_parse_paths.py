@@ -114,3 +114,16 @@ def test_read_skips_other_aws_services_under_awslogs(tmp_path) -> None:
     df = fk.read(tmp_path)
     assert len(df) == 4
     assert list(df.attrs["flowkit"]["files"]) == [str(flow / "a.log.gz")]
+
+
+def test_frames_from_different_loads_concatenate() -> None:
+    import flowkit as fk
+
+    line = "2 1 eni-1 192.0.2.1 192.0.2.2 1 2 6 1 40 1 2 ACCEPT OK"
+    a = fk.parse_lines([line])
+    with pytest.warns(UserWarning):
+        b = fk.parse_lines([line, "bogus"])
+    assert len(pd.concat([a, b])) == 2
+    assert len(pd.concat([a["srcport"], b["srcport"]])) == 2
+    assert a.attrs["flowkit"] == a.copy().attrs["flowkit"]
+    assert a.attrs["flowkit"] != b.attrs["flowkit"]

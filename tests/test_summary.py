@@ -120,3 +120,13 @@ def test_status_by_interface_keeps_unknown_statuses_and_missing_interfaces() -> 
 def test_status_by_interface_needs_its_columns() -> None:
     with pytest.raises(KeyError, match="log_status"):
         status_by_interface(pd.DataFrame({"interface_id": ["eni-1"]}))
+
+
+def test_loaded_frames_survive_filter_and_groupby(folder: Path) -> None:
+    # The notebooks filter and group loaded frames; pandas compares attrs when it concatenates,
+    # which failed when the provenance (holding the quarantine frame) was deep-copied.
+    df = _read(folder)
+    mine = df[df["interface_id"] == "eni-0a1"]
+    per_peer = mine.groupby("dstaddr", observed=True)["bytes"].sum()
+    assert per_peer.to_dict() == {"198.51.100.2": 1680}
+    pd.testing.assert_frame_equal(fk.quarantine(mine), fk.quarantine(df))

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
+from flowkit.provenance import Provenance
 
 __all__ = ["IpRanges", "add_aws_service", "ip_ranges", "load_ip_ranges", "use_ip_ranges"]
 
@@ -127,7 +128,9 @@ def use_ip_ranges(path: PathLike | None) -> IpRanges:
 
 
 def _record_attrs(out: pd.DataFrame, ranges: IpRanges) -> None:
-    attrs = dict(out.attrs.get("flowkit", {}))
+    # A Provenance, not a plain dict: pandas deep-copies plain dicts (and the quarantine frame in
+    # them), and then fails comparing attrs in concat/groupby ("truth value ... is ambiguous").
+    attrs = Provenance(out.attrs.get("flowkit", {}))
     attrs["ip_ranges"] = ranges.info()
     out.attrs["flowkit"] = attrs
 

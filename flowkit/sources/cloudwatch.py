@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from flowkit.enrich import add_basic
+from flowkit.enrich import enrich as enrich_all
 from flowkit.errors import AwsError, FlowkitError
 from flowkit.parse import Collector, Errors, Unwrapped, finish
 from flowkit.provenance import provenance
@@ -272,7 +272,7 @@ def read_cloudwatch(
     }
     df = _within(df, lo, hi)
     if enrich:
-        df = add_basic(df)
+        df = enrich_all(df)
     df.attrs["flowkit"] = (
         prov if "time_filter" not in df.attrs.get("flowkit", {}) else df.attrs["flowkit"]
     )
