@@ -121,7 +121,7 @@ def test_frames_from_different_loads_concatenate() -> None:
 
     line = "2 1 eni-1 192.0.2.1 192.0.2.2 1 2 6 1 40 1 2 ACCEPT OK"
     a = fk.parse_lines([line])
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="quarantined"):
         b = fk.parse_lines([line, "bogus"])
     assert len(pd.concat([a, b])) == 2
     assert len(pd.concat([a["srcport"], b["srcport"]])) == 2
