@@ -113,7 +113,7 @@ class _Event:
 
 
 def _gunzip_chunks(
-    raw: bytes | BinaryIO, read_size: int = 4 << 20
+    raw: bytes | BinaryIO, read_size: int = 8 << 20
 ) -> Iterator[tuple[bytes, str | None]]:
     """Decompress (possibly multi-member) gzip in chunks; the last item may carry an error.
 
