@@ -12,6 +12,17 @@ Rules for contributors (written where they apply):
 """
 
 import flowkit.accessor  # noqa: F401  (registers the df.flows accessor)
+from flowkit.compliance import (
+    PolicyError,
+    audit_report,
+    check_policy,
+    coverage,
+    coverage_gaps,
+    coverage_summary,
+    load_policy,
+    missing_deliveries,
+    security_group_usage,
+)
 from flowkit.convert import convert
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.detect import (
@@ -58,11 +69,17 @@ __all__ = [
     "FlowkitError",
     "HuntConfig",
     "ParseError",
+    "PolicyError",
     "SourceError",
     "__version__",
+    "audit_report",
+    "check_policy",
     "classify_transfer",
     "conversations",
     "convert",
+    "coverage",
+    "coverage_gaps",
+    "coverage_summary",
     "dedupe",
     "estimate_cost",
     "find_beaconing",
@@ -81,8 +98,10 @@ __all__ = [
     "hour_of_week",
     "hunt",
     "load_inventory",
+    "load_policy",
     "load_prices",
     "load_threat_list",
+    "missing_deliveries",
     "packet_sizes",
     "parse_lines",
     "provenance",
@@ -93,6 +112,7 @@ __all__ = [
     "recommend_savings",
     "reject_rate",
     "saturation_candidates",
+    "security_group_usage",
     "status_by_interface",
     "summarize_files",
     "throughput",

@@ -114,6 +114,12 @@ def _hunt_command() -> Any:
     return command
 
 
+def _audit_command() -> Any:
+    from flowkit.compliance import command
+
+    return command
+
+
 def _report_command() -> Any:
     from flowkit import nbreport
 
@@ -143,6 +149,11 @@ VERBS: dict[
         "run every security detection and print the findings with their evidence",
         lambda sub: _hunt_command().add_arguments(sub),
         lambda args: _hunt_command().run(args),
+    ),
+    "audit": (
+        "check flow logs against a policy and write an HTML compliance report",
+        lambda sub: _audit_command().add_arguments(sub),
+        lambda args: _audit_command().run(args),
     ),
     "report": (
         "run a notebook on your data and write an HTML report with an evidence manifest",

@@ -25,6 +25,7 @@ from matplotlib.axes import Axes
 __all__ = [
     "plot_activity",
     "plot_cost_by_dimension",
+    "plot_coverage",
     "plot_handshake_health",
     "plot_hour_of_week",
     "plot_intervals",
@@ -350,4 +351,49 @@ def plot_savings(savings: pd.DataFrame, *, top: int = 8, ax: Axes | None = None)
     labels = [f"{k}: {t}" for k, t in zip(known["kind"], known["target"], strict=True)]
     ax.barh(labels, known["monthly_savings"], color="tab:green")
     ax.set_xlabel("estimated savings (USD per month)")
+    return ax
+
+
+_COVERAGE_COLORS = ("#4c9a2a", "#a6d96a", "#fdae61", "#d7191c")  # records, nodata, skipdata, gap
+
+
+def plot_coverage(
+    cov: pd.DataFrame, *, labels: pd.Series | None = None, ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:  # fmt: skip
+    """A row per ENI, a cell per window coloured by evidence, from :func:`flowkit.coverage`.
+
+    Green: records; light green: NODATA; orange: SKIPDATA; red: nothing (a gap).  ``labels``
+    maps ``interface_id`` to a display name (e.g. the inventory's).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> t = pd.date_range("2026-11-03T10:00Z", periods=3, freq="5min")
+    >>> cov = pd.DataFrame({"interface_id": ["eni-1"] * 3, "window_start": t,
+    ...                     "status": ["records", "gap", "nodata"]})
+    >>> [t.get_text() for t in plot_coverage(cov, labels=pd.Series({"eni-1": "web-2"})).get_yticklabels()]
+    ['web-2']
+    """  # noqa: E501
+    from matplotlib.colors import ListedColormap
+
+    order = ["records", "nodata", "skipdata", "gap"]
+    codes = pd.Categorical(cov["status"].astype(str), categories=order).codes
+    grid = (
+        pd.DataFrame({"eni": cov["interface_id"], "t": cov["window_start"], "c": codes})
+        .pivot_table(index="eni", columns="t", values="c", aggfunc="max")
+        .sort_index()
+    )
+    ax = _axes(ax, (10, 0.25 * len(grid.index) + 1.5))
+    ax.imshow(grid.to_numpy(dtype=float), aspect="auto", interpolation="nearest",
+              cmap=ListedColormap(list(_COVERAGE_COLORS)), vmin=-0.5, vmax=3.5)  # fmt: skip
+    names = [str(labels.get(e, e)) if labels is not None else str(e) for e in grid.index]
+    ax.set_yticks(range(len(names)), names)
+    step = max(1, len(grid.columns) // 8)
+    ticks = [pd.Timestamp(c).strftime("%m-%d %H:%M") for c in grid.columns[::step]]
+    ax.set_xticks(range(0, len(grid.columns), step), ticks)
+    ax.set_xlabel("time (UTC)")
+    ax.set_title(title or "log coverage (green: records, pale: NODATA, orange: SKIPDATA, red: gap)")
     return ax

@@ -505,7 +505,8 @@ def _allowed(policy: dict, est_roles: dict[str, str], svc: dict[str, str]) -> ob
         refs = ref if isinstance(ref, list) else [ref]
         out: list[str] = []
         for r in refs:
-            out += policy["groups"].get(r, [r])
+            builtin = {"internet": ["0.0.0.0/0"], "vpc": ["10.0.0.0/16"]}  # flowkit builtins
+            out += policy["groups"].get(r, builtin.get(r, [r]))
         return out
 
     def matches(addr: str, ref: str | list[str]) -> bool:
