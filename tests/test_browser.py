@@ -212,11 +212,7 @@ def test_browser_suite_has_notebooks() -> None:
 
 
 #: Notebooks with a known widget bug, kept visible (strict xfail: the fix makes this fail).
-KNOWN_BROKEN = {
-    "30_performance.ipynb": "the interact plot never updates: show() returns an Axes and, with "
-    "matplotlib 3.11 (backend name 'inline'), ipywidgets does not flush the figure into the "
-    "widget output; end show() with plt.show()",
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
