@@ -278,7 +278,8 @@ def test_dashboard_renders_in_voila(browser: Any, tree: Path, tmp_path: Path, na
     with jupyter_server("voila", tree, tmp_path, "", notebook=name) as server:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         try:
-            page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=60_000)
+            # Voila runs the whole notebook before it sends the page: allow the run timeout.
+            page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=RUN_TIMEOUT_MS)
             page.wait_for_selector(".jupyter-widgets, .jp-OutputArea", timeout=RUN_TIMEOUT_MS)
             if expect["dropdowns"]:
                 page.wait_for_selector(
