@@ -255,6 +255,14 @@ class Collector:
 
 def _fit_table(table: pa.Table) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     """Cast a table's columns to the schema's Arrow types; rows that do not fit are returned."""
+    target_schema = pa.schema(
+        [pa.field(c, table.schema.field(c).type if c == "ingestion_time" else arrow_type(c))
+         for c in table.column_names]
+    )  # fmt: skip
+    try:  # the common case: everything fits, one cast for the whole table
+        return table.cast(target_schema), []
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     n = table.num_rows
     invalid = np.zeros(n, dtype=bool)
     reasons: dict[int, str] = {}

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from flowkit.errors import SourceError
 from flowkit.parse.collect import Collector
 from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
+from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
 
@@ -232,8 +233,15 @@ def _container_event(name: str, body: bytes) -> Iterator[_Event]:
 
 def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
     try:
-        source: Any = path if path is not None else pa.BufferReader(data)
-        table = pq.read_table(source)
+
+        def source() -> Any:
+            return path if path is not None else pa.BufferReader(data)
+
+        # Category columns are read as dictionaries straight from the dictionary pages, so
+        # their strings are neither materialised nor hashed again.
+        names = pq.read_schema(source()).names
+        dictionary = [c for c in names if pa.types.is_dictionary(arrow_type(c))]
+        table = pq.read_table(source(), read_dictionary=dictionary or None)
     except (pa.ArrowException, OSError) as exc:
         return _Event("error", name, f"cannot read Parquet: {exc}")
     fields = tuple(field_name(c) for c in table.column_names)
