@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import warnings
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from estate_files import HEADER, normalized, read_quiet, write_estate
 
 import flowkit as fk
 from flowkit.convert import (
@@ -24,103 +21,12 @@ from flowkit.convert import (
     read_converted_quarantine,
 )
 
-HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
-    "start end action log-status"
-)
-V5_HEADER = HEADER + " vpc-id flow-direction traffic-path"
-T0 = datetime(2024, 6, 8, 0, 0, tzinfo=UTC)
-
-
-def _records(
-    rng: np.random.Generator, n: int, window: datetime, account: str, v5: bool
-) -> list[str]:
-    """``n`` default-format records ending in the 5-minute window at ``window``."""
-    end = int(window.timestamp()) + rng.integers(0, 300, n)
-    start = end - rng.integers(0, 61, n)
-    src = rng.integers(1, 40, n)
-    dst = rng.integers(1, 40, n)
-    dport = rng.choice([22, 80, 443, 3389, 53], n)
-    proto = rng.choice([6, 17, 1], n)
-    packets = rng.integers(1, 100, n)
-    size = packets * rng.integers(40, 1500, n)
-    action = rng.choice(["ACCEPT", "REJECT"], n, p=[0.8, 0.2])
-    lines = []
-    for i in range(n):
-        line = (
-            f"{5 if v5 else 2} {account} eni-{src[i] % 7:04x} 10.0.0.{src[i]} 198.51.100.{dst[i]} "
-            f"{40000 + i % 2000} {dport[i]} {proto[i]} {packets[i]} {size[i]} {start[i]} {end[i]} "
-            f"{action[i]} OK"
-        )
-        if v5:
-            line += (
-                f" vpc-0a{src[i] % 3} {'egress' if i % 2 else 'ingress'} {'1' if i % 2 else '-'}"
-            )
-        lines.append(line)
-    return lines
-
-
-def write_estate(root: Path, seed: int = 7) -> Path:
-    """A small estate: two accounts and regions over three hours, gzip and plain text, a v5
-    format, NODATA records, bad lines, a CloudWatch JSON dump and an empty file."""
-    rng = np.random.default_rng(seed)
-    for account, region, v5 in (("111122223333", "us-east-1", False),
-                                ("444455556666", "eu-west-1", True)):  # fmt: skip
-        for k in range(0, 36, 5):  # every 25 minutes over 3 hours
-            window = T0 + timedelta(minutes=5 * k)
-            folder = (
-                root / "AWSLogs" / account / "vpcflowlogs" / region / window.strftime("%Y/%m/%d")
-            )
-            folder.mkdir(parents=True, exist_ok=True)
-            lines = _records(rng, int(rng.integers(50, 150)), window, account, v5)
-            t = int(window.timestamp())
-            nodata = f"2 {account} eni-00ff - - - - - - - {t} {t + 60} - NODATA"
-            if v5:
-                nodata += " - - -"
-            lines.insert(3, nodata)
-            if k == 10:
-                lines.insert(5, "this is not a flow record")
-                tokens = lines[8].split()
-                tokens[7] = "x6"  # protocol is not a number
-                lines.insert(9, " ".join(tokens))
-            stem = f"{account}_vpcflowlogs_{region}_fl-0abc_{window:%Y%m%dT%H%MZ}_{k:08x}.log"
-            body = "\n".join([V5_HEADER if v5 else HEADER, *lines]) + "\n"
-            if k % 2:
-                (folder / stem).write_text(body)
-            else:
-                (folder / f"{stem}.gz").write_bytes(gzip.compress(body.encode()))
-    cw = root / "cloudwatch"
-    cw.mkdir()
-    events = [
-        {"message": line, "ingestionTime": 1717804800123 + i, "logStreamName": f"eni-{i % 2}"}
-        for i, line in enumerate(_records(rng, 20, T0 + timedelta(hours=1), "111122223333", False))
-    ]
-    (cw / "events.log").write_text(json.dumps({"events": events}))
-    (cw / "empty.log").write_text("")
-    return root
-
-
-def read_quiet(source: object, **options: object) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return fk.read(source, **options)  # type: ignore[arg-type,call-overload,no-any-return]
-
-
-def normalized(df: pd.DataFrame) -> pd.DataFrame:
-    """Sorted categories, rows sorted by every column, a fresh index (order-free comparison)."""
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].cat.set_categories(sorted(out[col].cat.categories))
-    out = out.sort_values(list(out.columns), kind="stable", na_position="first")
-    out = out.reset_index(drop=True)
-    out.attrs = {}
-    return out
-
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_estate(tmp_path_factory.mktemp("estate"))
+    """Files every 25 minutes over 3 hours; a bad line and a bad number in one file."""
+    return write_estate(tmp_path_factory.mktemp("estate"), seed=7, step=5, per_file=(50, 150),
+                        bad_at=10, bad_number=True, events=20)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from estate_files import normalized, read_quiet, write_estate
 
 import flowkit as fk
 from flowkit.convert import convert
@@ -20,73 +16,13 @@ from flowkit.engine_dask import plan_partitions, read_dask, read_dask_quarantine
 
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
 
-HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
-    "start end action log-status"
-)
-V5_HEADER = HEADER + " vpc-id flow-direction traffic-path"
-T0 = datetime(2024, 6, 8, 0, 0, tzinfo=UTC)
-
-
-def _records(
-    rng: np.random.Generator, n: int, window: datetime, account: str, v5: bool
-) -> list[str]:
-    end = int(window.timestamp()) + rng.integers(0, 300, n)
-    start = end - rng.integers(0, 61, n)
-    src = rng.integers(1, 40, n)
-    dst = rng.integers(1, 40, n)
-    dport = rng.choice([22, 80, 443, 3389, 53], n)
-    proto = rng.choice([6, 17, 1], n)
-    packets = rng.integers(1, 100, n)
-    size = packets * rng.integers(40, 1500, n)
-    action = rng.choice(["ACCEPT", "REJECT"], n, p=[0.8, 0.2])
-    lines = []
-    for i in range(n):
-        line = (
-            f"{5 if v5 else 2} {account} eni-{src[i] % 7:04x} 10.0.0.{src[i]} 198.51.100.{dst[i]} "
-            f"{40000 + i % 2000} {dport[i]} {proto[i]} {packets[i]} {size[i]} {start[i]} {end[i]} "
-            f"{action[i]} OK"
-        )
-        if v5:
-            line += (
-                f" vpc-0a{src[i] % 3} {'egress' if i % 2 else 'ingress'} {'1' if i % 2 else '-'}"
-            )
-        lines.append(line)
-    return lines
-
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two accounts over three hours (gzip and text, default and v5 formats, NODATA records,
     bad lines), a CloudWatch JSON dump and an empty file."""
-    root = tmp_path_factory.mktemp("estate")
-    rng = np.random.default_rng(11)
-    for account, region, v5 in (("111122223333", "us-east-1", False),
-                                ("444455556666", "eu-west-1", True)):  # fmt: skip
-        for k in range(0, 36, 3):
-            window = T0 + timedelta(minutes=5 * k)
-            folder = root / "AWSLogs" / account / "vpcflowlogs" / region / f"{window:%Y/%m/%d}"
-            folder.mkdir(parents=True, exist_ok=True)
-            lines = _records(rng, int(rng.integers(200, 400)), window, account, v5)
-            t = int(window.timestamp())
-            lines.insert(3, f"2 {account} eni-00ff - - - - - - - {t} {t + 60} - NODATA"
-                         + (" - - -" if v5 else ""))  # fmt: skip
-            if k == 9:
-                lines.insert(5, "this is not a flow record")
-            stem = f"{account}_vpcflowlogs_{region}_fl-0abc_{window:%Y%m%dT%H%MZ}_{k:08x}.log"
-            body = "\n".join([V5_HEADER if v5 else HEADER, *lines]) + "\n"
-            if k % 2:
-                (folder / stem).write_text(body)
-            else:
-                (folder / f"{stem}.gz").write_bytes(gzip.compress(body.encode()))
-    events = [
-        {"message": line, "ingestionTime": 1717804800123 + i, "logStreamName": f"eni-{i % 2}"}
-        for i, line in enumerate(_records(rng, 30, T0 + timedelta(hours=1), "111122223333", False))
-    ]
-    (root / "cloudwatch").mkdir()
-    (root / "cloudwatch" / "events.log").write_text(json.dumps({"events": events}))
-    (root / "cloudwatch" / "empty.log").write_text("")
-    return root
+    return write_estate(tmp_path_factory.mktemp("estate"), seed=11, step=3, per_file=(200, 400),
+                        bad_at=9, bad_number=False, events=30)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -109,25 +45,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
 def expected(estate: Path) -> pd.DataFrame:
     """The pandas engine's frame of the estate."""
     return read_quiet(estate)
-
-
-def read_quiet(source: object, **options: object) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return fk.read(source, **options)  # type: ignore[arg-type,call-overload,no-any-return]
-
-
-def normalized(df: pd.DataFrame) -> pd.DataFrame:
-    """Sorted categories, rows sorted by every column, a fresh index (order-free comparison)."""
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            used = out[col].cat.remove_unused_categories()  # a time filter keeps unused ones
-            out[col] = used.cat.set_categories(sorted(used.cat.categories))
-    out = out.sort_values(list(out.columns), kind="stable", na_position="first")
-    out = out.reset_index(drop=True)
-    out.attrs = {}
-    return out
 
 
 def kinds(dtypes: pd.Series) -> dict[str, object]:
