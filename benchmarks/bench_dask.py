@@ -3,20 +3,33 @@
 Generates a seeded estate of gzip flow-log files (default format, S3 key names, NODATA records)
 in a temporary folder, then:
 
-1. **ratio**: the same task (``fk.read`` with enrichment, then the aggregations below) with the
-   pandas engine and with the Dask engine on a ``LocalCluster`` of 2 worker processes, on
-   ``--records`` records (default 5 M); prints both times, the ratio, and peak memory.
+1. **ratio**: the same task (``fk.read`` with enrichment, then :func:`analysis`: ``fk.hunt``,
+   ``fk.throughput``, ``fk.coverage`` + ``fk.coverage_summary``, ``fk.top_talkers`` and
+   ``fk.estimate_cost``) with the pandas engine and with the Dask engine on a ``LocalCluster``
+   of 2 worker processes (and on local threads), on ``--records`` records (default 5 M); the
+   results are checked equal; prints the times, the ratio and peak memory.  On Dask every one
+   runs on the Dask frame (each reads the files one to three times, the cost estimate also
+   shuffles the records by packet flow; ``fk.read`` reads them once more for the enrichment's
+   facts).
 2. **big** (``--big N``, e.g. 50 M): ``fk.convert`` of the whole estate to Parquet (records/s,
-   peak memory), then the aggregations and a transfer-cost estimate on Dask over the Parquet
-   folder with a total worker memory limit (``--memory-limit``, default 4 GB for 2 workers).
-
-The aggregations stand in for the hunt's (which other modules will provide): bytes by
-destination port, rejected records by source address, bytes per 5 minutes, bytes by account.
+   peak memory), then the Dask-capable analytics (hunt, throughput, coverage) on Dask over the
+   Parquet folder with a total worker memory limit (``--memory-limit`` per worker, default
+   2 GB for 2 workers): the hunt's view (its group-bys on Dask), throughput, coverage;
+   ``--big-hunt`` also runs the detections on the view, in this process.
 
 Run::
 
     .venv/bin/python benchmarks/bench_dask.py                      # 5 M pandas vs Dask
     .venv/bin/python benchmarks/bench_dask.py --records 0 --big 50000000
+    .venv/bin/python benchmarks/bench_dask.py --records 0 --big 50000000 --parquet DIR  # reuse
+
+Measured here (2 cores, 24 GiB, 2026-11-26; other benchmarks running, load 1-2.5): 5 M records,
+pandas 110.9 s, Dask on 2 processes 138.7 s (ratio 1.25), Dask on threads 122.6 s (1.11),
+results equal.  50 M records: convert 61.6 s (0.81 M records/s, peak 0.64 GiB), 0.66 GB of
+Parquet; view + throughput + coverage on Dask with 2 x 2 GB workers in 156.9 s (0.32 M
+records/s, workers' peak 2.00 GiB together, this process 12.3 GiB: the 49.5 M-flow view).
+``--big-hunt`` at 50 M: the detections on that view ran out of memory in this one process
+(19 GB address-space cap, in ``find_port_scan``); they need the view to be cut by time first.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import flowkit as fk
+from flowkit.detect import build_view
 
 HEADER = (
     b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -50,7 +64,6 @@ HEADER = (
 T0 = 1_717_804_800  # 2024-06-08T00:00:00Z
 RECORDS_PER_FILE = 250_000
 ACCOUNTS = ("111122223333", "444455556666")
-PRICE_PER_GB = 0.09  # USD per GB out to the internet (an illustrative rate for the estimate)
 
 try:  # ISA-L gzip is several times faster than zlib; the files are the same format
     from isal import igzip as _gzip
@@ -122,36 +135,39 @@ def generate(folder: Path, records: int, seed: int = 9) -> tuple[int, int]:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and its children (the Dask workers)."""
+    """Samples the resident memory of this process and of its children (the Dask workers)."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
-        self.peak = 0
+        self.peak = self.peak_self = self.peak_children = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> int:
+    def _sample(self) -> None:
         me = psutil.Process()
-        total = me.memory_info().rss
+        own = me.memory_info().rss
+        children = 0
         for child in me.children(recursive=True):
             with suppress(psutil.Error):
-                total += child.memory_info().rss
-        return total
+                children += child.memory_info().rss
+        self.peak = max(self.peak, own + children)
+        self.peak_self = max(self.peak_self, own)
+        self.peak_children = max(self.peak_children, children)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
+            self._sample()
             time.sleep(self.interval)
 
     def __enter__(self) -> PeakMemory:
-        self.peak = self._rss()
+        self._sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        self._sample()
 
 
 @contextmanager
@@ -164,35 +180,38 @@ def measured(label: str, records: int) -> Iterator[dict[str, float]]:
     out["peak_gib"] = mem.peak / 2**30
     out["records_per_s"] = records / out["seconds"]
     print(
-        f"{label:<44} {out['seconds']:8.1f} s {out['records_per_s'] / 1e6:7.2f} M records/s "
-        f"peak {out['peak_gib']:5.2f} GiB (process + workers)",
+        f"{label:<48} {out['seconds']:8.1f} s {out['records_per_s'] / 1e6:7.2f} M records/s "
+        f"peak {out['peak_gib']:5.2f} GiB (this process {mem.peak_self / 2**30:.2f}, "
+        f"workers {mem.peak_children / 2**30:.2f}); load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
 
 
-def aggregations(df: Any) -> tuple[Any, ...]:
-    """Stand-ins for the hunt's group-bys; each reduces to a small result (pandas or Dask)."""
-    ok = df[df["log_status"] == "OK"]
-    return (
-        ok.groupby("dstport", observed=True)["bytes"].sum(),
-        ok[ok["action"] == "REJECT"].groupby("srcaddr", observed=True)["bytes"].count(),
-        ok.assign(bin=ok["end"].dt.floor("5min")).groupby("bin")["bytes"].sum(),
-        ok.groupby("account_id", observed=True)["bytes"].sum(),
-    )
+def analysis(df: Any) -> dict[str, pd.DataFrame]:
+    """The real analytics, all Dask-capable (they take a Dask frame as they are): the hunt,
+    throughput, coverage, top talkers and the cost estimate."""
+    return {
+        "hunt": fk.hunt(df),
+        "throughput": fk.throughput(df, by="interface_id", freq="5min"),
+        "coverage": fk.coverage_summary(fk.coverage(df)),
+        "top_talkers": fk.top_talkers(df, n=20),
+        "cost": fk.estimate_cost(df, by="interface_id"),
+    }
 
 
-def cost_estimate(bytes_by_account: pd.Series) -> pd.Series:
-    """Illustrative transfer cost per account (USD) from total bytes."""
-    return (bytes_by_account.astype("float64") / 1e9 * PRICE_PER_GB).round(2)
+def dask_aggregations(ddf: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
+    """The Dask-capable aggregations (the big run: nothing is computed whole): the hunt's
+    view (its group-bys run on Dask, their combination here), throughput and coverage."""
+    view = build_view(ddf)
+    return view, fk.throughput(ddf, by="interface_id", freq="5min"), fk.coverage(ddf)
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> None:
-    for x, y in zip(a, b, strict=True):
-        x = x.sort_index()
-        y = y.sort_index()
-        x.index = x.index.astype(str)
-        y.index = y.index.astype(str)
-        pd.testing.assert_series_equal(x, y, check_dtype=False, check_names=False)
+def _same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = a[key].copy(), b[key].copy()
+        x.attrs, y.attrs = {}, {}
+        pd.testing.assert_frame_equal(x, y, obj=key)
 
 
 def _cluster(memory_limit: str, scratch: Path) -> Any:
@@ -212,51 +231,67 @@ def run_ratio(tmp: Path, records: int, memory_limit: str) -> None:
     _, text = generate(folder, records)
     print(f"generated {records:,} records, {text / 1e9:.2f} GB of text in "
           f"{time.perf_counter() - t:.0f} s", flush=True)  # fmt: skip
-    with measured("pandas: fk.read + enrich + group-bys", records) as p:
+    with measured("pandas: fk.read + enrich + analysis", records) as p:
         df = fk.read(folder)
-        expected = aggregations(df)
+        expected = analysis(df)
         del df
     cluster, client = _cluster(memory_limit, tmp / "scratch")
     try:
         client.run(lambda: None)  # workers are up before timing
-        with measured("dask (2 procs): fk.read + enrich + group-bys", records) as d:
+        with measured("dask (2 procs): fk.read + enrich + analysis", records) as d:
             ddf = fk.read(folder, engine="dask", client=client)
-            got = dask.compute(*aggregations(ddf))
+            got = analysis(ddf)
         _same(expected, got)
     finally:
         client.close()
         cluster.close()
-    with measured("dask (threads): fk.read + enrich + group-bys", records) as th:
+    with (
+        dask.config.set(scheduler="threads"),
+        measured("dask (threads): fk.read + enrich + analysis", records) as th,
+    ):
         ddf = fk.read(folder, engine="dask")
-        _same(expected, dask.compute(*aggregations(ddf), scheduler="threads"))
+        _same(expected, analysis(ddf))
     print(f"ratio dask(2 procs)/pandas time: {d['seconds'] / p['seconds']:.2f}; "
           f"dask(threads)/pandas: {th['seconds'] / p['seconds']:.2f}", flush=True)  # fmt: skip
 
 
-def run_big(tmp: Path, records: int, memory_limit: str) -> None:
-    import dask
-
-    folder = tmp / "big"
-    t = time.perf_counter()
-    _, text = generate(folder, records)
-    print(f"generated {records:,} records, {text / 1e9:.2f} GB of text in "
-          f"{time.perf_counter() - t:.0f} s", flush=True)  # fmt: skip
-    out = tmp / "big-parquet"
-    with measured("convert: gzip text -> Parquet (1 process)", records):
-        summary = fk.convert(folder, out, progress=False)
+def run_big(
+    tmp: Path, records: int, memory_limit: str, hunt: bool, parquet: Path | None = None
+) -> None:
+    out = parquet or tmp / "big-parquet"
+    if parquet is None:
+        folder = tmp / "big"
+        t = time.perf_counter()
+        _, text = generate(folder, records)
+        print(f"generated {records:,} records, {text / 1e9:.2f} GB of text in "
+              f"{time.perf_counter() - t:.0f} s", flush=True)  # fmt: skip
+        with measured("convert: gzip text -> Parquet (1 process)", records):
+            summary = fk.convert(folder, out, progress=False)
+        print(f"  {summary.records:,} records in {summary.parts_written} files", flush=True)
     size = sum(p.stat().st_size for p in out.rglob("*.parquet"))
-    print(f"  {summary.records:,} records in {summary.parts_written} files, "
-          f"{size / 1e9:.2f} GB Parquet", flush=True)  # fmt: skip
+    print(f"  {size / 1e9:.2f} GB of Parquet in {out}", flush=True)
     cluster, client = _cluster(memory_limit, tmp / "scratch")
     try:
         client.run(lambda: None)
-        with measured("dask over Parquet: group-bys + cost", records):
+        with measured("dask over Parquet: hunt view, throughput, coverage", records):
             ddf = fk.read(out, engine="dask", client=client)
-            results = dask.compute(*aggregations(ddf))
-            cost = cost_estimate(results[3])
-        print(f"  bytes by port: {len(results[0])} rows; rejected sources: {len(results[1])}; "
-              f"5-min bins: {len(results[2])}; cost by account (USD): {cost.to_dict()}",
+            view, rates, cov = dask_aggregations(ddf)
+        print(f"  view: {len(view.rec):,} flows, {len(view.addresses):,} addresses; "
+              f"throughput rows: {len(rates):,}; coverage cells: {len(cov):,}",
               flush=True)  # fmt: skip
+        del ddf, rates, cov
+        with measured("dask over Parquet: top talkers, cost estimate", records):
+            ddf = fk.read(out, engine="dask", client=client)
+            talkers = fk.top_talkers(ddf, n=20)
+            bill = fk.estimate_cost(ddf, by="interface_id")
+        print(f"  top talker: {talkers['host'].iloc[0]} {int(talkers['bytes'].iloc[0]):,} bytes; "
+              f"cost rows: {len(bill):,}, total ${float(bill['cost'].sum()):,.2f}",
+              flush=True)  # fmt: skip
+        del ddf
+        if hunt:
+            with measured("hunt detections on the view (this process)", records):
+                found = fk.hunt(view)
+            print(f"  findings: {found['finding'].value_counts().to_dict()}", flush=True)
     finally:
         client.close()
         cluster.close()
@@ -267,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=5_000_000, help="pandas vs Dask size")
     parser.add_argument("--big", type=int, default=0, help="convert + Dask size (0: skip)")
     parser.add_argument("--memory-limit", default="2GB", help="per worker (2 workers)")
+    parser.add_argument(
+        "--parquet",
+        default=None,
+        help="big run on this convert output (N records) instead of a new one",
+    )
+    parser.add_argument("--big-hunt", action="store_true",
+                        help="also run the detections on the big run's view")  # fmt: skip
     parser.add_argument("--workdir", default=None, help="folder for the temporary data")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)
@@ -276,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.records:
             run_ratio(Path(tmp), args.records, args.memory_limit)
         if args.big:
-            run_big(Path(tmp), args.big, args.memory_limit)
+            parquet = Path(args.parquet) if args.parquet else None
+            run_big(Path(tmp), args.big, args.memory_limit, args.big_hunt, parquet)
     return 0
 
 

@@ -54,9 +54,8 @@ from flowkit.perf import (
     top_talkers,
 )
 from flowkit.provenance import provenance, quarantine
-from flowkit.reader import parse_lines, read, read_tgw
+from flowkit.reader import parse_lines, read, read_cloudwatch, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
-from flowkit.sources.cloudwatch import read_cloudwatch
 from flowkit.summary import status_by_interface, summarize_files
 
 __version__ = "0.1.0"

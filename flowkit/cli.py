@@ -45,13 +45,19 @@ def _add_sample(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--force", action="store_true", help="replace an existing AWSLogs folder in OUT_DIR"
     )
+    sub.add_argument(
+        "--draw-incidents", action="store_true",
+        help="a fresh training estate: draw the incidents' actors, targets, ports and times "
+        "from the seed (at least 1 day) and write threat_list.csv; without it the incidents "
+        "are the sample's",
+    )  # fmt: skip
 
 
 def _run_sample(args: argparse.Namespace) -> int:
-    from flowkit.synth import generate
+    from flowkit.synth import generate, generate_drawn
 
     try:
-        s = generate(
+        s = (generate_drawn if args.draw_incidents else generate)(
             args.out_dir,
             seed=args.seed,
             days=args.days,
@@ -68,6 +74,9 @@ def _run_sample(args: argparse.Namespace) -> int:
         f"wrote {s.records} records in {s.files} files to {s.out_dir} "
         f"({s.size / 1e6:.1f} MB); incidents: {', '.join(s.incidents)}\n"
     )
+    if args.draw_incidents:
+        sys.stdout.write(f"drawn incidents: answers in ground_truth.json, threat list in "
+                         f"{args.out_dir}/threat_list.csv\n")  # fmt: skip
     return 0
 
 

@@ -3,6 +3,11 @@ per partition.
 
 Every partition is made by the pandas engine itself (``fk.read`` on a group of files, with its
 time filter and enrichment), so partitions have exactly the pandas engine's columns and dtypes.
+The enrichment of a record also depends on facts of the whole frame (each ENI's own address,
+learned by vote; the fan-in of equal-port exchanges): :func:`read_dask` first computes them
+from every group of files and merges them exactly (pass 1, :mod:`flowkit.enrich.facts`), then
+each partition is enriched with the merged facts (pass 2), so every record gets the pandas
+engine's enrichment.  Pass 1 parses the files once more, when :func:`read_dask` is called.
 Dask decides where partitions are computed: the current ``dask.distributed`` client if there is
 one (a new ``Client`` becomes current), else Dask's local threaded scheduler; a ``client``
 passed in also runs the scan of the files' formats.  Nothing here runs in parallel by hand.
@@ -28,6 +33,8 @@ import pyarrow.parquet as pq
 from flowkit.convert import partition_window
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
+from flowkit.enrich.direction import direction_facts
+from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
@@ -150,7 +157,25 @@ def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd
     out = df.assign(**missing) if missing else df
     out = out[list(meta.columns)]
     out.attrs = {}
-    return out
+    return _same_category_kinds(out, meta)
+
+
+def _same_category_kinds(df: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Categories typed as the meta's (``str`` or ``object``): the pandas engine types an
+    all-missing or looked-up column's categories by its content, and Dask cannot concatenate
+    partitions whose categories differ in type."""
+    fixed = {}
+    for c in meta.select_dtypes("category").columns:
+        dtype = df[c].dtype
+        want = meta[c].cat.categories.dtype
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype != want:
+            cats = pd.Index(dtype.categories.astype(want), dtype=want)
+            codes = df[c].cat.codes.to_numpy()
+            fixed[c] = pd.Series(
+                pd.Categorical.from_codes(codes, categories=cats, ordered=dtype.ordered),
+                index=df.index,
+            )
+    return df.assign(**fixed) if fixed else df
 
 
 @dataclass(frozen=True)
@@ -164,16 +189,25 @@ class _ReadGroup:
     enrich: bool
     record_type: RecordType
     meta: pd.DataFrame
+    facts: DirectionFacts | None = None
 
     def load(self, paths: tuple[str, ...]) -> pd.DataFrame:
         reader = read_tgw if self.record_type == "tgw" else read
+        with_facts = self.enrich and self.facts is not None
         with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
             warnings.simplefilter("ignore")
-            return reader(list(paths), fields=self.fields, start=self.start, end=self.end,
-                          errors=self.errors, enrich=self.enrich, progress=False)  # fmt: skip
+            df = reader(list(paths), fields=self.fields, start=self.start, end=self.end,
+                        errors=self.errors, enrich=self.enrich and not with_facts,
+                        progress=False)  # fmt: skip
+        return enrich_all(df, facts=self.facts) if with_facts else df
 
     def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:
         return _conform(self.load(paths), self.meta, paths)
+
+
+def _facts_of_group(reader: _ReadGroup, paths: tuple[str, ...]) -> DirectionFacts:
+    """Pass 1 of an enriched VPC load: the frame-wide facts of one group's records."""
+    return direction_facts(reader.load(paths))
 
 
 def _quarantine_of_group(reader: _ReadGroup, paths: tuple[str, ...]) -> pd.DataFrame:
@@ -234,8 +268,10 @@ def read_dask(
     Returns
     -------
     dask.dataframe.DataFrame
-        One partition per file group, in file order, with the pandas engine's columns and
-        dtypes (categories differ between partitions; ``compute()`` unites them).
+        One partition per file group, in file order, with the pandas engine's columns, dtypes
+        and values (categories differ between partitions; ``compute()`` unites them).  With
+        ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
+        the enrichment uses (see the module notes).
 
     Examples
     --------
@@ -263,9 +299,14 @@ def read_dask(
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
     columns = [c for found in _compute(scans, client) for c in found]
     meta = _meta(columns, enrich, record_type)
-    reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta)
     if not groups:
         return dd.from_pandas(meta, npartitions=1)
+    facts = None
+    if enrich and record_type == "vpc":  # pass 1: what the enrichment learns from all records
+        raw = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())
+        parts = _compute([dask.delayed(_facts_of_group)(raw, g) for g in groups], client)
+        facts = merge_direction_facts(parts)
+    reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 

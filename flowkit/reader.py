@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
@@ -15,9 +16,10 @@ from flowkit.enrich import enrich as enrich_all
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
 from flowkit.sources import discover, feed_files
+from flowkit.sources.cloudwatch import load_cloudwatch
 from flowkit.sources.s3 import feed_s3, is_s3_url
 
-__all__ = ["parse_lines", "read", "read_tgw"]
+__all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -345,3 +347,50 @@ def parse_lines(
         collector.file_error(name, "empty input: no lines")
     df = finish(collector, errors=errors, sources=[name])
     return enrich_all(df) if enrich else df
+
+
+def read_cloudwatch(
+    log_group: str,
+    start: str | datetime | pd.Timestamp,
+    end: str | datetime | pd.Timestamp,
+    *,
+    log_streams: str | Iterable[str] | None = None,
+    filter_pattern: str | None = None,
+    fields: str | Iterable[str] | None = None,
+    errors: Errors = "quarantine",
+    enrich: bool = True,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    page_size: int | None = None,
+    max_attempts: int = 8,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Load VPC flow logs from a CloudWatch Logs log group, as :func:`read` loads files.
+
+    The parameters, the result and the errors are those of
+    :func:`flowkit.sources.cloudwatch.load_cloudwatch` (which pages ``FilterLogEvents``, takes
+    the format from ``DescribeFlowLogs`` and keeps the records whose capture window meets
+    ``[start, end)``), plus ``enrich`` as in :func:`read`.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.read_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
+    ...                         region="us-east-1")  # doctest: +SKIP
+    """
+    df = load_cloudwatch(
+        log_group, start, end, log_streams=log_streams, filter_pattern=filter_pattern,
+        fields=fields, errors=errors, endpoint_url=endpoint_url, region=region, profile=profile,
+        session=session, page_size=page_size, max_attempts=max_attempts, sleep=sleep,
+        progress=progress,
+    )  # fmt: skip
+    if not enrich:
+        return df
+    prov = df.attrs.get("flowkit")
+    out = enrich_all(df)
+    if prov is not None:
+        out.attrs["flowkit"] = prov
+    return out

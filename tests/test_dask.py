@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from estate_files import normalized, read_quiet, write_estate
 
 import flowkit as fk
@@ -26,19 +25,9 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    scratch = tmp_path_factory.mktemp("dask-scratch")
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            local_directory=str(scratch),
-        ) as cluster,  # fmt: skip
-        Client(cluster) as c,
-    ):
-        yield c
+def client(dask_client: Client) -> Client:
+    """The session's 2-process ``LocalCluster`` (``tests/conftest.py``)."""
+    return dask_client
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,31 @@ from each flow log's S3 sequence.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from flowkit.engine_check import is_dask_frame
 from flowkit.sources.layout import parse_key
 
-__all__ = ["STATUSES", "coverage", "coverage_gaps", "coverage_summary", "missing_deliveries"]
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = [
+    "STATUSES",
+    "CoverageSpan",
+    "coverage",
+    "coverage_counts",
+    "coverage_extent",
+    "coverage_frame",
+    "coverage_gaps",
+    "coverage_span",
+    "coverage_summary",
+    "missing_deliveries",
+]
 
 #: Window statuses, worst evidence last: ``gap`` means no record at all (not even NODATA).
 STATUSES: tuple[str, ...] = ("records", "nodata", "skipdata", "gap")
@@ -35,7 +52,7 @@ def _seconds(values: pd.Series) -> np.ndarray:
 
 
 def coverage(
-    df: pd.DataFrame,
+    df: pd.DataFrame | dd.DataFrame,
     *,
     window: str = "5min",
     start: TimeLike = None,
@@ -49,9 +66,13 @@ def coverage(
     (nothing at all: no record, no NODATA; absence of records is not absence of traffic).  A
     record counts in every window its capture interval [start, end] touches.
 
+    Dask-capable: a Dask DataFrame gives the same table, from per-partition extents and
+    counts (:func:`coverage_extent`, :func:`coverage_counts`, one pass over the files)
+    combined exactly.
+
     Parameters
     ----------
-    df : DataFrame
+    df : DataFrame or dask.dataframe.DataFrame
         Records with ``interface_id``, ``log_status``, ``start`` and ``end``.
     window : str
         Window length (pandas offset, default ``"5min"``).
@@ -82,42 +103,120 @@ def coverage(
     step = int(pd.Timedelta(window).total_seconds())
     if step <= 0:
         raise ValueError(f"window must be positive, got {window!r}")
-    rows = df[df["interface_id"].notna().to_numpy() & df["start"].notna().to_numpy()]
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import coverage_dask
+
+        return coverage_dask(df, window=window, start=start, end=end, interfaces=interfaces)
+    span = coverage_span([coverage_extent(df)], step, start, end, interfaces)
+    return coverage_frame(span, [coverage_counts(df, step, start, end)])
+
+
+@dataclass(frozen=True)
+class CoverageSpan:
+    """The windows and ENIs of an audit: ``n_win`` windows of ``step`` seconds from ``first``."""
+
+    first: int
+    step: int
+    n_win: int
+    names: list[str]
+
+
+def _evidence_rows(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["interface_id"].notna().to_numpy() & df["start"].notna().to_numpy()]
+
+
+def coverage_extent(df: pd.DataFrame) -> tuple[int | None, int | None, list[str]]:
+    """First start and last end (epoch seconds, None without records) and the ENIs of ``df``.
+
+    Extents of several frames (Dask partitions) combine exactly in :func:`coverage_span`.
+    """
+    rows = _evidence_rows(df)
     s, e = _seconds(rows["start"]), _seconds(rows["end"].fillna(rows["start"]))
-    lo = _utc(start) or pd.Timestamp(int(s.min()) if len(s) else 0, unit="s", tz="UTC")
-    hi = _utc(end) or pd.Timestamp(int(e.max()) + 1 if len(e) else 0, unit="s", tz="UTC")
+    names = sorted(set(rows["interface_id"].astype(str).unique()))
+    return (int(s.min()) if len(s) else None, int(e.max()) if len(e) else None, names)
+
+
+def coverage_span(
+    extents: list[tuple[int | None, int | None, list[str]]],
+    step: int,
+    start: TimeLike,
+    end: TimeLike,
+    interfaces: Iterable[str] | None,
+) -> CoverageSpan:
+    """The audit's windows and ENIs from the :func:`coverage_extent` of one or more frames."""
+    lows = [x[0] for x in extents if x[0] is not None]
+    highs = [x[1] for x in extents if x[1] is not None]
+    lo = _utc(start) or pd.Timestamp(min(lows) if lows else 0, unit="s", tz="UTC")
+    hi = _utc(end) or pd.Timestamp(max(highs) + 1 if highs else 0, unit="s", tz="UTC")
     first = int(lo.timestamp()) // step * step
     n_win = max(0, -(-(int(hi.timestamp()) - first) // step))
     names = sorted(set(interfaces) if interfaces is not None else set())
-    names += sorted(set(rows["interface_id"].astype(str).unique()) - set(names))
-    eni_index = pd.Index(names)
-    eni = eni_index.get_indexer(pd.Index(rows["interface_id"].astype(str)))
-    w0 = np.clip((s - first) // step, 0, None)
-    w1 = np.minimum((e - first) // step, n_win - 1)
-    keep = (w1 >= w0) & (eni >= 0)
-    span = (w1 - w0 + 1)[keep]
-    rec_w = np.repeat(w0[keep], span) + (
-        np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+    seen = {name for x in extents for name in x[2]}
+    names += sorted(seen - set(names))
+    return CoverageSpan(first=first, step=step, n_win=n_win, names=names)
+
+
+def coverage_counts(
+    df: pd.DataFrame, step: int, start: TimeLike = None, end: TimeLike = None
+) -> pd.DataFrame:
+    """OK, NODATA and SKIPDATA records of ``df`` per ENI and window (non-zero cells only).
+
+    ``w`` is the window's start in epoch seconds divided by ``step``; only windows inside
+    ``start``/``end`` (when given) count.  Counts of several frames (Dask partitions) add up
+    exactly in :func:`coverage_frame`: they do not depend on the rest of the data.
+    """
+    rows = _evidence_rows(df)
+    s, e = _seconds(rows["start"]), _seconds(rows["end"].fillna(rows["start"]))
+    w0, w1 = s // step, e // step
+    lo, hi = _utc(start), _utc(end)
+    if lo is not None:
+        w0 = np.maximum(w0, int(lo.timestamp()) // step)
+    if hi is not None:
+        w1 = np.minimum(w1, -(-int(hi.timestamp()) // step) - 1)
+    eni, names = pd.factorize(rows["interface_id"].astype(str).to_numpy(), sort=True)
+    keep = w1 >= w0
+    span_w = (w1 - w0 + 1)[keep]
+    rec_w = np.repeat(w0[keep], span_w) + (
+        np.arange(span_w.sum()) - np.repeat(np.cumsum(span_w) - span_w, span_w)
     )
-    rec_e = np.repeat(eni[keep], span)
-    status = np.repeat(rows["log_status"].astype(object).to_numpy()[keep], span)
-    shape = (len(names), n_win)
-    counts = {}
+    rec_e = np.repeat(eni[keep], span_w).astype(np.int64)
+    status = np.repeat(rows["log_status"].astype(object).to_numpy()[keep], span_w)
+    base = int(rec_w.min()) if len(rec_w) else 0
+    width = int(rec_w.max()) - base + 1 if len(rec_w) else 1
+    cells, cell = np.unique(rec_e * width + (rec_w - base), return_inverse=True)
+    out = {"interface_id": np.asarray(names, dtype=object)[cells // width],
+           "w": cells % width + base}  # fmt: skip
     for name, code in (("records", "OK"), ("nodata", "NODATA"), ("skipdata", "SKIPDATA")):
-        m = status == code
-        flat = np.bincount(rec_e[m] * n_win + rec_w[m], minlength=shape[0] * shape[1])
-        counts[name] = flat.reshape(shape)
+        out[name] = np.bincount(cell[status == code], minlength=len(cells)).astype(np.int64)
+    return pd.DataFrame(out)
+
+
+def coverage_frame(span: CoverageSpan, counts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`coverage` table from the :func:`coverage_counts` of one or more frames."""
+    names, n_win = span.names, span.n_win
+    shape = (len(names), n_win)
+    both = pd.concat(counts, ignore_index=True) if len(counts) != 1 else counts[0]
+    eni = pd.Index(names).get_indexer(pd.Index(both["interface_id"].astype(str)))
+    w = both["w"].to_numpy(np.int64) - span.first // span.step
+    inside = (w >= 0) & (w < n_win) & (eni >= 0)
+    flat = (eni.astype(np.int64) * n_win + w)[inside]
+    dense = {}
+    for name in ("records", "nodata", "skipdata"):
+        total = np.zeros(shape[0] * shape[1], dtype=np.int64)
+        np.add.at(total, flat, both[name].to_numpy(np.int64)[inside])
+        dense[name] = total.reshape(shape)
     state = np.full(shape, 3, dtype=np.int8)
-    state[counts["nodata"] > 0] = 1
-    state[counts["records"] > 0] = 0
-    state[counts["skipdata"] > 0] = 2
+    state[dense["nodata"] > 0] = 1
+    state[dense["records"] > 0] = 0
+    state[dense["skipdata"] > 0] = 2
+    first, step = span.first, span.step
     starts = pd.date_range(pd.Timestamp(first, unit="s", tz="UTC"), periods=n_win, freq=f"{step}s")
     return pd.DataFrame({
         "interface_id": np.repeat(np.array(names, dtype=object), n_win),
         "window_start": np.tile(starts, len(names)) if n_win else pd.DatetimeIndex([], tz="UTC"),
         "status": pd.Categorical.from_codes(state.ravel(), categories=pd.Index(STATUSES)),
-        "records": counts["records"].ravel(), "nodata": counts["nodata"].ravel(),
-        "skipdata": counts["skipdata"].ravel(),
+        "records": dense["records"].ravel(), "nodata": dense["nodata"].ravel(),
+        "skipdata": dense["skipdata"].ravel(),
     })  # fmt: skip
 
 

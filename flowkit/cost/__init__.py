@@ -2,7 +2,7 @@
 
 ``classify_transfer`` (:mod:`flowkit.cost.classify`) labels records with their dimension,
 ``estimate_cost`` and ``recommend_savings`` (:mod:`flowkit.cost.estimate`) price them with a
-versioned price table (:mod:`flowkit.cost.prices`, ``data/prices.yaml``).
+versioned price table (:mod:`flowkit.cost.prices`, ``flowkit/resources/prices.yaml``).
 """
 
 from flowkit.cost.classify import DIMENSIONS, LABELS, classify_transfer

@@ -7,12 +7,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.vantage import NA, Sides, _uint, bare, flow_sides, present, text
+from flowkit.cost.vantage import NA, Sides, VantageFacts, _uint, bare, flow_sides, present, text
+from flowkit.engine_check import is_dask_frame, not_on_dask
 from flowkit.enrich.aws import add_aws_service
 
-__all__ = ["DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
+__all__ = ["COST_WHY", "DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
 
-#: The priced dimensions, in display order (see ``data/prices.yaml``).
+#: Why the cost functions do not take Dask frames.
+COST_WHY = (
+    "which ENI's record counts the bytes of a packet flow (the NAT gateway's or the instance's "
+    "copy, the sender's or the receiver's) is decided over the whole frame, and the records of "
+    "one flow can sit in different partitions"
+)
+
+#: The priced dimensions, in display order (see ``flowkit/resources/prices.yaml``).
 DIMENSIONS: tuple[str, ...] = (
     "internet_egress", "internet_ingress", "inter_az", "inter_region", "nat_gateway",
     "gateway_endpoint", "interface_endpoint", "transit_gateway", "transit_gateway_in",
@@ -41,7 +49,7 @@ def _public(far_service: np.ndarray, far_region: np.ndarray, region: np.ndarray)
                     np.where(aws_elsewhere, "inter_region", "internet_egress"))  # fmt: skip
 
 
-def classify_transfer(df: pd.DataFrame) -> pd.DataFrame:
+def classify_transfer(df: pd.DataFrame, *, facts: VantageFacts | None = None) -> pd.DataFrame:
     """Label every record with the data-transfer dimension its bytes are charged under.
 
     Each byte is counted once, from the vantage point where AWS charges it
@@ -61,6 +69,9 @@ def classify_transfer(df: pd.DataFrame) -> pd.DataFrame:
         ``traffic_path``, ``pkt_*``, ``az_id``/``eni_az_id``, ``next_hop_az_id``,
         ``remote_az_id``, ``interface_type``/``eni_type``, ``*_aws_service``/``*_aws_region``,
         ``region``, ``action``, ``log_status``.
+    facts : VantageFacts, optional
+        The merged :func:`flowkit.cost.vantage.vantage_facts` of a larger frame ``df`` is part
+        of (every record of a packet flow in the same part), instead of those of ``df``.
 
     Returns
     -------
@@ -73,6 +84,8 @@ def classify_transfer(df: pd.DataFrame) -> pd.DataFrame:
         capturing ENI's address), ``hop_peer`` (the other end of this hop), ``middlebox``
         (``nat_gateway``, ``vpc_endpoint``, ``transit_gateway`` or NA), ``local_az`` and
         ``peer_az``.
+
+    Not Dask-capable: a ``TypeError`` names the alternative (see :data:`COST_WHY`).
 
     Notes
     -----
@@ -107,8 +120,10 @@ def classify_transfer(df: pd.DataFrame) -> pd.DataFrame:
     >>> out["transfer"].tolist(), out["transfer_bytes"].tolist()
     (['inter_az', 'copy', 'internet_egress'], [500, 0, 900])
     """
+    if is_dask_frame(df):
+        raise not_on_dask("fk.classify_transfer", COST_WHY)
     original, df = df, bare(df)
-    s = flow_sides(df)
+    s = flow_sides(df, facts)
     labelled = df if "dst_aws_service" in df.columns else add_aws_service(df)
     uniq: np.ndarray = np.append(np.asarray(s.space.uniques, dtype=object), NA)
     src_public, dst_public = s.has_addr & ~s.src_internal, s.has_addr & ~s.dst_internal

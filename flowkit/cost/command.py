@@ -32,7 +32,7 @@ __all__ = ["add_arguments", "cost_report", "run"]
 def add_arguments(sub: argparse.ArgumentParser) -> None:
     """Arguments of the ``cost`` verb."""
     sub.add_argument("path", help="flow-log files or folders (any layout fk.read accepts)")
-    sub.add_argument("--prices", default=None, help="price table YAML (default data/prices.yaml)")
+    sub.add_argument("--prices", default=None, help="price table YAML (default: the bundled one)")
     sub.add_argument(
         "--inventory", default=None,
         help="describe-network-interfaces JSON or inventory CSV (default PATH/inventory.json "

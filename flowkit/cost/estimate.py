@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.classify import DIMENSIONS, FREE_SERVICES, classify_transfer
+from flowkit.cost.classify import COST_WHY, DIMENSIONS, FREE_SERVICES, classify_transfer
 from flowkit.cost.prices import PriceTable, load_prices
 from flowkit.cost.vantage import bare
+from flowkit.engine_check import is_dask_frame, not_on_dask
 
-__all__ = ["estimate_cost", "period_days", "recommend_savings"]
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = ["cost_finish", "cost_part", "estimate_cost", "period_days", "recommend_savings"]
 
 _COST_COLUMNS = ["dimension", "gb", "rate", "cost", "monthly_gb", "monthly_cost"]
 _REC_COLUMNS = ["rank", "kind", "target", "action", "gb", "monthly_gb", "monthly_cost",
@@ -27,12 +32,27 @@ def period_days(df: pd.DataFrame) -> float:
     >>> period_days(df)
     1.0
     """
+    return _days([_extent(df)])
+
+
+Extent = tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+
+def _extent(df: pd.DataFrame) -> Extent:
+    """First ``start`` and last ``end`` of the records (None when unknown)."""
     if df.empty or "start" not in df.columns or "end" not in df.columns:
-        return 1.0
+        return None, None
     lo, hi = df["start"].min(), df["end"].max()
-    if pd.isna(lo) or pd.isna(hi):
+    return (None if pd.isna(lo) else lo), (None if pd.isna(hi) else hi)
+
+
+def _days(extents: list[Extent]) -> float:
+    """:func:`period_days` of frames from their extents."""
+    los = [lo for lo, _ in extents if lo is not None]
+    his = [hi for _, hi in extents if hi is not None]
+    if not los or not his:
         return 1.0
-    return max((hi - lo).total_seconds(), 60.0) / 86400.0
+    return max((max(his) - min(los)).total_seconds(), 60.0) / 86400.0
 
 
 def _classified(df: pd.DataFrame) -> pd.DataFrame:
@@ -76,7 +96,7 @@ def _rates(totals: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
 
 
 def estimate_cost(
-    df: pd.DataFrame,
+    df: pd.DataFrame | dd.DataFrame,
     prices: PriceTable | None = None,
     *,
     by: str | Sequence[str] | None = None,
@@ -89,7 +109,7 @@ def estimate_cost(
     df : DataFrame
         Flow records, classified (:func:`classify_transfer`) or not (then classified here).
     prices : PriceTable, optional
-        Default :func:`load_prices` (``data/prices.yaml``).
+        Default :func:`load_prices` (``flowkit/resources/prices.yaml``).
     by : str or list of str, optional
         Columns to break the cost down by, e.g. ``"interface_id"``, ``"eni_name"``,
         ``"eni_instance_id"``, ``"eni_subnet_id"``, ``"far_service"``.
@@ -114,6 +134,11 @@ def estimate_cost(
     (NAT gateway hours, endpoint AZ-hours, TGW attachment hours, public IPv4) are not in flow
     logs and are not included.
 
+    Dask-capable: the facts of the whole frame (:func:`flowkit.cost.vantage.vantage_facts`)
+    are computed per partition and merged, the records are shuffled so that each packet flow's
+    records meet in one partition, each partition is classified with the merged facts and
+    reduced to counted bytes per dimension (exact sums), then priced here.
+
     Examples
     --------
     >>> import flowkit as fk
@@ -129,21 +154,42 @@ def estimate_cost(
     >>> est[["dimension", "gb", "rate", "cost"]].to_dict("records")
     [{'dimension': 'inter_az', 'gb': 10.0, 'rate': 0.02, 'cost': 0.2}]
     """
-    prices = prices if prices is not None else load_prices()
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    c = _classified(df)
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import estimate_cost_dask
+
+        return estimate_cost_dask(df, prices, by_cols, days)
+    return cost_finish([cost_part(_classified(df), by_cols)], prices, by_cols, days)
+
+
+def cost_part(c: pd.DataFrame, by_cols: list[str]) -> tuple[pd.DataFrame, Extent]:
+    """The additive part of :func:`estimate_cost` of classified records ``c``: counted bytes
+    per ``by_cols`` and dimension (exact integer sums), and the records' time extent."""
     missing = [col for col in by_cols if col not in c.columns]
     if missing:
         raise ValueError(f"no column {', '.join(map(repr, missing))} to break the cost down by")
-    span = float(days) if days is not None else period_days(c)
-    factor = prices.hours_per_month / (span * 24.0)
     charges = _charges(c, by_cols)
-    charges["gb"] = charges["bytes"] / prices.bytes_per_gb
-    totals = charges.groupby("dimension")["gb"].sum()
+    grouped = charges.groupby([*by_cols, "dimension"], dropna=False, sort=False)["bytes"].sum()
+    return grouped.reset_index(), _extent(c)
+
+
+def cost_finish(
+    parts: list[tuple[pd.DataFrame, Extent]],
+    prices: PriceTable | None,
+    by_cols: list[str],
+    days: float | None,
+) -> pd.DataFrame:
+    """:func:`estimate_cost` from the :func:`cost_part` of one or more frames."""
+    prices = prices if prices is not None else load_prices()
+    grouped = pd.concat([p for p, _ in parts], ignore_index=True)
+    if len(parts) != 1:
+        keys = [*by_cols, "dimension"]
+        grouped = grouped.groupby(keys, dropna=False, sort=False)["bytes"].sum().reset_index()
+    span = float(days) if days is not None else _days([e for _, e in parts])
+    factor = prices.hours_per_month / (span * 24.0)
+    totals = grouped.groupby("dimension")["bytes"].sum() / prices.bytes_per_gb
     rates = _rates(totals, prices, factor)
-    out = (
-        charges.groupby([*by_cols, "dimension"], dropna=False, sort=False)["gb"].sum().reset_index()
-    )
+    out = grouped[[*by_cols, "dimension"]].assign(gb=grouped["bytes"] / prices.bytes_per_gb)
     out["rate"] = out["dimension"].map(rates).astype("float64")
     out["cost"] = out["gb"] * out["rate"]
     out["monthly_gb"] = out["gb"] * factor
@@ -255,6 +301,8 @@ def recommend_savings(
     >>> recs.loc[0, "kind"], recs.loc[0, "target"], float(recs.loc[0, "monthly_savings"])
     ('same_az_placement', 'eni-a (10.0.0.5) <-> eni-b (10.0.1.6)', 0.2)
     """
+    if is_dask_frame(df):
+        raise not_on_dask("fk.recommend_savings", COST_WHY)
     prices = prices if prices is not None else load_prices()
     c = _classified(df).reset_index(drop=True)
     span = float(days) if days is not None else period_days(c)

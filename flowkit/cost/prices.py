@@ -1,7 +1,8 @@
 """The data-transfer price table: a versioned YAML file, tiers and the arithmetic on them.
 
-The default table is ``data/prices.yaml`` (AWS list prices, us-east-1, mid-2026).  Replace it
-with your own file (negotiated rates, another Region) through :func:`load_prices`.
+The default table is ``flowkit/resources/prices.yaml``, installed with the package (AWS list
+prices, us-east-1, mid-2026).  Replace it with your own file (negotiated rates, another Region)
+through :func:`load_prices`; ``flowkit cost --prices FILE`` does the same from the shell.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ __all__ = ["DEFAULT_PRICES", "Price", "PriceTable", "load_prices", "tiered_cost"
 
 PathLike = str | os.PathLike[str]
 
-#: Where the default price table lives (the repository's ``data/`` folder).
-DEFAULT_PRICES: Path = Path(__file__).resolve().parents[2] / "data" / "prices.yaml"
+#: Where the default price table lives (package data: it ships in the wheel).
+DEFAULT_PRICES: Path = Path(__file__).resolve().parents[1] / "resources" / "prices.yaml"
 
 
 def tiered_cost(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
@@ -133,15 +134,15 @@ def _tiers(raw: Any, dimension: str) -> tuple[tuple[float, float], ...]:
 
 
 def load_prices(path: PathLike | None = None) -> PriceTable:
-    """Load a price table from YAML (default: the bundled ``data/prices.yaml``).
+    """Load a price table from YAML (default: the bundled ``flowkit/resources/prices.yaml``).
 
     Parameters
     ----------
     path : path, optional
-        A YAML file shaped like ``data/prices.yaml``: ``version``, ``region``, ``currency``,
-        ``bytes_per_gb``, ``hours_per_month`` and a ``prices`` list of ``dimension``, ``unit``,
-        ``price``, optional ``tiers`` (``[up_to_gb, price]``, monthly volume), ``sides``,
-        ``region``, ``source``, ``date``.
+        A YAML file shaped like ``flowkit/resources/prices.yaml``: ``version``, ``region``,
+        ``currency``, ``bytes_per_gb``, ``hours_per_month`` and a ``prices`` list of
+        ``dimension``, ``unit``, ``price``, optional ``tiers`` (``[up_to_gb, price]``, monthly
+        volume), ``sides``, ``region``, ``source``, ``date``.
 
     Raises
     ------

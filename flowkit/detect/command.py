@@ -49,12 +49,16 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
 
 
 def find_threat_list(path: str) -> Path | None:
-    """``threat_list.txt`` in ``path`` (a folder) or its parent, if there is one."""
+    """The threat list beside the data: ``threat_list.txt`` or ``.csv`` (a trainer's estate).
+
+    Looked for in ``path`` (a folder) and then its parent.
+    """
     p = Path(path)
     folder = p if p.is_dir() else p.parent
-    for candidate in (folder / "threat_list.txt", folder.parent / "threat_list.txt"):
-        if candidate.is_file():
-            return candidate
+    for where in (folder, folder.parent):
+        for name in ("threat_list.txt", "threat_list.csv"):
+            if (where / name).is_file():
+                return where / name
     return None
 
 

@@ -19,8 +19,10 @@ Every detection reads the same compact table, built once by :func:`build_view`:
   REJECT if either ENI rejected it.  Counts of distinct ports, hosts and client ports are
   unaffected by duplicates in any case.
 
-Addresses are integer codes into :attr:`View.addresses`; per-address facts (``internal``,
-``aws``) are arrays over those codes.
+Addresses are integer codes into :attr:`View.addresses` (the records' addresses sorted as
+text); per-address facts (``internal``, ``aws``) are arrays over those codes.  Rows are sorted
+by minute, then by a hash of the flow's values, so the view is the same whatever the engine
+(pandas, or Dask with any partitioning) or the order of the input.
 
 Examples
 --------
@@ -37,14 +39,15 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.aws import effective_space, ip_ranges
-from flowkit.enrich.direction import src_is_client
-from flowkit.enrich.scope import SCOPES, scope_codes
+from flowkit.engine_check import is_dask_frame
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
 
 __all__ = ["View", "build_view"]
 
@@ -142,12 +145,6 @@ class View:
         return self._conn
 
 
-def _codes(df: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in df.columns:
-        return np.zeros(len(df), dtype=np.int32)
-    return np.asarray(df[column].astype("category").cat.codes, dtype=np.int32)
-
-
 def _ints(df: pd.DataFrame, column: str, missing: int) -> np.ndarray:
     if column not in df.columns:
         return np.full(len(df), missing, dtype=np.int64)
@@ -190,71 +187,16 @@ def _mix(*keys: np.ndarray) -> np.ndarray:
     return h
 
 
-def _dedupe(cols: dict[str, np.ndarray], n_addr: int) -> dict[str, np.ndarray]:
-    """Collapse copies of one record seen on several ENIs (same minute): max counters, any
-    REJECT wins."""
-    if not len(cols["t"]):
-        return cols
-    k1 = _pair_key(cols["cli"], cols["srv"], n_addr)
-    minute = cols["t"] // 60
-    k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
-    order = np.argsort(_mix(k1, k2, minute))
-    k1, k2, minute = k1[order], k2[order], minute[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (minute[1:] != minute[:-1])
-    starts = np.flatnonzero(new)
-    if len(starts) == len(order):
-        return cols
-    out: dict[str, np.ndarray] = {}
-    first = order[starts]
-    for name, values in cols.items():
-        if name == "t":
-            out[name] = np.minimum.reduceat(values[order], starts)
-        elif name in ("t_end", "pkts", "bytes", "flags"):
-            out[name] = np.maximum.reduceat(values[order], starts)
-        elif name == "accept":
-            out[name] = np.logical_and.reduceat(values[order], starts)
-        else:
-            out[name] = values[first]
-    return out
-
-
-def _first_speaker(
-    src: np.ndarray,
-    dst: np.ndarray,
-    sp: np.ndarray,
-    dp: np.ndarray,
-    frame: pd.DataFrame,
-    t: np.ndarray,
-    rows: np.ndarray,
-) -> np.ndarray:
-    """Whether each source spoke first in its (unordered) conversation; for ``rows`` only."""
-    idx = np.flatnonzero(rows)
-    s, d = src[idx], dst[idx]
-    lo = s < d
-    n_addr = int(max(src.max(initial=0), dst.max(initial=0))) + 1
-    pair = _pair_key(np.where(lo, s, d), np.where(lo, d, s), n_addr)
-    ports = _port_key(np.where(lo, sp[idx], dp[idx]), np.where(lo, dp[idx], sp[idx]),
-                      _ints(frame, "protocol", -1)[idx])  # fmt: skip
-    ts = t[idx]
-    order = np.lexsort((s, ts, ports, pair))
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (pair[order][1:] != pair[order][:-1]) | (ports[order][1:] != ports[order][:-1])
-    group = np.cumsum(new) - 1
-    first_src = s[order][new][group]
-    out = np.ones(len(src), dtype=bool)
-    res = np.empty(len(idx), dtype=bool)
-    res[order] = s[order] == first_src
-    out[idx] = res
-    return out
-
-
-def build_view(df: pd.DataFrame) -> View:
+def build_view(df: pd.DataFrame | dd.DataFrame) -> View:
     """Build the detections' view of flow records (see the module docstring for the rules).
+
+    Dask-capable: a Dask DataFrame gives the same view, from one
+    :func:`~flowkit.detect.view_parts.view_part` per partition (one pass over the files)
+    finished by :func:`~flowkit.detect.view_parts.view_finish`, as the pandas frame's one part.
 
     Parameters
     ----------
-    df : DataFrame
+    df : DataFrame or dask.dataframe.DataFrame
         Flow records as returned by :func:`flowkit.read` (raw or enriched); needs at least
         ``srcaddr``, ``dstaddr``, ``srcport``, ``dstport``, ``protocol``, ``packets``,
         ``bytes``, ``start``, ``end``; uses ``action``, ``tcp_flags``, ``pkt_*`` and
@@ -273,63 +215,13 @@ def build_view(df: pd.DataFrame) -> View:
     >>> v = build_view(df)
     >>> v.rec[["cport", "sport", "accept"]].to_dict("records")
     [{'cport': 51000, 'sport': 443, 'accept': False}]
-    >>> v.internal.tolist(), v.name(v.rec["cli"]).tolist()
-    ([False, True], ['203.0.113.9'])
+    >>> v.addresses.tolist(), v.internal.tolist(), v.name(v.rec["cli"]).tolist()
+    (['10.0.1.5', '203.0.113.9'], [True, False], ['203.0.113.9'])
     """
-    n = len(df)
-    space, si, di = effective_space(df)
-    src, dst = space.codes[si].astype(np.int64), space.codes[di].astype(np.int64)
-    use = (src >= 0) & (dst >= 0)
-    if "log_status" in df.columns:
-        status = df["log_status"]
-        use &= (status == "OK").to_numpy(dtype=bool, na_value=True) | status.isna().to_numpy()
-    has_pkt = [len(space.codes[i]) == n and (space.codes[i] >= 0).any() for i in (2, 3)]
-    if any(has_pkt) and "interface_id" in df.columns:
-        c0, c1, c2, c3 = (space.codes[i] for i in range(4))
-        translated = ((c2 >= 0) & (c2 != c0)) | ((c3 >= 0) & (c3 != c1))
-        eni = _codes(df, "interface_id")
-        boxes = np.zeros(int(eni.max()) + 2, dtype=bool)
-        boxes[eni[translated]] = True
-        use &= ~(boxes[eni] & ~translated)
-    client, known = src_is_client(df)
-    sp = _ints(df, "srcport", 0)
-    dp = _ints(df, "dstport", 0)
-    t = _seconds(df, "start")
-    if (~known & use).any():
-        first = _first_speaker(src, dst, sp, dp, df, t, ~known & use)
-        client = np.where(known, client, first)
-    reject = (
-        (df["action"] == "REJECT").to_numpy(dtype=bool, na_value=False)
-        if "action" in df.columns
-        else np.zeros(n, dtype=bool)
-    )
-    cl, s_u, d_u = client[use], src[use], dst[use]
-    sp_u, dp_u = sp[use], dp[use]
-    cols = {
-        "t": t[use],
-        "t_end": _seconds(df, "end")[use],
-        "cli": np.where(cl, s_u, d_u).astype(np.int32),
-        "srv": np.where(cl, d_u, s_u).astype(np.int32),
-        "cport": np.where(cl, sp_u, dp_u).astype(np.int32),
-        "sport": np.where(cl, dp_u, sp_u).astype(np.int32),
-        "proto": _ints(df, "protocol", -1)[use].astype(np.int16),
-        "req": cl,
-        "pkts": _ints(df, "packets", 0)[use],
-        "bytes": _ints(df, "bytes", 0)[use],
-        "accept": ~reject[use],
-        "flags": _ints(df, "tcp_flags", -1)[use].astype(np.int16),
-    }
-    rec = pd.DataFrame(_dedupe(cols, len(space.uniques)))
-    scopes = scope_codes(space)
-    internal = np.isin(scopes, [SCOPES.index(s) for s in _INSIDE])
-    ranges = ip_ranges()
-    hit = ranges.table.lookup(space.parsed)
-    labels: list[Any] = list(ranges.table.labels)
-    services = np.asarray([p[0] for p in labels] + [None], dtype=object)
-    aws = np.isin(services[hit], [s for s in ranges.services if s not in _NOT_SERVICE])
-    return View(
-        rec=rec.reset_index(drop=True),
-        addresses=np.asarray(space.uniques, dtype=object),
-        internal=internal,
-        aws=aws,
-    )
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import build_view_dask
+
+        return build_view_dask(df)
+    from flowkit.detect.view_parts import view_finish, view_part
+
+    return view_finish([view_part(df, collapse=False)])

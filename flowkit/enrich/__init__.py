@@ -6,8 +6,16 @@
 
 from flowkit.enrich.aws import IpRanges, add_aws_service, ip_ranges, load_ip_ranges, use_ip_ranges
 from flowkit.enrich.basic import add_basic, add_duration, add_protocol_name, protocol_names
-from flowkit.enrich.conversations import MIDDLEBOX_TYPES, conversations, dedupe
-from flowkit.enrich.direction import add_direction, add_service_side, port_rank
+from flowkit.enrich.conversations import (
+    MIDDLEBOX_TYPES,
+    DedupeFacts,
+    conversations,
+    dedupe,
+    dedupe_facts,
+    merge_dedupe_facts,
+)
+from flowkit.enrich.direction import add_direction, add_service_side, direction_facts, port_rank
+from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.enrich.geo import add_geo, default_geo_db
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import (
@@ -25,6 +33,8 @@ from flowkit.enrich.threat import ThreatList, add_threat, example_threat_list, l
 __all__ = [
     "MIDDLEBOX_TYPES",
     "SCOPES",
+    "DedupeFacts",
+    "DirectionFacts",
     "Inventory",
     "IpRanges",
     "ThreatList",
@@ -43,13 +53,17 @@ __all__ = [
     "add_threat",
     "conversations",
     "dedupe",
+    "dedupe_facts",
     "default_geo_db",
+    "direction_facts",
     "enrich",
     "example_threat_list",
     "ip_ranges",
     "load_inventory",
     "load_ip_ranges",
     "load_threat_list",
+    "merge_dedupe_facts",
+    "merge_direction_facts",
     "port_rank",
     "protocol_names",
     "service_name",

@@ -45,7 +45,7 @@ def add_protocol_name(df: pd.DataFrame) -> pd.DataFrame:
     proto = df["protocol"].astype("UInt8")
     mask = proto.isna().to_numpy()
     numbers = proto.to_numpy(dtype=np.int64, na_value=0)
-    present = np.unique(numbers[~mask])
+    present = np.flatnonzero(np.bincount(numbers[~mask], minlength=256))  # O(n), no sort
     names = np.asarray(protocol_names(), dtype=object)[present]
     cats, inverse = np.unique(names, return_inverse=True)
     lookup = np.full(256, -1, dtype=np.int16)

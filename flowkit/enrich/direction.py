@@ -18,11 +18,20 @@ import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
 from flowkit.enrich.aws import effective_space
+from flowkit.enrich.facts import DirectionFacts, _vote_facts, own_addresses, peer_counts
 from flowkit.enrich.inventory import Inventory
 from flowkit.enrich.names import service_table
 from flowkit.enrich.scope import SCOPES, scope_codes
 
-__all__ = ["DIRECTIONS", "ROLES", "SERVER_PORTS", "add_direction", "add_service_side", "port_rank"]
+__all__ = [
+    "DIRECTIONS",
+    "ROLES",
+    "SERVER_PORTS",
+    "add_direction",
+    "add_service_side",
+    "direction_facts",
+    "port_rank",
+]
 
 DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "internal", "external")
 ROLES: tuple[str, ...] = ("client", "server")
@@ -33,7 +42,6 @@ SERVER_PORTS: tuple[int, ...] = (
     7000, 7001, 7199, 7474, 8000, 8008, 8080, 8081, 8086, 8088, 8443, 8500, 8888, 9000, 9042,
     9090, 9092, 9093, 9200, 9300, 9418, 10250, 11211, 15672, 27017, 50051,
 )  # fmt: skip
-_VOTES = 500_000  # records sampled to learn an ENI's own address
 _INSIDE = ("private", "shared", "loopback", "link-local", "unique-local")
 
 
@@ -71,6 +79,9 @@ def src_is_client(
     src: np.ndarray | None = None,
     dst: np.ndarray | None = None,
     ports: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    *,
+    names: pd.Index | None = None,
+    facts: DirectionFacts | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per record: whether the source is the client, and whether that is known.
 
@@ -96,23 +107,60 @@ def src_is_client(
         client = np.where(syn, True, np.where(synack, False, client))
         known |= syn | synack
     if src is not None and dst is not None:
-        amb = ~known & ~(s_na | d_na) & (src >= 0) & (dst >= 0)
+        amb = _ambiguous(src, dst, s_na, d_na, known)
         if amb.any():
-            fan_client, fan_known = _fan(df, src, dst, sport, amb)
+            if facts is None:
+                peers = peer_counts(_edges(df, src, dst, sport, amb))
+            else:
+                peers = _peers_as_codes(facts, names)
+            fan_client, fan_known = _fan(df, src, dst, sport, amb, peers)
             client = np.where(fan_known, fan_client, client)
             known |= fan_known
     return client, known
 
 
-def _fan(
+def _ambiguous(
+    src: np.ndarray, dst: np.ndarray, s_na: np.ndarray, d_na: np.ndarray, known: np.ndarray
+) -> np.ndarray:
+    return ~known & ~(s_na | d_na) & (src >= 0) & (dst >= 0)
+
+
+def _edges(
     df: pd.DataFrame, src: np.ndarray, dst: np.ndarray, port: np.ndarray, amb: np.ndarray
+) -> pd.DataFrame:
+    """Both orientations of the ambiguous records' address pairs, per protocol and port."""
+    proto = df["protocol"].to_numpy(dtype=np.int64, na_value=0) if "protocol" in df else port * 0
+    cls = proto[amb] * 65536 + port[amb]
+    a, b = src[amb].astype(np.int64), dst[amb].astype(np.int64)
+    return pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
+
+
+def _peers_as_codes(facts: DirectionFacts, names: pd.Index | None) -> pd.Series:
+    """:func:`peer_counts` of the facts, keyed by this frame's address codes."""
+    if names is None:
+        raise ValueError("names (the addresses the codes index) are needed with facts")
+    peers = peer_counts(facts.edges)
+    codes = names.get_indexer(pd.Index(peers.index.get_level_values("addr"), dtype=object))
+    keep = codes >= 0
+    index = pd.MultiIndex.from_arrays(
+        [peers.index.get_level_values("cls")[keep], codes[keep].astype(np.int64)],
+        names=["cls", "addr"],
+    )
+    return pd.Series(peers.to_numpy()[keep], index=index, name="n")
+
+
+def _fan(
+    df: pd.DataFrame,
+    src: np.ndarray,
+    dst: np.ndarray,
+    port: np.ndarray,
+    amb: np.ndarray,
+    peers: pd.Series,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decide equal-port records by the number of distinct peers of each side (see above)."""
     proto = df["protocol"].to_numpy(dtype=np.int64, na_value=0) if "protocol" in df else port * 0
     cls = proto[amb] * 65536 + port[amb]
     a, b = src[amb].astype(np.int64), dst[amb].astype(np.int64)
-    edges = pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
-    peers = edges.drop_duplicates().groupby(["cls", "addr"]).size().rename("n")
     rows = pd.DataFrame({"cls": cls, "addr": a}).join(peers, on=["cls", "addr"])["n"]
     n_src = rows.to_numpy(dtype=np.int64)
     rows = pd.DataFrame({"cls": cls, "addr": b}).join(peers, on=["cls", "addr"])["n"]
@@ -144,52 +192,11 @@ def _in_vpc(
     return inside
 
 
-def _learned_addresses(
-    eni: np.ndarray, src: np.ndarray, dst: np.ndarray, todo: np.ndarray, nu: int
-) -> np.ndarray:
-    """Own address of each ENI with undecided records (-1 if none), learned from the records.
-
-    An ENI's own address is in every record it logs, so candidates are the addresses present
-    in the largest share of its records.  Ties are broken by elimination: an address that is the
-    only candidate of one ENI is not another ENI's.
-    """
-    n_eni = int(eni.max()) + 1 if len(eni) else 0
-    known = eni >= 0  # records without an interface_id cannot vote
-    if n_eni == 0:
-        return np.full(0, -1, dtype=np.int64)
-    wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
-    enis = np.flatnonzero(wanted)
-    rows = np.flatnonzero(known & wanted[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0))
-    if len(rows) > _VOTES:  # an even sample is enough: the own address is in every record
-        rows = rows[:: len(rows) // _VOTES + 1]
-    e, s, d = eni[rows].astype(np.int64), src[rows], dst[rows]
-    flat = np.concatenate([e * nu + s, e * nu + d])
-    if (int(eni.max()) + 1) * nu <= 2**26:  # small: count with bincount, no sort
-        counts = np.bincount(flat, minlength=(int(eni.max()) + 1) * nu)
-        present = np.flatnonzero(counts)
-        keys = (present, counts[present])
-    else:
-        keys = np.unique(flat, return_counts=True)
-    pairs = pd.DataFrame({"eni": keys[0] // nu, "addr": keys[0] % nu, "n": keys[1]})
-    pairs = pairs[pairs["eni"].isin(enis)]
-    best = pairs.groupby("eni")["n"].transform("max")
-    cand = pairs[pairs["n"] == best]
-    own = np.full(int(eni.max()) + 1, -1, dtype=np.int64)
-    for _ in range(8):
-        free = cand[(own[cand["eni"].to_numpy()] < 0) & ~cand["addr"].isin(own[own >= 0])]
-        single = free[free.groupby("eni")["addr"].transform("size") == 1]
-        if single.empty:
-            break
-        own[single["eni"].to_numpy()] = single["addr"].to_numpy()
-    rest = cand[own[cand["eni"].to_numpy()] < 0].drop_duplicates("eni")
-    own[rest["eni"].to_numpy()] = rest["addr"].to_numpy()
-    return own
-
-
-def _local_is_src(
+def _local_known(
     df: pd.DataFrame, space: AddressSpace, inside: np.ndarray, inventory: Inventory | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per record: whether the source is the capturing ENI's end, and whether that is known."""
+) -> tuple[np.ndarray, np.ndarray, pd.Series | None]:
+    """Per record: the local end from ``flow-direction``, the inventory and the network edge;
+    also the ENIs as a categorical (None without ``interface_id``)."""
     n = len(df)
     src, dst = space.codes[0], space.codes[1]
     local_src = np.zeros(n, dtype=bool)
@@ -197,12 +204,10 @@ def _local_is_src(
     if "flow_direction" in df.columns:
         fd = df["flow_direction"].astype(object).to_numpy()
         local_src, known = fd == "egress", (fd == "egress") | (fd == "ingress")
-    eni = None
-    if "interface_id" in df.columns:
-        eni_cat = df["interface_id"].astype("category")
-        eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
+    eni_cat = df["interface_id"].astype("category") if "interface_id" in df.columns else None
     nu = max(len(space.uniques), 1)
-    if inventory is not None and eni is not None and not known.all():
+    if inventory is not None and eni_cat is not None and not known.all():
+        eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
         addrs = inventory.address_table()
         eni_pos = pd.Index(eni_cat.cat.categories, dtype=object).get_indexer(
             pd.Index(addrs["interface_id"], dtype=object)
@@ -218,17 +223,82 @@ def _local_is_src(
     in_d = np.append(inside, False)[dst]
     use = ~known & (in_s ^ in_d)
     local_src, known = np.where(use, in_s, local_src), known | use
+    return local_src, known, eni_cat
+
+
+def _local_is_src(
+    df: pd.DataFrame,
+    space: AddressSpace,
+    inside: np.ndarray,
+    inventory: Inventory | None,
+    facts: DirectionFacts | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: whether the source is the capturing ENI's end, and whether that is known.
+
+    Left undecided by :func:`_local_known`: the ENI's own address (:func:`own_addresses` of the
+    ENI's votes, in ``df`` or in ``facts``) is the local end."""
+    local_src, known, eni_cat = _local_known(df, space, inside, inventory)
+    src, dst = space.codes[0], space.codes[1]
     todo = ~known & (src >= 0) & (dst >= 0)
-    if eni is not None and todo.any():
-        mine = _learned_addresses(eni, src, dst, todo, nu)[np.maximum(eni, 0)]
+    if eni_cat is not None and todo.any():
+        if facts is None:
+            votes, wanted = _vote_facts(space, eni_cat, todo, every_eni=False)
+            facts = DirectionFacts.of(votes, wanted, pd.DataFrame(columns=["cls", "addr", "peer"]))
+        own = own_addresses(facts)
+        own_of_eni = own.reindex(pd.Index(eni_cat.cat.categories, dtype=object)).to_numpy()
+        own_code = np.append(space.uniques.get_indexer(pd.Index(own_of_eni, dtype=object)), -1)
+        mine = own_code[np.asarray(eni_cat.cat.codes, dtype=np.int64)]
+        mine = np.where(mine >= 0, mine, -2)  # -2: no own address (never equal to a code)
         s_mine, d_mine = src == mine, dst == mine
         use = todo & (s_mine | d_mine)
         local_src, known = np.where(use, s_mine, local_src), known | use
     return local_src, known
 
 
+def direction_facts(
+    df: pd.DataFrame,
+    *,
+    vpc_cidrs: Iterable[str] | None = None,
+    inventory: Inventory | None = None,
+) -> DirectionFacts:
+    """The frame-wide facts that :func:`add_direction` and :func:`add_service_side` learn from
+    ``df`` (see :mod:`flowkit.enrich.facts`); facts of several frames merge exactly.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"interface_id": ["eni-1", "eni-1"],
+    ...     "srcaddr": ["10.0.1.5", "10.0.2.7"], "dstaddr": ["10.0.2.7", "10.0.1.5"]})
+    >>> facts = direction_facts(df)
+    >>> facts.wanted, facts.votes["n"].tolist()
+    (('eni-1',), [2, 2])
+    """
+    space, eff_src_i, eff_dst_i = effective_space(df)
+    inside = _in_vpc(space, vpc_cidrs, inventory)
+    _, known, eni_cat = _local_known(df, space, inside, inventory)
+    src, dst = space.codes[0], space.codes[1]
+    todo = ~known & (src >= 0) & (dst >= 0)
+    votes = pd.DataFrame(columns=["eni", "addr", "n"])
+    wanted: list[str] = []
+    if eni_cat is not None:
+        votes, wanted = _vote_facts(space, eni_cat, todo, every_eni=True)
+    eff_src, eff_dst = space.codes[eff_src_i], space.codes[eff_dst_i]
+    sport, s_na = _ports(df, "srcport")
+    dport, d_na = _ports(df, "dstport")
+    _, cknown = src_is_client(df, ports=(sport, s_na, dport, d_na))
+    amb = _ambiguous(eff_src, eff_dst, s_na, d_na, cknown)
+    edges = _edges(df, eff_src, eff_dst, sport, amb)
+    uniques = np.asarray(space.uniques, dtype=object)
+    edges = edges.assign(addr=uniques[edges["addr"].to_numpy()],
+                         peer=uniques[edges["peer"].to_numpy()])  # fmt: skip
+    return DirectionFacts.of(votes, wanted, edges)
+
+
 def _sides(
-    df: pd.DataFrame, vpc_cidrs: Iterable[str] | None, inventory: Inventory | None
+    df: pd.DataFrame,
+    vpc_cidrs: Iterable[str] | None,
+    inventory: Inventory | None,
+    facts: DirectionFacts | None = None,
 ) -> dict[str, Any]:
     space, eff_src_i, eff_dst_i = effective_space(df)
     src, dst, psrc, pdst = space.codes[:4]
@@ -242,7 +312,7 @@ def _sides(
         (in_s.view(np.int8) << 1) | in_d.view(np.int8)
     ]
     direction = np.where(has, direction, -1).astype(np.int8)
-    local_src, lknown = _local_is_src(df, space, inside, inventory)
+    local_src, lknown = _local_is_src(df, space, inside, inventory, facts)
     local = np.where(lknown, np.where(local_src, src, dst), -1)
     if "pkt_srcaddr" in df.columns or "pkt_dstaddr" in df.columns:
         remote_raw = np.where(local_src, dst, src)
@@ -256,7 +326,9 @@ def _sides(
     remote = np.where(lknown, remote, -1)
     sport, s_na = _ports(df, "srcport")
     dport, d_na = _ports(df, "dstport")
-    client, cknown = src_is_client(df, eff_src, eff_dst, (sport, s_na, dport, d_na))
+    client, cknown = src_is_client(
+        df, eff_src, eff_dst, (sport, s_na, dport, d_na), names=space.uniques, facts=facts
+    )
     return {
         "space": space, "direction": direction, "local": local, "remote": remote,
         "local_src": local_src, "lknown": lknown, "sport": sport, "dport": dport,
@@ -313,6 +385,7 @@ def add_direction(
     *,
     vpc_cidrs: Iterable[str] | None = None,
     inventory: Inventory | None = None,
+    facts: DirectionFacts | None = None,
 ) -> pd.DataFrame:
     """Add ``direction``, ``local_addr``, ``remote_addr``, ``local_port``, ``remote_port``.
 
@@ -327,7 +400,9 @@ def add_direction(
     the address the ENI appears with most.  ``remote_addr`` is the real peer: the packet-level
     address of the other end (``pkt_*``), or, on an ENI that forwards for others (a NAT
     gateway's), the packet-level address on its own side: so a NAT gateway's records show the
-    internet host.  Returns a new frame; the input is not changed.
+    internet host.  ``facts`` (:func:`direction_facts` of a larger frame this one is part of,
+    e.g. merged over Dask partitions) replace what is otherwise learned from ``df``.  Returns a
+    new frame; the input is not changed.
 
     Examples
     --------
@@ -343,7 +418,7 @@ def add_direction(
     {'remote_addr': ['52.216.8.1', '52.216.8.1'], 'remote_port': [443, 443]}
     """
     out = df.copy(deep=False)
-    for name, values in _direction_columns(_sides(df, vpc_cidrs, inventory)).items():
+    for name, values in _direction_columns(_sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out
 
@@ -353,6 +428,7 @@ def add_service_side(
     *,
     vpc_cidrs: Iterable[str] | None = None,
     inventory: Inventory | None = None,
+    facts: DirectionFacts | None = None,
 ) -> pd.DataFrame:
     """Add ``service_port``, ``local_role`` (client | server), ``client_addr``, ``server_addr``.
 
@@ -361,8 +437,8 @@ def add_service_side(
     common server port beats an IANA-registered one, which beats any other below 32768, which
     beats an ephemeral one; on a tie the lower port is the service.  Records whose ports say
     nothing (ICMP, equal ports) get NA; :func:`flowkit.conversations` also uses the reverse
-    record and the time order.  Addresses are packet-level.  Returns a new frame; the input is
-    not changed.
+    record and the time order.  Addresses are packet-level.  ``facts`` as for
+    :func:`add_direction`.  Returns a new frame; the input is not changed.
 
     Examples
     --------
@@ -378,6 +454,6 @@ def add_service_side(
     ['198.51.100.7', '198.51.100.7']
     """
     out = df.copy(deep=False)
-    for name, values in _service_columns(_sides(df, vpc_cidrs, inventory)).items():
+    for name, values in _service_columns(_sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out

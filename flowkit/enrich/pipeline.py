@@ -13,6 +13,7 @@ from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ra
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import add_basic
 from flowkit.enrich.direction import _direction_columns, _service_columns, _sides
+from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import add_tcp_flags_label, service_categorical
@@ -32,6 +33,7 @@ def enrich(
     threat_list: ThreatList | PathLike | Iterable[PathLike] | Mapping[str, str] | None = None,
     ip_ranges: IpRanges | PathLike | None = None,
     geo_db: PathLike | Iterable[PathLike] | None = None,
+    facts: DirectionFacts | None = None,
 ) -> pd.DataFrame:
     """Add every enrichment: the cheap ones always, the others when their input is given.
 
@@ -58,6 +60,10 @@ def enrich(
         An ``ip-ranges.json``; default the one in use (:func:`flowkit.use_ip_ranges`).
     geo_db : path or list of paths, optional
         MaxMind-format databases; see :func:`flowkit.enrich.add_geo`.
+    facts : DirectionFacts, optional
+        The frame-wide facts to use instead of learning them from ``df``: the merged
+        :func:`flowkit.enrich.direction.direction_facts` of a larger frame ``df`` is part of
+        (the Dask engine enriches each partition with those of all of them).
 
     Returns
     -------
@@ -84,7 +90,7 @@ def enrich(
         ranges = ip_ranges
     else:
         ranges = load_ip_ranges(ip_ranges) if ip_ranges is not None else ranges_in_use()
-    sides = _sides(df, vpc_cidrs, inv)
+    sides = _sides(df, vpc_cidrs, inv, facts)
     space = sides["space"]
     per_address = scope_codes(space)
     cats = pd.Index(SCOPES, dtype=object)

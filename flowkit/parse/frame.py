@@ -6,11 +6,11 @@ field-table order, and a column a file does not have is missing (NA) for its row
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowkit.parse.columns import to_pandas_array
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 
@@ -20,15 +20,6 @@ __all__ = ["EXTRA_COLUMNS", "assemble", "empty_frame", "epoch_seconds"]
 EXTRA_COLUMNS = {"log_stream": pa.dictionary(pa.int32(), pa.string()),
                  "ingestion_time": pa.timestamp("ms", tz="UTC")}  # fmt: skip
 _EPOCH32_MAX = 2**31 - 1
-_PANDAS_INTS = {
-    pa.uint8(): pd.UInt8Dtype(),
-    pa.uint16(): pd.UInt16Dtype(),
-    pa.uint32(): pd.UInt32Dtype(),
-    pa.uint64(): pd.UInt64Dtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.string(): pd.StringDtype(),
-    pa.large_string(): pd.StringDtype(),
-}
 
 
 def epoch_seconds(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -89,7 +80,7 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
     """Concatenate parsed parts into one frame with the schema's dtypes.
 
     Categories are sorted, so the frame (and every group-by over it) does not depend on the
-    order files were read or split in.
+    order files were read or split in (see :mod:`flowkit.parse.columns`).
     """
     tables = [_part_table(p) for p in parts if p.table.num_rows]
     if not tables:
@@ -118,13 +109,9 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
         if c in table.column_names and dtype_of(c) == TIME_DTYPE:
             i = table.column_names.index(c)
             table = table.set_column(i, c, epoch_seconds(table[c]))
-    df = table.to_pandas(types_mapper=_PANDAS_INTS.get, split_blocks=True, self_destruct=True)
+    columns = dict(zip(table.column_names, table.columns, strict=True))
     del table
-    for c in df.columns:
-        s = df[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            cats = s.cat.categories
-            if len(cats) > 1 and not cats.is_monotonic_increasing:
-                order = np.argsort(np.asarray(cats, dtype=object), kind="stable")
-                df[c] = s.cat.reorder_categories(cats[order])
-    return df
+    arrays = {}
+    for c in list(columns):  # convert and release one column at a time
+        arrays[c] = to_pandas_array(columns.pop(c))
+    return pd.DataFrame(arrays, copy=False)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.conversations import dedupe
+from flowkit.engine_check import is_dask_frame
+from flowkit.enrich.conversations import DedupeFacts, dedupe
 from flowkit.perf.frames import (
     eni_names,
     host_codes,
@@ -17,24 +19,39 @@ from flowkit.perf.frames import (
 )
 
 __all__ = [
+    "conversations_finish",
+    "conversations_part",
     "hour_of_week",
+    "hour_of_week_counts",
     "saturation_candidates",
+    "talkers_finish",
+    "talkers_part",
     "throughput",
+    "throughput_counts",
+    "throughput_rates",
     "top_conversations",
     "top_talkers",
 ]
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The additive part of :func:`top_talkers`: per-host sums, distinct (host, peer) pairs.
+TalkerPart = tuple[pd.DataFrame, pd.DataFrame]
 
 
 def throughput(
-    df: pd.DataFrame, *, by: str | None = "interface_id", freq: str = "1h"
+    df: pd.DataFrame | dd.DataFrame, *, by: str | None = "interface_id", freq: str = "1h"
 ) -> pd.DataFrame:
     """Bytes, packets and flow records per time bin, and the rates they mean.
 
+    Dask-capable: a Dask DataFrame (``fk.read(..., engine="dask")``) gives the same frame,
+    computed from per-partition counts (:func:`throughput_counts`) summed exactly.
+
     Parameters
     ----------
-    df : DataFrame
+    df : DataFrame or dask.dataframe.DataFrame
         Flow records.
     by : str, optional
         Column to split by: ``interface_id``, ``eni_name``, ``eni_instance_id``,
@@ -60,6 +77,18 @@ def throughput(
     >>> out[["interface_id", "bytes", "flows", "bytes_per_s"]].to_dict("records")
     [{'interface_id': 'eni-a', 'bytes': 7200, 'flows': 2, 'bytes_per_s': 2.0}]
     """
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import throughput_dask
+
+        return throughput_dask(df, by=by, freq=freq)
+    return throughput_rates([throughput_counts(df, by=by, freq=freq)], by=by, freq=freq)
+
+
+def throughput_counts(df: pd.DataFrame, *, by: str | None, freq: str) -> pd.DataFrame:
+    """The additive part of :func:`throughput`: bytes, packets and records per bin and ``by``.
+
+    Counts of several frames (e.g. Dask partitions) combine exactly in :func:`throughput_rates`.
+    """
     d = traffic_records(df)
     keys = [by] if by is not None else []
     require_columns(d, [*keys, "start"])
@@ -68,26 +97,50 @@ def throughput(
         **{k: d[k].astype(object) for k in keys},
         "bytes": d["bytes"].astype("float64"), "packets": d["packets"].astype("float64"),
     })  # fmt: skip
-    out = frame.groupby(["time", *keys], sort=True).agg(
+    return frame.groupby(["time", *keys], sort=True).agg(
         bytes=("bytes", "sum"), packets=("packets", "sum"), flows=("bytes", "size")
+    ).reset_index()  # fmt: skip
+
+
+def throughput_rates(counts: list[pd.DataFrame], *, by: str | None, freq: str) -> pd.DataFrame:
+    """Sum the :func:`throughput_counts` of one or more frames and add the rates."""
+    keys = [by] if by is not None else []
+    frame = pd.concat(counts, ignore_index=True) if len(counts) != 1 else counts[0]
+    out = frame.groupby(["time", *keys], sort=True).agg(
+        bytes=("bytes", "sum"), packets=("packets", "sum"), flows=("flows", "sum")
     ).reset_index()  # fmt: skip
     seconds = pd.Timedelta(freq).total_seconds()
     out["bytes"] = out["bytes"].astype("int64")
     out["packets"] = out["packets"].astype("int64")
+    out["flows"] = out["flows"].astype("int64")
     out["bytes_per_s"] = out["bytes"] / seconds
     out["bits_per_s"] = out["bytes_per_s"] * 8
     out["packets_per_s"] = out["packets"] / seconds
     return out
 
 
-def top_talkers(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     """The hosts that send and receive the most bytes, each byte counted once.
 
     Returns ``host``, ``name`` (the ENI name when enriched with an inventory), ``bytes_sent``,
     ``bytes_received``, ``bytes``, ``packets`` and ``peers`` (distinct hosts talked to), the
     ``n`` largest by ``bytes``.  See the module example.
+
+    Dask-capable: the facts :func:`flowkit.dedupe` learns from the whole frame are computed per
+    partition and merged (:func:`flowkit.enrich.dedupe_facts`), each partition is
+    de-duplicated with them, and the per-host sums and host pairs are added up exactly.
     """
-    d = traffic_records(dedupe(traffic_records(df)))
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import top_talkers_dask
+
+        return top_talkers_dask(df, n=n)
+    return talkers_finish([talkers_part(df)], [eni_names(df)], n=n)
+
+
+def talkers_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> TalkerPart:
+    """The additive part of :func:`top_talkers`: per-host sums and the distinct host pairs of
+    the de-duplicated records (``facts``: those of the whole frame ``df`` is part of)."""
+    d = traffic_records(dedupe(traffic_records(df), facts=facts))
     src, dst = packet_hosts(d)
     nbytes = d["bytes"].to_numpy("int64")
     pkts = d["packets"].to_numpy("int64", na_value=0)
@@ -97,23 +150,39 @@ def top_talkers(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
         "bytes_received": np.concatenate([np.zeros_like(nbytes), nbytes]),
         "packets": np.concatenate([pkts, pkts]),
     }).dropna(subset=["host"])  # fmt: skip
-    out = both.groupby("host").agg(
-        bytes_sent=("bytes_sent", "sum"), bytes_received=("bytes_received", "sum"),
-        packets=("packets", "sum"), peers=("peer", "nunique"),
-    ).reset_index()  # fmt: skip
+    sums = both.groupby("host")[["bytes_sent", "bytes_received", "packets"]].sum()
+    return sums, both[["host", "peer"]].dropna().drop_duplicates()
+
+
+def talkers_finish(
+    parts: Sequence[TalkerPart], names: Sequence[Mapping[str, str]], *, n: int
+) -> pd.DataFrame:
+    """:func:`top_talkers` from the parts of one or more frames and their ENI names."""
+    sums = pd.concat([p[0] for p in parts]).groupby("host").sum()
+    pairs = pd.concat([p[1] for p in parts]).drop_duplicates()
+    out = sums.assign(peers=pairs.groupby("host").size()).reset_index()
+    out["peers"] = out["peers"].fillna(0).astype("int64")
     out["bytes"] = out["bytes_sent"] + out["bytes_received"]
-    out["name"] = out["host"].map(eni_names(df)).astype(object)
+    out["name"] = out["host"].map(_first_names(names)).astype(object)
     out = out.sort_values(["bytes", "host"], ascending=[False, True]).head(n)
     cols = ["host", "name", "bytes_sent", "bytes_received", "bytes", "packets", "peers"]
     return out[cols].reset_index(drop=True)
 
 
-def top_conversations(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
+def _first_names(names: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """The name maps of consecutive frames as one (the first frame naming an address wins)."""
+    merged: dict[str, str] = {}
+    for part in reversed(names):
+        merged.update(part)
+    return merged
+
+
+def top_conversations(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     """The host pairs exchanging the most bytes (both directions, each byte counted once).
 
     Returns ``host_a``, ``host_b`` (ordered as text), ``name_a``, ``name_b``, ``protocol``,
     ``bytes_a_to_b``, ``bytes_b_to_a``, ``bytes``, ``packets``, ``records``, ``first_seen``,
-    ``last_seen``; the ``n`` largest by ``bytes``.
+    ``last_seen``; the ``n`` largest by ``bytes``.  Dask-capable (see :func:`top_talkers`).
 
     Examples
     --------
@@ -129,7 +198,18 @@ def top_conversations(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     >>> top[["host_a", "host_b", "bytes_a_to_b", "bytes_b_to_a"]].to_dict("records")
     [{'host_a': '10.0.0.5', 'host_b': '10.0.1.6', 'bytes_a_to_b': 500, 'bytes_b_to_a': 9000}]
     """
-    d = traffic_records(dedupe(traffic_records(df)))
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import top_conversations_dask
+
+        return top_conversations_dask(df, n=n)
+    return conversations_finish([conversations_part(df)], [eni_names(df)], n=n)
+
+
+def conversations_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> pd.DataFrame:
+    """The additive part of :func:`top_conversations`: sums, counts, first and last times per
+    host pair and protocol of the de-duplicated records (``facts`` as for
+    :func:`talkers_part`)."""
+    d = traffic_records(dedupe(traffic_records(df), facts=facts))
     uniques, s, t = host_codes(*packet_hosts(d))
     forward = s <= t
     nbytes = d["bytes"].to_numpy("int64")
@@ -148,20 +228,35 @@ def top_conversations(df: pd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     ).reset_index()  # fmt: skip
     out["host_a"] = uniques[out["host_a"].to_numpy()]
     out["host_b"] = uniques[out["host_b"].to_numpy()]
+    return out
+
+
+def conversations_finish(
+    parts: Sequence[pd.DataFrame], names: Sequence[Mapping[str, str]], *, n: int
+) -> pd.DataFrame:
+    """:func:`top_conversations` from the parts of one or more frames and their ENI names."""
+    out = pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
+    if len(parts) != 1:
+        out = out.groupby(["host_a", "host_b", "protocol"]).agg(
+            bytes_a_to_b=("bytes_a_to_b", "sum"), bytes_b_to_a=("bytes_b_to_a", "sum"),
+            packets=("packets", "sum"), records=("records", "sum"),
+            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+        ).reset_index()  # fmt: skip
     out["bytes"] = out["bytes_a_to_b"] + out["bytes_b_to_a"]
-    names = eni_names(df)
-    out["name_a"] = out["host_a"].map(names).astype(object)
-    out["name_b"] = out["host_b"].map(names).astype(object)
+    merged = _first_names(names)
+    out["name_a"] = out["host_a"].map(merged).astype(object)
+    out["name_b"] = out["host_b"].map(merged).astype(object)
     out = out.sort_values(["bytes", "host_a", "host_b"], ascending=[False, True, True]).head(n)
     cols = ["host_a", "host_b", "name_a", "name_b", "protocol", "bytes_a_to_b", "bytes_b_to_a",
             "bytes", "packets", "records", "first_seen", "last_seen"]  # fmt: skip
     return out[cols].reset_index(drop=True)
 
 
-def hour_of_week(df: pd.DataFrame, *, value: str = "flows") -> pd.DataFrame:
+def hour_of_week(df: pd.DataFrame | dd.DataFrame, *, value: str = "flows") -> pd.DataFrame:
     """Flow records (``value="flows"``) or bytes (``"bytes"``) per weekday and UTC hour.
 
     Returns a 7 x 24 table: index ``Mon``..``Sun``, columns hours 0..23 (sums over the period).
+    Dask-capable: the tables of the partitions (:func:`hour_of_week_counts`) are added up.
 
     Examples
     --------
@@ -174,6 +269,15 @@ def hour_of_week(df: pd.DataFrame, *, value: str = "flows") -> pd.DataFrame:
     """
     if value not in ("flows", "bytes"):
         raise ValueError(f"value must be 'flows' or 'bytes', not {value!r}")
+    if is_dask_frame(df):
+        from flowkit.engine_dask_analytics import hour_of_week_dask
+
+        return hour_of_week_dask(df, value=value)
+    return hour_of_week_counts(df, value=value)
+
+
+def hour_of_week_counts(df: pd.DataFrame, *, value: str) -> pd.DataFrame:
+    """The :func:`hour_of_week` table of one frame; tables of several frames add up exactly."""
     d = traffic_records(df)
     weights = np.ones(len(d)) if value == "flows" else d["bytes"].to_numpy("float64")
     frame = pd.DataFrame(
@@ -191,7 +295,7 @@ def hour_of_week(df: pd.DataFrame, *, value: str = "flows") -> pd.DataFrame:
 
 
 def saturation_candidates(
-    df: pd.DataFrame,
+    df: pd.DataFrame | dd.DataFrame,
     *,
     bandwidth_gbps: float | Mapping[str, float],
     threshold: float = 0.8,
@@ -199,6 +303,8 @@ def saturation_candidates(
     by: str = "interface_id",
 ) -> pd.DataFrame:
     """ENIs whose peak throughput came near their bandwidth.
+
+    Dask-capable: it reads the records only through :func:`throughput`.
 
     Parameters
     ----------

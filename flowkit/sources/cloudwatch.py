@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from flowkit.enrich import enrich as enrich_all
 from flowkit.errors import AwsError, FlowkitError
 from flowkit.parse import Collector, Errors, Unwrapped, finish
 from flowkit.provenance import provenance
@@ -26,7 +25,7 @@ from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN
 
-__all__ = ["filter_log_events", "flow_log_format", "read_cloudwatch"]
+__all__ = ["filter_log_events", "flow_log_format", "load_cloudwatch"]
 
 TimeLike = str | datetime | pd.Timestamp
 #: Events parsed together; bounds the memory of raw messages held at a time.
@@ -150,7 +149,7 @@ def _within(df: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFram
     return out
 
 
-def read_cloudwatch(
+def load_cloudwatch(
     log_group: str,
     start: TimeLike,
     end: TimeLike,
@@ -159,7 +158,6 @@ def read_cloudwatch(
     filter_pattern: str | None = None,
     fields: str | Iterable[str] | None = None,
     errors: Errors = "quarantine",
-    enrich: bool = True,
     endpoint_url: str | None = None,
     region: str | None = None,
     profile: str | None = None,
@@ -169,7 +167,7 @@ def read_cloudwatch(
     sleep: Callable[[float], None] = time.sleep,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Load VPC flow logs from a CloudWatch Logs log group, as :func:`flowkit.read` loads files.
+    """Load VPC flow logs from a CloudWatch Logs log group, unenriched (see ``fk.read_cloudwatch``).
 
     Parameters
     ----------
@@ -187,7 +185,7 @@ def read_cloudwatch(
         The record format (an AWS format string or names).  By default it is the ``LogFormat``
         of the flow logs delivering to ``log_group`` (``DescribeFlowLogs``), or the default
         format when none is found.
-    errors, enrich : see :func:`flowkit.read`.
+    errors : see :func:`flowkit.read`.
     endpoint_url, region, profile, session : optional
         Where and as whom to call AWS: an endpoint (a local or VPC endpoint), a Region, a named
         profile, or a ``boto3.Session`` (which wins over ``profile``).  By default boto3's
@@ -216,8 +214,8 @@ def read_cloudwatch(
     Examples
     --------
     >>> import flowkit as fk
-    >>> df = fk.read_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
-    ...                         region="us-east-1")  # doctest: +SKIP
+    >>> df = load_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
+    ...                      region="us-east-1")  # doctest: +SKIP
     """
     lo, hi = _utc(start, "start"), _utc(end, "end")
     if hi <= lo:
@@ -270,10 +268,4 @@ def read_cloudwatch(
         "pages": pages,
         "events": events,
     }
-    df = _within(df, lo, hi)
-    if enrich:
-        df = enrich_all(df)
-    df.attrs["flowkit"] = (
-        prov if "time_filter" not in df.attrs.get("flowkit", {}) else df.attrs["flowkit"]
-    )
-    return df
+    return _within(df, lo, hi)

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from flowkit.synth.compromise import Exfiltration, LateralMovement, ThreatIntel
+from flowkit.synth.draw import draw_incidents, generate_drawn
 from flowkit.synth.estate import Estate, default_estate
 from flowkit.synth.flows import REC_COLUMNS, Table, concat, expand, status_records
 from flowkit.synth.hygiene import (
@@ -38,7 +39,16 @@ from flowkit.synth.planting import Context, Planted
 from flowkit.synth.traffic import Rates, background
 from flowkit.synth.writer import write_flow_logs
 
-__all__ = ["DEFAULT_INCIDENTS", "SCALES", "Incident", "Summary", "SynthConfig", "generate"]
+__all__ = [
+    "DEFAULT_INCIDENTS",
+    "SCALES",
+    "Incident",
+    "Summary",
+    "SynthConfig",
+    "draw_incidents",
+    "generate",
+    "generate_drawn",
+]
 
 #: Multipliers of the background rates (incidents are not scaled).
 SCALES: dict[str, float] = {"small": 1.0, "medium": 7.0, "large": 38.0}
@@ -234,6 +244,7 @@ def generate(
         if not overwrite:
             raise FileExistsError(f"{out / 'AWSLogs'} exists; pass overwrite=True to replace it")
         shutil.rmtree(out / "AWSLogs")
+        (out / "threat_list.csv").unlink(missing_ok=True)  # a trainer's drawn estate wrote it
     seq = np.random.SeedSequence(seed)
     bg = background(
         np.random.default_rng(seq.spawn(1)[0]),

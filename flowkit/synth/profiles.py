@@ -133,6 +133,8 @@ class Rates:
     ntp_every_min: int = 16
     replication_bytes_per_min: float = 1.5e6
     clients: int = 4000
+    #: Ports of the exposed database that background scanners leave to that incident.
+    exposed_db_ports: tuple[int, ...] = (5432,)
 
 
 def diurnal(minutes: int, start_hour: float = 0.0) -> np.ndarray:

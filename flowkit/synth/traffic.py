@@ -288,7 +288,8 @@ def _scanners(
     open_ = np.zeros(len(rows), dtype=bool)
     for role, op in OPEN_PORTS.items():
         open_ |= (roles == role) & np.isin(ports, op)
-    drop = (roles == "analytics-db") & (ports == 5432)  # left to the exposed-database incident
+    # the exposed database's ports are left to that incident (its own probes and sessions)
+    drop = (roles == "analytics-db") & np.isin(ports, r.exposed_db_ports)
     keep = ~drop
     srv = np.array([e.ip(x) for x in public], dtype=np.int64)[target[rows]]
     uniq = np.unique(np.stack([rows, ports]), axis=1, return_index=True)[1]

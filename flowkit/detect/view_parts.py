@@ -1,0 +1,255 @@
+"""The detections' view in parts: one frame's (or Dask partition's) records, then the view.
+
+:func:`flowkit.detect.view.build_view` is ``view_finish([view_part(df)])``; on a Dask frame it
+is ``view_finish`` of every partition's ``view_part`` (:mod:`flowkit.engine_dask_analytics`).
+A part holds its records as the view's integer columns with its own address codes; what needs
+the whole frame is done when the parts meet in :func:`view_finish`: the address codes (all
+addresses, sorted), the interfaces that translate addresses (their untranslated legs are
+dropped), the first speaker of conversations whose client the flags and ports do not tell,
+and the collapse of copies of one flow seen on several ENIs.  Collapsing is associative (min,
+max, logical and on the same key), so a part may collapse its own copies first.
+
+Examples
+--------
+>>> import flowkit as fk
+>>> lines = ["2 1 eni-a 10.0.1.5 10.0.2.9 40000 22 6 5 400 1700000000 1700000030 ACCEPT OK",
+...          "2 1 eni-b 10.0.1.5 10.0.2.9 40000 22 6 5 400 1700000000 1700000030 ACCEPT OK"]
+>>> parts = [view_part(fk.parse_lines([line])) for line in lines]
+>>> v = view_finish(parts)  # the two ENIs' copies of one record are one flow
+>>> len(v.rec), v.name(v.rec["cli"]).tolist()
+(1, ['10.0.1.5'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowkit.detect.view import (
+    _INSIDE,
+    _NOT_SERVICE,
+    View,
+    _ints,
+    _mix,
+    _pair_key,
+    _port_key,
+    _seconds,
+)
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.aws import effective_space, ip_ranges
+from flowkit.enrich.direction import src_is_client
+from flowkit.enrich.scope import SCOPES, scope_codes
+
+__all__ = ["ViewPart", "view_finish", "view_part"]
+
+
+def _dedupe(
+    cols: dict[str, np.ndarray], n_addr: int, apart: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Collapse copies of one record seen on several ENIs (same minute): max counters, any
+    REJECT wins.  Rows of different ``apart`` values (small non-negative ints) stay apart.
+
+    The rows come back in a canonical order: by minute, then by a hash of the flow's values
+    (the same rows in any input order give the same output)."""
+    if not len(cols["t"]):
+        return cols
+    k1 = _pair_key(cols["cli"], cols["srv"], n_addr)
+    minute = cols["t"] // 60
+    if apart is not None:
+        minute = minute + (apart.astype(np.int64) << 32)
+    k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
+    order = np.lexsort((_mix(k1, k2), minute))
+    k1, k2, minute = k1[order], k2[order], minute[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (minute[1:] != minute[:-1])
+    starts = np.flatnonzero(new)
+    if len(starts) == len(order):
+        return {name: values[order] for name, values in cols.items()}
+    out: dict[str, np.ndarray] = {}
+    first = order[starts]
+    for name, values in cols.items():
+        if name == "t":
+            out[name] = np.minimum.reduceat(values[order], starts)
+        elif name in ("t_end", "pkts", "bytes", "flags"):
+            out[name] = np.maximum.reduceat(values[order], starts)
+        elif name == "accept":
+            out[name] = np.logical_and.reduceat(values[order], starts)
+        else:
+            out[name] = values[first]
+    return out
+
+
+def _first_speaker(
+    src: np.ndarray, dst: np.ndarray, sp: np.ndarray, dp: np.ndarray, proto: np.ndarray,
+    t: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Whether each source spoke first in its (unordered) conversation among the given rows:
+    the earliest record's source; on a tie, the lower address (codes sort like the text)."""
+    s, d = src.astype(np.int64), dst.astype(np.int64)
+    lo = s < d
+    n_addr = int(max(s.max(initial=0), d.max(initial=0))) + 1
+    pair = _pair_key(np.where(lo, s, d), np.where(lo, d, s), n_addr)
+    ports = _port_key(np.where(lo, sp, dp), np.where(lo, dp, sp), proto.astype(np.int64))
+    order = np.lexsort((s, t, ports, pair))
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (pair[order][1:] != pair[order][:-1]) | (ports[order][1:] != ports[order][:-1])
+    group = np.cumsum(new) - 1
+    first_src = s[order][new][group]
+    res = np.empty(len(s), dtype=bool)
+    res[order] = s[order] == first_src
+    return res
+
+
+@dataclass(frozen=True)
+class ViewPart:
+    """One frame's (or Dask partition's) records as the view's integer columns.
+
+    ``rows`` has the view's columns, with ``cli``/``srv`` codes into ``addresses`` (this
+    part's addresses, sorted), plus ``known`` (the client is known; else the source is in
+    ``cli`` until :func:`view_finish` finds the first speaker over all parts) and ``eni``
+    (the row's position in ``enis``; -1 when it is kept whatever the other parts hold).
+    ``boxes`` are the interfaces ("" for none) seen translating addresses here.
+    """
+
+    rows: pd.DataFrame
+    addresses: np.ndarray
+    enis: np.ndarray
+    boxes: np.ndarray
+
+
+def _interface_codes(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``interface_id`` into its sorted distinct values ("" for none)."""
+    cat = df["interface_id"].astype("category")
+    names = np.append(np.asarray(cat.cat.categories, dtype=object).astype(str), "")
+    codes = np.asarray(cat.cat.codes, dtype=np.int64)  # -1 (none): the last name, ""
+    present = np.zeros(len(names), dtype=bool)
+    present[codes] = True
+    present[-1] = bool((codes < 0).any())
+    kept = np.flatnonzero(present)
+    order = np.argsort(names[kept], kind="stable")
+    remap = np.full(len(names), -1, dtype=np.int64)
+    remap[kept[order]] = np.arange(len(kept))
+    return remap[codes], names[kept][order]
+
+
+def _translated(space: Any, n: int) -> np.ndarray | None:
+    """Per record: pkt_* differ from srcaddr/dstaddr (None when no record has pkt_* values)."""
+    if not any(len(space.codes[i]) == n and (space.codes[i] >= 0).any() for i in (2, 3)):
+        return None
+    c0, c1, c2, c3 = (space.codes[i] for i in range(4))
+    return np.asarray(((c2 >= 0) & (c2 != c0)) | ((c3 >= 0) & (c3 != c1)), dtype=bool)
+
+
+_COLUMNS = ("t", "t_end", "cli", "srv", "cport", "sport", "proto", "req", "pkts", "bytes",
+            "accept", "flags")  # fmt: skip
+
+
+def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
+    """The :class:`ViewPart` of one frame; parts of several frames (Dask partitions) combine
+    exactly in :func:`view_finish`.
+
+    With ``collapse``, records whose client is known are de-duplicated among themselves
+    already (by ENI where a NAT's untranslated leg might still have to be dropped): less to
+    send, the same view.
+    """
+    n = len(df)
+    space, si, di = effective_space(df)
+    src, dst = space.codes[si].astype(np.int64), space.codes[di].astype(np.int64)
+    use = (src >= 0) & (dst >= 0)
+    used = np.zeros(len(space.uniques) + 1, dtype=bool)
+    used[src[use]] = True
+    used[dst[use]] = True
+    uniques = np.asarray(space.uniques, dtype=object)[used[:-1]]
+    order = np.argsort(uniques) if len(uniques) else np.zeros(0, dtype=np.int64)
+    remap = np.full(len(space.uniques) + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(used[:-1])[order]] = np.arange(len(order))
+    src, dst = remap[src], remap[dst]
+    if "log_status" in df.columns:
+        status = df["log_status"]
+        use &= (status == "OK").to_numpy(dtype=bool, na_value=True) | status.isna().to_numpy()
+    translated = _translated(space, n)
+    eni = np.full(n, -1, dtype=np.int64)
+    enis = boxes = np.empty(0, dtype=object)
+    if "interface_id" in df.columns:
+        codes, enis = _interface_codes(df)
+        moved = np.zeros(n, dtype=bool) if translated is None else translated
+        boxes = np.unique(enis[codes[moved]])
+        use &= ~(np.isin(codes, np.flatnonzero(np.isin(enis, boxes))) & ~moved)
+        eni = np.where(moved, -1, codes)
+    client, known = src_is_client(df)
+    sp = _ints(df, "srcport", 0)
+    dp = _ints(df, "dstport", 0)
+    reject = (
+        (df["action"] == "REJECT").to_numpy(dtype=bool, na_value=False)
+        if "action" in df.columns
+        else np.zeros(n, dtype=bool)
+    )
+    cl = np.where(known, client, True)[use]
+    s_u, d_u, sp_u, dp_u = src[use], dst[use], sp[use], dp[use]
+    cols = {
+        "t": _seconds(df, "start")[use],
+        "t_end": _seconds(df, "end")[use],
+        "cli": np.where(cl, s_u, d_u).astype(np.int32),
+        "srv": np.where(cl, d_u, s_u).astype(np.int32),
+        "cport": np.where(cl, sp_u, dp_u).astype(np.int32),
+        "sport": np.where(cl, dp_u, sp_u).astype(np.int32),
+        "proto": _ints(df, "protocol", -1)[use].astype(np.int16),
+        "req": cl,
+        "pkts": _ints(df, "packets", 0)[use],
+        "bytes": _ints(df, "bytes", 0)[use],
+        "accept": ~reject[use],
+        "flags": _ints(df, "tcp_flags", -1)[use].astype(np.int16),
+        "eni": eni[use],
+    }
+    k = known[use]
+    if collapse:
+        sure = _dedupe({c: v[k] for c, v in cols.items()}, len(order), cols["eni"][k] + 1)
+        cols = {c: np.concatenate([sure[c], cols[c][~k]]) for c in cols}
+        k = np.r_[np.ones(len(sure["t"]), dtype=bool), np.zeros(int((~k).sum()), bool)]
+    rows = pd.DataFrame({**cols, "known": k})
+    return ViewPart(rows=rows, addresses=uniques[order], enis=enis, boxes=boxes)
+
+
+def view_finish(parts: list[ViewPart]) -> View:
+    """The :class:`View` from the :func:`view_part` of one or more frames: addresses and
+    interfaces united, first speakers found, copies collapsed, rows in a canonical order
+    (minute, then a hash of the flow's values)."""
+    empty = np.empty(0, dtype=object)
+    addresses = np.unique(np.concatenate([empty, *(p.addresses for p in parts)]))
+    boxes = np.unique(np.concatenate([empty, *(p.boxes for p in parts)]))
+    frames = []
+    for p in parts:
+        remap = np.append(np.searchsorted(addresses, p.addresses), -1).astype(np.int32)
+        rows = p.rows
+        on_box = np.append(np.isin(p.enis, boxes), False)[rows["eni"].to_numpy()]
+        if on_box.any():  # a NAT's untranslated leg, its translation seen in another part
+            rows = rows[~on_box]
+        if len(parts) > 1:
+            cli, srv = rows["cli"].to_numpy(), rows["srv"].to_numpy()
+            rows = rows.assign(cli=remap[cli], srv=remap[srv])
+        frames.append(rows)
+    rec = pd.concat(frames, ignore_index=True) if len(frames) != 1 else frames[0]
+    cols = {c: rec[c].to_numpy() for c in _COLUMNS}
+    unknown = ~rec["known"].to_numpy(dtype=bool)
+    if unknown.any():
+        cols.update({c: cols[c].copy() for c in ("cli", "srv", "cport", "sport", "req")})
+        u = {c: v[unknown] for c, v in cols.items()}
+        first = _first_speaker(u["cli"], u["srv"], u["cport"], u["sport"], u["proto"], u["t"])
+        for a, b in (("cli", "srv"), ("cport", "sport")):
+            cols[a][unknown], cols[b][unknown] = (
+                np.where(first, u[a], u[b]), np.where(first, u[b], u[a])
+            )  # fmt: skip
+        cols["req"][unknown] = first
+    out = pd.DataFrame(_dedupe(cols, len(addresses)), copy=False)
+    space = AddressSpace.of([pd.Series(addresses, dtype=object)])
+    scopes = scope_codes(space)
+    internal = np.isin(scopes, [SCOPES.index(s) for s in _INSIDE])
+    ranges = ip_ranges()
+    hit = ranges.table.lookup(space.parsed)
+    labels: list[Any] = list(ranges.table.labels)
+    services = np.asarray([p[0] for p in labels] + [None], dtype=object)
+    aws = np.isin(services[hit], [s for s in ranges.services if s not in _NOT_SERVICE])
+    return View(rec=out, addresses=np.asarray(addresses, dtype=object), internal=internal, aws=aws)
