@@ -21,7 +21,9 @@ imported when first used.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -233,6 +235,29 @@ def _compute(tasks: list[Any], client: Any) -> list[Any]:
     return list(dask.compute(*tasks, scheduler=client))
 
 
+def _fold_facts(tasks: list[Any], client: Any) -> DirectionFacts:
+    """Merge the facts of every group as each arrives (on a cluster: fetched and released at
+    once, so workers never hold the facts of more groups than they are computing)."""
+    import dask
+
+    if client is None and "distributed" in sys.modules:
+        from distributed import default_client
+
+        with contextlib.suppress(ValueError):  # no client: the local scheduler below
+            client = default_client()
+    if client is None or not hasattr(client, "compute"):
+        return merge_direction_facts(list(dask.compute(*tasks, scheduler=client)))
+    from distributed import as_completed
+
+    merged: DirectionFacts | None = None
+    for future in as_completed(client.compute(tasks)):
+        part = future.result()
+        future.release()
+        merged = part if merged is None else merge_direction_facts([merged, part])
+    assert merged is not None  # there is at least one group
+    return merged
+
+
 def read_dask(
     source: Source,
     *,
@@ -304,8 +329,7 @@ def read_dask(
     facts = None
     if enrich and record_type == "vpc":  # pass 1: what the enrichment learns from all records
         raw = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())
-        parts = _compute([dask.delayed(_facts_of_group)(raw, g) for g in groups], client)
-        facts = merge_direction_facts(parts)
+        facts = _fold_facts([dask.delayed(_facts_of_group)(raw, g) for g in groups], client)
     reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 
