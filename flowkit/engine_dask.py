@@ -236,8 +236,8 @@ def _compute(tasks: list[Any], client: Any) -> list[Any]:
 
 
 def _fold_facts(tasks: list[Any], client: Any) -> DirectionFacts:
-    """Merge the facts of every group as each arrives (on a cluster: fetched and released at
-    once, so workers never hold the facts of more groups than they are computing)."""
+    """Merge the facts of every group (on a cluster each is fetched and released as it arrives,
+    so workers never hold the facts of more groups than they are computing)."""
     import dask
 
     if client is None and "distributed" in sys.modules:
@@ -249,13 +249,11 @@ def _fold_facts(tasks: list[Any], client: Any) -> DirectionFacts:
         return merge_direction_facts(list(dask.compute(*tasks, scheduler=client)))
     from distributed import as_completed
 
-    merged: DirectionFacts | None = None
+    parts = []
     for future in as_completed(client.compute(tasks)):
-        part = future.result()
+        parts.append(future.result())
         future.release()
-        merged = part if merged is None else merge_direction_facts([merged, part])
-    assert merged is not None  # there is at least one group
-    return merged
+    return merge_direction_facts(parts)  # one merge: folding pairwise re-adds the running sum
 
 
 def read_dask(

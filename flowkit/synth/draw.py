@@ -370,6 +370,7 @@ def generate_drawn(
     t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
     estate = default_estate()
     incidents = draw_incidents(seed, estate, days, start_minute=t.hour * 60 + t.minute)
+    # scanners leave the database's ports (the drawn one and the canonical 5432) to the incident
     db_ports = tuple(sorted({5432, *(i.port for i in incidents if isinstance(i, ExposedDatabase))}))
     config = SynthConfig(estate=estate, incidents=incidents, rates=Rates(exposed_db_ports=db_ports))
     summary = generate(out_dir, seed=seed, days=days, scale=scale, start=t, parquet=parquet,
