@@ -64,6 +64,7 @@ HEADER = (
 T0 = 1_717_804_800  # 2024-06-08T00:00:00Z
 RECORDS_PER_FILE = 250_000
 ACCOUNTS = ("111122223333", "444455556666")
+ENIS_PER_ACCOUNT = 2000
 
 try:  # ISA-L gzip is several times faster than zlib; the files are the same format
     from isal import igzip as _gzip
@@ -77,23 +78,41 @@ def _pool(prefix: str, n: int) -> pa.Array:
     return pa.array([f"{prefix}{a}.{b}" for a, b in zip(i // 250, i % 250, strict=True)])
 
 
+@lru_cache(maxsize=1)
+def _eni_ids() -> pa.Array:
+    return pa.array([f"eni-{k:017x}" for k in range(ENIS_PER_ACCOUNT * len(ACCOUNTS))])
+
+
 def _file_text(rng: np.random.Generator, n: int, t_file: int, account: str) -> bytes:
-    """Text of one file: ``n`` default-format records ending in the file's 5-minute window."""
-    src, dst = _pool("10.0.", 5000), _pool("198.51.", 20000)
+    """Text of one file: ``n`` default-format records ending in the file's 5-minute window.
+
+    As in a real estate, each ENI has one private address and every record of an ENI carries
+    it (as the source of an egress record, the destination of an ingress one); the peer is an
+    internet host (80 %, a heavy-tailed choice among 20,000) or another ENI of the account.
+    """
+    first = ACCOUNTS.index(account) * ENIS_PER_ACCOUNT
+    own_pool, internet = _pool("10.0.", ENIS_PER_ACCOUNT * len(ACCOUNTS)), _pool("198.51.", 20000)
+    eni = first + rng.integers(0, ENIS_PER_ACCOUNT, n)
+    peer_eni = first + rng.integers(0, ENIS_PER_ACCOUNT, n)
+    outside = rng.random(n) < 0.8
+    own = own_pool.take(pa.array(eni))
+    peer = pc.if_else(pa.array(outside), internet.take(pa.array(rng.zipf(1.3, n) % 20000)),
+                      own_pool.take(pa.array(peer_eni)))  # fmt: skip
+    egress = pa.array(rng.random(n) < 0.5)
     end = t_file + rng.integers(0, 300, n)
     start = end - rng.integers(0, 61, n)
     packets = rng.integers(1, 200, n)
     nodata = rng.random(n) < 0.01
+    ephemeral = pc.cast(pa.array(rng.integers(1024, 65536, n)), pa.string())
+    service = pc.cast(pa.array(rng.choice([22, 53, 80, 443, 3389, 8080], n)), pa.string())
     cols: list[pa.Array] = [
         pa.array(np.full(n, "2", dtype=object)),
         pa.array(np.full(n, account, dtype=object)),
-        pc.binary_join_element_wise(
-            "eni-", pc.cast(pa.array(rng.integers(0, 400, n)), pa.string()), ""
-        ),
-        src.take(pa.array(rng.integers(0, len(src), n))),
-        dst.take(pa.array(rng.zipf(1.3, n) % len(dst))),
-        pc.cast(pa.array(rng.integers(1024, 65536, n)), pa.string()),
-        pc.cast(pa.array(rng.choice([22, 53, 80, 443, 3389, 8080], n)), pa.string()),
+        _eni_ids().take(pa.array(eni)),
+        pc.if_else(egress, own, peer),
+        pc.if_else(egress, peer, own),
+        ephemeral,
+        service,
         pc.cast(pa.array(rng.choice([6, 17, 1], n, p=[0.8, 0.15, 0.05])), pa.string()),
         pc.cast(pa.array(packets), pa.string()),
         pc.cast(pa.array(packets * rng.integers(40, 1500, n)), pa.string()),

@@ -21,9 +21,7 @@ imported when first used.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from flowkit.convert import partition_window
+from flowkit.engine_dask_gather import fold
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.enrich.direction import direction_facts
@@ -207,7 +206,7 @@ class _ReadGroup:
         return _conform(self.load(paths), self.meta, paths)
 
 
-def _facts_of_group(reader: _ReadGroup, paths: tuple[str, ...]) -> DirectionFacts:
+def _facts_of_group(paths: tuple[str, ...], reader: _ReadGroup) -> DirectionFacts:
     """Pass 1 of an enriched VPC load: the frame-wide facts of one group's records."""
     return direction_facts(reader.load(paths))
 
@@ -233,27 +232,6 @@ def _compute(tasks: list[Any], client: Any) -> list[Any]:
     import dask
 
     return list(dask.compute(*tasks, scheduler=client))
-
-
-def _fold_facts(tasks: list[Any], client: Any) -> DirectionFacts:
-    """Merge the facts of every group (on a cluster each is fetched and released as it arrives,
-    so workers never hold the facts of more groups than they are computing)."""
-    import dask
-
-    if client is None and "distributed" in sys.modules:
-        from distributed import default_client
-
-        with contextlib.suppress(ValueError):  # no client: the local scheduler below
-            client = default_client()
-    if client is None or not hasattr(client, "compute"):
-        return merge_direction_facts(list(dask.compute(*tasks, scheduler=client)))
-    from distributed import as_completed
-
-    parts = []
-    for future in as_completed(client.compute(tasks)):
-        parts.append(future.result())
-        future.release()
-    return merge_direction_facts(parts)  # one merge: folding pairwise re-adds the running sum
 
 
 def read_dask(
@@ -327,7 +305,8 @@ def read_dask(
     facts = None
     if enrich and record_type == "vpc":  # pass 1: what the enrichment learns from all records
         raw = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())
-        facts = _fold_facts([dask.delayed(_facts_of_group)(raw, g) for g in groups], client)
+        merged = fold(groups, _facts_of_group, merge_direction_facts, raw, client=client)
+        facts = merged.settle()  # what the decisions read: small, sent with every partition
     reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 

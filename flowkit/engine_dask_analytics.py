@@ -57,8 +57,7 @@ Examples
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -73,6 +72,8 @@ from flowkit.cost.classify import classify_transfer
 from flowkit.cost.estimate import Extent, cost_finish, cost_part
 from flowkit.cost.prices import PriceTable
 from flowkit.cost.vantage import VantageFacts, bare, flow_key, merge_vantage_facts, vantage_facts
+from flowkit.engine_dask_gather import each as _each
+from flowkit.engine_dask_gather import fold
 from flowkit.enrich.conversations import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
@@ -105,44 +106,6 @@ __all__ = [
 ]
 
 TimeLike = Any
-
-
-def _each(ddf: dd.DataFrame, func: Callable[..., Any], *args: Any) -> list[Any]:
-    """``func(partition, *args)`` for every partition, computed on Dask's current scheduler.
-
-    On a ``dask.distributed`` cluster each result is fetched as soon as it is ready and
-    released on the worker, so workers never hold more than the partitions they work on.
-    """
-    import dask
-
-    tasks = [dask.delayed(func)(part, *args) for part in ddf.to_delayed()]
-    client = _current_client()
-    if client is None:
-        return list(dask.compute(*tasks))
-    from distributed import as_completed
-
-    futures = client.compute(tasks)
-    where = {future.key: i for i, future in enumerate(futures)}
-    results: list[Any] = [None] * len(futures)
-    for future in as_completed(futures):
-        results[where[future.key]] = future.result()
-        future.release()
-    return results
-
-
-def _current_client() -> Any:
-    """The ``dask.distributed`` client that ``dask.compute`` would use now, or None."""
-    if "distributed" not in sys.modules:
-        return None
-    import dask
-    from distributed import default_client
-
-    if dask.config.get("scheduler", None) not in (None, "dask.distributed", "distributed"):
-        return None
-    try:
-        return default_client()
-    except ValueError:  # no client
-        return None
 
 
 def throughput_dask(ddf: dd.DataFrame, *, by: str | None, freq: str) -> pd.DataFrame:
@@ -198,9 +161,10 @@ def build_view_dask(ddf: dd.DataFrame) -> View:
 
 def dedupe_facts_dask(ddf: dd.DataFrame) -> DedupeFacts:
     """The merged :func:`flowkit.enrich.dedupe_facts` of the traffic records of every partition
-    (two passes: the direction facts, then the ends that depend on them)."""
-    direction = merge_direction_facts(_each(ddf, _direction_part))
-    return merge_dedupe_facts(_each(ddf, _dedupe_part, direction))
+    (two passes: the direction facts, then the ends that depend on them), settled: cut to
+    what :func:`flowkit.dedupe` reads, to travel with every partition."""
+    direction = fold(ddf, _direction_part, merge_direction_facts).settle()
+    return fold(ddf, _dedupe_part, merge_dedupe_facts, direction).settle()
 
 
 def _direction_part(df: pd.DataFrame) -> DirectionFacts:
@@ -261,8 +225,8 @@ def estimate_cost_dask(
         return cost_finish(_each(d, cost_part, by_cols), prices, by_cols, days)
     votes = None
     if "local_addr" not in d.columns:
-        votes = merge_vantage_facts(_each(d, _vantage_part, None)).votes
-    facts = merge_vantage_facts(_each(d, _vantage_part, votes))
+        votes = fold(d, _vantage_part, merge_vantage_facts, None).votes
+    facts = fold(d, _vantage_part, merge_vantage_facts, votes)
     keyed = d.map_partitions(_with_flow_key, meta=_with_flow_key(d._meta))
     parts = _each(keyed.shuffle(on="_flow"), _cost_part, facts, by_cols)
     return cost_finish(parts, prices, by_cols, days)

@@ -80,12 +80,15 @@ def test_merge_of_three_and_of_none(raw: pd.DataFrame) -> None:
     assert merge_direction_facts([]).votes.empty
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize(("seed", "settle"), [(4, False), (5, False), (4, True), (5, True)])
 def test_part_enriched_with_merged_facts_equals_whole(
-    raw: pd.DataFrame, sample: pd.DataFrame, seed: int
+    raw: pd.DataFrame, sample: pd.DataFrame, seed: int, settle: bool
 ) -> None:
     a, b = _halves(raw, seed)
     facts = merge_direction_facts([direction_facts(a), direction_facts(b)])
+    if settle:  # what the Dask engine sends with each partition
+        facts = facts.settle()
+        assert len(facts.votes) < 100
     whole = enrich(raw)
     for part in (a, b):
         got = enrich(part, facts=facts)
@@ -104,6 +107,36 @@ def test_dedupe_facts_merge_exactly(sample: pd.DataFrame, seed: int) -> None:
     assert len(merged.ends) > 100
     kept = pd.concat([fk.dedupe(p, facts=merged) for p in (a, b)]).index.sort_values()
     assert kept.equals(fk.dedupe(sample).index.sort_values())
+    settled = merged.settle()  # what the Dask analytics send with each partition
+    assert len(settled.ends) < len(merged.ends) / 10
+    assert settled.ends["remote"].notna().any()  # the ends a middlebox also logged
+    again = pd.concat([fk.dedupe(p, facts=settled) for p in (a, b)]).index.sort_values()
+    assert again.equals(kept)
+
+
+def test_settled_facts_decide_alike_but_do_not_merge(raw: pd.DataFrame) -> None:
+    facts = direction_facts(raw)
+    settled = facts.settle()
+    assert settled.wanted == facts.wanted
+    assert settled.settled
+    assert own_addresses(settled).equals(own_addresses(facts))
+    assert settled != facts
+    with pytest.raises(ValueError, match="settled facts cannot be merged"):
+        merge_direction_facts([settled, facts])
+    ends = dedupe_facts(raw, direction=facts)
+    with pytest.raises(ValueError, match="settled facts cannot be merged"):
+        merge_dedupe_facts([ends.settle()])
+
+
+def test_compact_votes_are_the_counts() -> None:
+    df = pd.DataFrame({"interface_id": ["eni-2", "eni-1", "eni-1", None],
+                       "srcaddr": ["10.0.0.9", "10.0.0.5", "10.0.0.5", "10.0.0.1"],
+                       "dstaddr": ["10.0.0.5", "10.0.0.7", "10.0.0.9", "10.0.0.2"]})  # fmt: skip
+    votes = direction_facts(df).votes.astype({"eni": object, "addr": object})
+    assert votes.values.tolist() == [
+        ["eni-1", "10.0.0.5", 2], ["eni-1", "10.0.0.7", 1], ["eni-1", "10.0.0.9", 1],
+        ["eni-2", "10.0.0.5", 1], ["eni-2", "10.0.0.9", 1],
+    ]  # fmt: skip
 
 
 def test_dedupe_facts_need_one_direction(sample: pd.DataFrame) -> None:

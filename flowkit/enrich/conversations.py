@@ -290,9 +290,12 @@ def _dedupe_facts_of(df: pd.DataFrame, s: dict[str, Any], direction: DirectionFa
     key = _column(df, "protocol", None) * 65536 + _sv(s)
     rows = pd.DataFrame({"eni": eni, "declared": _declared(df), "addr": local, "remote": remote,
                          "key": key})[has_addr].drop_duplicates()  # fmt: skip
-    addrs = np.asarray([*space.uniques, None], dtype=object)
-    ends = rows.assign(eni=names[rows["eni"].to_numpy()], addr=addrs[rows["addr"].to_numpy()],
-                       remote=addrs[rows["remote"].to_numpy()])  # fmt: skip
+    addrs = pd.Index(space.uniques, dtype=object)
+    ends = rows.assign(
+        eni=names[rows["eni"].to_numpy()],
+        addr=pd.Categorical.from_codes(rows["addr"].to_numpy(), addrs, validate=False),
+        remote=pd.Categorical.from_codes(rows["remote"].to_numpy(), addrs, validate=False),
+    )
     return DedupeFacts.of(direction, translating, ends)
 
 

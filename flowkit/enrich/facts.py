@@ -42,18 +42,81 @@ from flowkit.enrich.addresses import AddressSpace
 __all__ = [
     "DedupeFacts",
     "DirectionFacts",
+    "compact",
     "merge_dedupe_facts",
     "merge_direction_facts",
     "own_addresses",
     "peer_counts",
+    "tally_votes",
+    "united_codes",
 ]
 
 _ROUNDS = 8  # rounds of elimination when several addresses tie for an ENI
 
 
-def _votes_frame(eni: object, addr: object, n: object) -> pd.DataFrame:
-    out = pd.DataFrame({"eni": eni, "addr": addr, "n": n})
-    return out.astype({"eni": object, "addr": object, "n": "int64"})
+def _coded(column: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Names (object) and codes (-1: missing) of a column, categorical or not."""
+    col = column if isinstance(column, pd.Series) else pd.Series(column, dtype=object)
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype(object).astype("category")
+    return np.asarray(col.cat.categories, dtype=object), np.asarray(col.cat.codes, np.int64)
+
+
+def united_codes(columns: Sequence[pd.Series | np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted union of the columns' names and every row's code in it, concatenated.
+
+    Examples
+    --------
+    >>> names, codes = united_codes([pd.Series(["b", "a"]), pd.Series(["c", None, "b"])])
+    >>> names.tolist(), codes.tolist()
+    (['a', 'b', 'c'], [1, 0, 2, -1, 1])
+    """
+    coded = [_coded(c) for c in columns]
+    every = np.concatenate([n for n, _ in coded]) if coded else np.array([], dtype=object)
+    names, where = np.unique(every.astype(str), return_inverse=True)
+    out, offset = [], 0
+    for n, codes in coded:
+        here = np.append(where[offset : offset + len(n)], -1)  # code -1 stays -1
+        offset += len(n)
+        out.append(here[codes])
+    codes = np.concatenate(out) if out else np.array([], dtype=np.int64)
+    return names.astype(object), codes.astype(np.int64)
+
+
+def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
+    used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
+    pickle and to compare: the same values always give the same categories."""
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
+    position = np.full(len(names) + 1, -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    categories = pd.Index(names[used], dtype=object)
+    return pd.Categorical.from_codes(position[codes], categories=categories)
+
+
+def tally_votes(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Votes (``eni``, ``addr``, ``n``) of several frames, summed per pair, one row per pair
+    sorted by ENI and address; ``eni`` and ``addr`` are compact categoricals (:func:`compact`).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"eni": ["e-2", "e-1"], "addr": ["10.0.0.9", "10.0.0.5"], "n": [1, 2]})
+    >>> b = pd.DataFrame({"eni": ["e-1"], "addr": ["10.0.0.5"], "n": [3]})
+    >>> tally_votes([a, b]).astype({"eni": str, "addr": str}).values.tolist()
+    [['e-1', '10.0.0.5', 5], ['e-2', '10.0.0.9', 1]]
+    """
+    parts = [p for p in parts if len(p)]
+    eni_names, eni = united_codes([p["eni"] for p in parts])
+    addr_names, addr = united_codes([p["addr"] for p in parts])
+    n = np.concatenate([p["n"].to_numpy(dtype=np.int64) for p in parts]) if parts else eni
+    width = max(len(addr_names), 1)
+    sums = pd.Series(n, dtype=np.int64).groupby(eni * width + addr, sort=True).sum()
+    keys = sums.index.to_numpy(dtype=np.int64)
+    return pd.DataFrame({
+        "eni": compact(eni_names, keys // width),
+        "addr": compact(addr_names, keys % width),
+        "n": sums.to_numpy(dtype=np.int64),
+    })  # fmt: skip
 
 
 def _edges_frame(cls: object, addr: object, peer: object) -> pd.DataFrame:
@@ -68,8 +131,8 @@ class DirectionFacts:
     Attributes
     ----------
     votes : DataFrame
-        ``eni``, ``addr``, ``n``: how many records of each ENI carry each address (records
-        with both addresses), one row per pair, sorted.
+        ``eni``, ``addr`` (compact categoricals), ``n``: how many records of each ENI carry
+        each address (records with both addresses), one row per pair, sorted.
     wanted : tuple of str
         ENIs with records whose local end neither ``flow-direction``, the inventory nor the
         network edge tells (their own address is learned from ``votes``), sorted.
@@ -77,27 +140,53 @@ class DirectionFacts:
         ``cls`` (protocol * 65536 + port), ``addr``, ``peer``: the distinct pairs of
         packet-level addresses that exchanged equal-port records the flags and ports do not
         decide, in both orientations, sorted.
+    settled : bool
+        The votes were cut to what the decisions read (:meth:`settle`): such facts decide as
+        the whole ones but cannot be merged any more.
     """
 
     votes: pd.DataFrame
     wanted: tuple[str, ...]
     edges: pd.DataFrame
+    settled: bool = False
 
     @classmethod
     def of(cls, votes: pd.DataFrame, wanted: Sequence[str], edges: pd.DataFrame) -> DirectionFacts:
         """Facts in canonical form: summed per pair, sorted, deduplicated."""
-        v = _votes_frame(votes["eni"], votes["addr"], votes["n"])
-        summed = v.groupby(["eni", "addr"], sort=True)["n"].sum().reset_index()
-        v = _votes_frame(summed["eni"], summed["addr"], summed["n"])
         e = _edges_frame(edges["cls"], edges["addr"], edges["peer"]).drop_duplicates()
         e = e.sort_values(["cls", "addr", "peer"], ignore_index=True)
-        return cls(votes=v, wanted=tuple(sorted(set(wanted))), edges=e)
+        return cls(votes=tally_votes([votes]), wanted=tuple(sorted(set(wanted))), edges=e)
+
+    def settle(self) -> DirectionFacts:
+        """The facts cut to what :func:`own_addresses` and :func:`peer_counts` read: the votes
+        of the wanted ENIs for their most-voted addresses (usually one per wanted ENI, where
+        the whole votes can hold one row per ENI and peer).  They decide every record as these
+        facts do, and are what the Dask engine sends with every partition; they cannot be
+        merged (:func:`merge_direction_facts` raises a ``ValueError``).
+
+        Examples
+        --------
+        >>> from flowkit.enrich.direction import direction_facts
+        >>> df = pd.DataFrame({"interface_id": ["eni-1"] * 3,
+        ...     "srcaddr": ["10.0.0.5", "10.0.0.9", "10.0.0.5"],
+        ...     "dstaddr": ["10.0.0.9", "10.0.0.5", "10.0.0.7"]})
+        >>> facts = direction_facts(df)
+        >>> len(facts.votes), len(facts.settle().votes)
+        (3, 1)
+        >>> own_addresses(facts.settle()).equals(own_addresses(facts))
+        True
+        """
+        votes = self.votes[self.votes["eni"].isin(self.wanted)]
+        best = votes.groupby("eni", observed=True)["n"].transform("max")
+        top = tally_votes([votes[votes["n"] == best]])
+        return DirectionFacts(votes=top, wanted=self.wanted, edges=self.edges, settled=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DirectionFacts):
             return NotImplemented
         return (
             self.wanted == other.wanted
+            and self.settled == other.settled
             and self.votes.equals(other.votes)
             and self.edges.equals(other.edges)
         )
@@ -107,11 +196,19 @@ class DirectionFacts:
 
 def merge_direction_facts(parts: Sequence[DirectionFacts]) -> DirectionFacts:
     """The facts of the frames together: votes summed, wanted ENIs and edges united (exact)."""
+    if any(p.settled for p in parts):
+        raise ValueError("settled facts cannot be merged: merge the facts, then settle them")
     if not parts:
-        return DirectionFacts.of(_votes_frame([], [], []), (), _edges_frame([], [], []))
-    votes = pd.concat([p.votes for p in parts], ignore_index=True)
+        return DirectionFacts.of(_no_votes(), (), _edges_frame([], [], []))
     edges = pd.concat([p.edges for p in parts], ignore_index=True)
-    return DirectionFacts.of(votes, [w for p in parts for w in p.wanted], edges)
+    e = edges.drop_duplicates().sort_values(["cls", "addr", "peer"], ignore_index=True)
+    votes = tally_votes([p.votes for p in parts])
+    return DirectionFacts(votes, tuple(sorted({w for p in parts for w in p.wanted})), e)
+
+
+def _no_votes() -> pd.DataFrame:
+    return pd.DataFrame({"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object),
+                         "n": pd.Series([], dtype=np.int64)})  # fmt: skip
 
 
 def own_addresses(facts: DirectionFacts) -> pd.Series:
@@ -122,6 +219,7 @@ def own_addresses(facts: DirectionFacts) -> pd.Series:
     candidate of one ENI is not another ENI's), then by the smallest address text.
     """
     pairs = facts.votes[facts.votes["eni"].isin(facts.wanted)]
+    pairs = pairs.astype({"eni": object, "addr": object})
     best = pairs.groupby("eni")["n"].transform("max")
     cand = pairs[pairs["n"] == best]
     own = pd.Series(dtype=object)
@@ -160,7 +258,7 @@ def _votes(
 def _vote_facts(
     space: AddressSpace, eni_cat: pd.Series, todo: np.ndarray, every_eni: bool
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The votes (as text) of the ENIs with ``todo`` records (of every ENI if ``every_eni``)."""
+    """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``)."""
     src, dst = space.codes[0], space.codes[1]
     eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
     known = eni >= 0  # records without an interface_id cannot vote
@@ -169,9 +267,13 @@ def _vote_facts(
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
     rows = np.flatnonzero(known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0))
     e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1))
-    names = np.asarray(eni_cat.cat.categories, dtype=object)
-    uniques = np.asarray(space.uniques, dtype=object)
-    votes = pd.DataFrame({"eni": names[e], "addr": uniques[a], "n": n})
+    names = pd.Index(eni_cat.cat.categories, dtype=object)
+    votes = pd.DataFrame({
+        "eni": pd.Categorical.from_codes(e, categories=names, validate=False),
+        "addr": pd.Categorical.from_codes(a, categories=pd.Index(space.uniques, dtype=object),
+                                          validate=False),
+        "n": n,
+    })  # fmt: skip
     return votes, [str(x) for x in names[wanted]]
 
 
@@ -192,22 +294,62 @@ class DedupeFacts:
     ends : DataFrame
         ``eni``, ``declared`` (the record's ``eni_type``/``interface_type`` is a middlebox's),
         ``addr`` (local address), ``remote``, ``key`` (protocol * 65536 + service port): the
-        distinct ends of the records with both addresses, sorted.
+        distinct ends of the records with both addresses, sorted; ``eni``, ``addr`` and
+        ``remote`` are compact categoricals.
+    settled : bool
+        The ends were cut to what :func:`flowkit.dedupe` reads (:meth:`settle`).
     """
 
     direction: DirectionFacts
     translating: tuple[str, ...]
     ends: pd.DataFrame
+    settled: bool = False
 
     @classmethod
     def of(
         cls, direction: DirectionFacts, translating: Iterable[str], ends: pd.DataFrame
     ) -> DedupeFacts:
         """Facts in canonical form: sorted, deduplicated."""
-        e = ends.astype({"eni": object, "declared": bool, "addr": object, "remote": object,
-                         "key": "int64"})[list(_ENDS)]  # fmt: skip
-        e = e.drop_duplicates().sort_values(list(_ENDS), ignore_index=True, na_position="first")
-        return cls(direction, tuple(sorted(set(translating))), e)
+        return cls(direction, tuple(sorted(set(translating))), _canonical_ends([ends]))
+
+    def settle(self) -> DedupeFacts:
+        """The facts cut to what :func:`flowkit.dedupe` reads: each ENI's local addresses
+        (which addresses a workload logged) and the ends whose peer and service a middlebox
+        also logged (the only ones a middlebox record is compared with), for either way of
+        telling middleboxes (declared types, or the translating ENIs).  They drop exactly the
+        records these facts drop, and cannot be merged any more.
+
+        Examples
+        --------
+        >>> import flowkit as fk
+        >>> from flowkit.enrich import dedupe_facts
+        >>> df = fk.parse_lines([
+        ...     "2 1 eni-a 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+        ...     "2 1 eni-b 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+        ...     "2 1 eni-a 10.0.0.5 10.0.0.9 50001 443 6 1 60 1700000000 1700000060 ACCEPT OK"])
+        >>> facts = dedupe_facts(df)
+        >>> len(facts.ends), len(facts.settle().ends)
+        (3, 2)
+        >>> fk.dedupe(df, facts=facts.settle()).index.equals(fk.dedupe(df).index)
+        True
+        """
+        ends = self.ends
+        eni_text = ends["eni"].astype(object)
+        middle = (
+            ends["declared"].to_numpy(dtype=bool)
+            | (eni_text.isin(self.translating) & (eni_text != "")).to_numpy()
+        )
+        pairs = ends["remote"].cat.codes.to_numpy(np.int64) * 2**24 + ends["key"].to_numpy()
+        shared = np.isin(pairs, pairs[middle]) & ends["remote"].notna().to_numpy()
+        local = ends[["eni", "declared", "addr"]].drop_duplicates()
+        local = local.assign(
+            remote=pd.Categorical.from_codes(
+                np.full(len(local), -1), categories=ends["remote"].cat.categories
+            ),
+            key=0,
+        )
+        cut = _canonical_ends([pd.concat([local, ends[shared]], ignore_index=True)])
+        return DedupeFacts(self.direction, self.translating, cut, settled=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DedupeFacts):
@@ -215,6 +357,7 @@ class DedupeFacts:
         return (
             self.direction == other.direction
             and self.translating == other.translating
+            and self.settled == other.settled
             and self.ends.equals(other.ends)
         )
 
@@ -224,6 +367,18 @@ class DedupeFacts:
 _ENDS = ("eni", "declared", "addr", "remote", "key")
 
 
+def _canonical_ends(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The ends of the frames united: compact categoricals, deduplicated, sorted."""
+    parts = [p for p in parts if len(p)] or [_no_ends()]
+    columns: dict[str, object] = {}
+    for c in ("eni", "addr", "remote"):
+        columns[c] = compact(*united_codes([p[c] for p in parts]))
+    columns["declared"] = np.concatenate([p["declared"].to_numpy(dtype=bool) for p in parts])
+    columns["key"] = np.concatenate([p["key"].to_numpy(dtype=np.int64) for p in parts])
+    e = pd.DataFrame(columns)[list(_ENDS)].drop_duplicates()
+    return e.sort_values(list(_ENDS), ignore_index=True, na_position="first")
+
+
 def merge_dedupe_facts(parts: Sequence[DedupeFacts]) -> DedupeFacts:
     """The :class:`DedupeFacts` of the frames together (unions; exact).
 
@@ -231,15 +386,19 @@ def merge_dedupe_facts(parts: Sequence[DedupeFacts]) -> DedupeFacts:
     (:func:`flowkit.enrich.dedupe_facts` with ``direction=``); a ``ValueError`` says when
     they were not.
     """
+    if any(p.settled for p in parts):
+        raise ValueError("settled facts cannot be merged: merge the facts, then settle them")
     direction = parts[0].direction if parts else merge_direction_facts([])
     if any(p.direction is not direction and p.direction != direction for p in parts):
         raise ValueError(
             "the parts were found with different direction facts; pass the merged direction "
             "facts of all of them to dedupe_facts(direction=...)"
         )
-    ends = pd.concat([p.ends for p in parts], ignore_index=True) if parts else _no_ends()
-    return DedupeFacts.of(direction, [t for p in parts for t in p.translating], ends)
+    translating = tuple(sorted({t for p in parts for t in p.translating}))
+    return DedupeFacts(direction, translating, _canonical_ends([p.ends for p in parts]))
 
 
 def _no_ends() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in _ENDS})
+    return pd.DataFrame({"eni": pd.Series([], dtype=object), "declared": np.array([], bool),
+                         "addr": pd.Series([], dtype=object), "remote": pd.Series([], dtype=object),
+                         "key": np.array([], np.int64)})  # fmt: skip
