@@ -12,9 +12,9 @@ in a temporary folder, then:
    shuffles the records by packet flow; ``fk.read`` reads them once more for the enrichment's
    facts).
 2. **big** (``--big N``, e.g. 50 M): ``fk.convert`` of the whole estate to Parquet (records/s,
-   peak memory), then the Dask-capable analytics (hunt, throughput, coverage) on Dask over the
-   Parquet folder with a total worker memory limit (``--memory-limit`` per worker, default
-   2 GB for 2 workers): the hunt's view (its group-bys on Dask), throughput, coverage;
+   peak memory), then on Dask over the Parquet folder with a total worker memory limit
+   (``--memory-limit`` per worker, default 2 GB for 2 workers): the hunt's view (its
+   group-bys on Dask), throughput and coverage; then top talkers and the cost estimate.
    ``--big-hunt`` also runs the detections on the view, in this process.
 
 Run::
@@ -23,13 +23,17 @@ Run::
     .venv/bin/python benchmarks/bench_dask.py --records 0 --big 50000000
     .venv/bin/python benchmarks/bench_dask.py --records 0 --big 50000000 --parquet DIR  # reuse
 
-Measured here (2 cores, 24 GiB, 2026-11-26; other benchmarks running, load 1-2.5): 5 M records,
-pandas 110.9 s, Dask on 2 processes 138.7 s (ratio 1.25), Dask on threads 122.6 s (1.11),
-results equal.  50 M records: convert 61.6 s (0.81 M records/s, peak 0.64 GiB), 0.66 GB of
-Parquet; view + throughput + coverage on Dask with 2 x 2 GB workers in 156.9 s (0.32 M
-records/s, workers' peak 2.00 GiB together, this process 12.3 GiB: the 49.5 M-flow view).
-``--big-hunt`` at 50 M: the detections on that view ran out of memory in this one process
-(19 GB address-space cap, in ``find_port_scan``); they need the view to be cut by time first.
+The estate is shaped like a real one where it matters to the engine: each of 4,000 ENIs (2,000
+per account) has one private address that every one of its records carries; peers are internet
+hosts (80 %, heavy-tailed among 20,000) or other ENIs, half the records egress.
+
+Measured here (2 cores, 24 GiB, 2026-11-26, nothing else running): 5 M records, pandas 87.8 s,
+Dask on 2 processes 126.4 s (ratio 1.44), Dask on threads 116.6 s (1.33), results equal.
+50 M records (5.63 GB of text): generate 70 s; convert 54.1 s (0.92 M records/s, peak 0.64
+GiB), 0.70 GB of Parquet; with 2 workers of 2 GB: view + throughput + coverage 191.6 s (0.26 M
+records/s; workers' peak 2.10 GiB together, this process 12.35 GiB: the 49.5 M-flow view),
+top talkers + cost estimate 384.8 s (0.13 M records/s; workers 2.68 GiB, this process 6.61 GiB);
+the hunt's detections on the 49.5 M-flow view (2.5 GiB), in this process: 498.5 s, peak 18.9 GiB.
 """
 
 from __future__ import annotations

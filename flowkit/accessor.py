@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit import enrich as _enrich
-from flowkit.enrich.conversations import Vantage
+from flowkit.enrich.dedupe import Vantage
 from flowkit.schema import FIELDS_BY_COLUMN
 
 __all__ = ["FlowsAccessor"]

@@ -74,7 +74,7 @@ from flowkit.cost.prices import PriceTable
 from flowkit.cost.vantage import VantageFacts, bare, flow_key, merge_vantage_facts, vantage_facts
 from flowkit.engine_dask_gather import each as _each
 from flowkit.engine_dask_gather import fold
-from flowkit.enrich.conversations import DedupeFacts, dedupe_facts, merge_dedupe_facts
+from flowkit.enrich.dedupe import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.perf.frames import eni_names, traffic_records

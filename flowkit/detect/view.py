@@ -9,7 +9,7 @@ Every detection reads the same compact table, built once by :func:`build_view`:
   internet) are dropped: the translated legs on the same interface carry the same connection
   with the real instance address.
 * **Orientation**: the client (initiator) and server of each record come from the TCP flags,
-  then from the ports (:func:`flowkit.enrich.direction.src_is_client`); when neither tells
+  then from the ports (:func:`flowkit.enrich.roles.src_is_client`); when neither tells
   (equal ports: NTP 123 to 123, ICMP), the address that spoke first in the conversation
   (earliest record; on a tie, the lower address) is the client.  ``req`` is True on the
   client-to-server record.

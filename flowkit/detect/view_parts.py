@@ -40,7 +40,7 @@ from flowkit.detect.view import (
 )
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import effective_space, ip_ranges
-from flowkit.enrich.direction import src_is_client
+from flowkit.enrich.roles import src_is_client
 from flowkit.enrich.scope import SCOPES, scope_codes
 
 __all__ = ["ViewPart", "view_finish", "view_part"]

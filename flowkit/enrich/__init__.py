@@ -6,15 +6,15 @@
 
 from flowkit.enrich.aws import IpRanges, add_aws_service, ip_ranges, load_ip_ranges, use_ip_ranges
 from flowkit.enrich.basic import add_basic, add_duration, add_protocol_name, protocol_names
-from flowkit.enrich.conversations import (
+from flowkit.enrich.conversations import conversations
+from flowkit.enrich.dedupe import (
     MIDDLEBOX_TYPES,
     DedupeFacts,
-    conversations,
     dedupe,
     dedupe_facts,
     merge_dedupe_facts,
 )
-from flowkit.enrich.direction import add_direction, add_service_side, direction_facts, port_rank
+from flowkit.enrich.direction import add_direction, add_service_side, direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.enrich.geo import add_geo, default_geo_db
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
@@ -27,6 +27,7 @@ from flowkit.enrich.names import (
     tcp_flags_label,
 )
 from flowkit.enrich.pipeline import enrich
+from flowkit.enrich.roles import port_rank
 from flowkit.enrich.scope import SCOPES, add_scope
 from flowkit.enrich.threat import ThreatList, add_threat, example_threat_list, load_threat_list
 

@@ -12,12 +12,13 @@ import pandas as pd
 from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import add_basic
-from flowkit.enrich.direction import _direction_columns, _service_columns, _sides
+from flowkit.enrich.direction import _direction_columns, _service_columns
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import add_tcp_flags_label, service_categorical
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
+from flowkit.enrich.sides import _sides
 from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
 
 __all__ = ["enrich"]

@@ -1,0 +1,218 @@
+"""Counting each byte once: :func:`dedupe` and its mergeable facts.
+
+Every ENI that sees a connection logs it: the peer's ENI, a NAT gateway's, a load balancer's.
+:func:`dedupe` drops the copies that other ENIs logged of the same bytes; :func:`dedupe_facts`
+finds what it learns from a frame as facts that merge exactly (:func:`merge_dedupe_facts`), so
+the parts of a larger frame keep exactly the records the whole frame keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.conversations import _codes, _column
+from flowkit.enrich.direction import direction_facts
+from flowkit.enrich.facts import DedupeFacts, DirectionFacts, merge_dedupe_facts
+from flowkit.enrich.inventory import Inventory, add_inventory
+from flowkit.enrich.sides import _sides
+
+__all__ = [
+    "MIDDLEBOX_TYPES",
+    "DedupeFacts",
+    "dedupe",
+    "dedupe_facts",
+    "merge_dedupe_facts",
+]
+
+#: ENI types that forward other hosts' traffic, so they log copies of it.
+MIDDLEBOX_TYPES: tuple[str, ...] = (
+    "nat_gateway", "transit_gateway", "load_balancer", "network_load_balancer",
+    "gateway_load_balancer", "vpc_endpoint", "gateway_load_balancer_endpoint",
+)  # fmt: skip
+Vantage = Literal["auto", "workload", "egress"]
+
+
+def _typed(df: pd.DataFrame) -> bool:
+    return "eni_type" in df.columns or "interface_type" in df.columns
+
+
+def _declared(df: pd.DataFrame) -> np.ndarray:
+    """Per record: whether its ``eni_type`` (or ``interface_type``) is a middlebox's."""
+    for col in ("eni_type", "interface_type"):
+        if col in df.columns:
+            return df[col].astype(object).isin(MIDDLEBOX_TYPES).to_numpy()
+    return np.zeros(len(df), dtype=bool)
+
+
+def _sv(s: dict[str, Any]) -> np.ndarray:
+    client, cknown = np.asarray(s["client"]), np.asarray(s["cknown"])
+    return np.where(cknown, np.where(client, s["dport"], s["sport"]), 0)
+
+
+def _dedupe_facts_of(df: pd.DataFrame, s: dict[str, Any], direction: DirectionFacts) -> DedupeFacts:
+    """The :class:`DedupeFacts` of one frame whose sides ``s`` were found with ``direction``."""
+    space: AddressSpace = s["space"]
+    local, remote = np.asarray(s["local"]), np.asarray(s["remote"])
+    has_addr = np.asarray(s["lknown"]) & (local >= 0)
+    eni_cat = df["interface_id"].astype("category") if "interface_id" in df.columns else None
+    eni = np.full(len(df), -1, np.int64) if eni_cat is None else _codes(eni_cat).astype(np.int64)
+    names = np.asarray([*([] if eni_cat is None else eni_cat.cat.categories), ""], dtype=object)
+    translating: list[str] = []
+    if eni_cat is not None:
+        local_src = np.asarray(s["local_src"])
+        pkt_local = np.where(local_src, space.codes[2], space.codes[3])
+        translated = (pkt_local >= 0) & (local >= 0) & (pkt_local != local) & (eni >= 0)
+        translating = [str(x) for x in names[np.unique(eni[translated])]]
+    key = _column(df, "protocol", None) * 65536 + _sv(s)
+    rows = pd.DataFrame({"eni": eni, "declared": _declared(df), "addr": local, "remote": remote,
+                         "key": key})[has_addr].drop_duplicates()  # fmt: skip
+    addrs = pd.Index(space.uniques, dtype=object)
+    ends = rows.assign(
+        eni=names[rows["eni"].to_numpy()],
+        addr=pd.Categorical.from_codes(rows["addr"].to_numpy(), addrs, validate=False),
+        remote=pd.Categorical.from_codes(rows["remote"].to_numpy(), addrs, validate=False),
+    )
+    return DedupeFacts.of(direction, translating, ends)
+
+
+def dedupe_facts(
+    df: pd.DataFrame,
+    *,
+    vpc_cidrs: Iterable[str] | None = None,
+    inventory: Inventory | None = None,
+    direction: DirectionFacts | None = None,
+) -> DedupeFacts:
+    """The frame-wide facts :func:`dedupe` learns from ``df``, given the merged
+    :func:`flowkit.enrich.direction.direction_facts` of the whole frame (default: of ``df``).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.9 50001 443 6 1 60 1700000000 1700000060 ACCEPT OK"])
+    >>> from flowkit.enrich import direction_facts, merge_direction_facts
+    >>> a, b = df[df["interface_id"] == "eni-a"], df[df["interface_id"] == "eni-b"]
+    >>> whole = merge_direction_facts([direction_facts(a), direction_facts(b)])
+    >>> both = merge_dedupe_facts([dedupe_facts(p, direction=whole) for p in (a, b)])
+    >>> [int(fk.dedupe(p, facts=both)["bytes"].sum()) for p in (a, b)]  # each byte once
+    [560, 900]
+    >>> [int(fk.dedupe(p)["bytes"].sum()) for p in (a, b)]  # alone: 2860 bytes, not 1460
+    [1460, 1400]
+    """
+    if direction is None:
+        direction = direction_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory)
+    frame = df if inventory is None or "eni_type" in df else add_inventory(df, inventory)
+    return _dedupe_facts_of(frame, _sides(df, vpc_cidrs, inventory, direction), direction)
+
+
+def dedupe(
+    df: pd.DataFrame,
+    *,
+    vantage: Vantage = "auto",
+    vpc_cidrs: Iterable[str] | None = None,
+    inventory: Inventory | None = None,
+    facts: DedupeFacts | None = None,
+) -> pd.DataFrame:
+    """Return the records with each byte counted once.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Flow records, enriched or not.
+    vantage : {"auto", "workload", "egress"}
+        ``egress``: keep only records that leave their ENI (``flow-direction`` egress, else the
+        local end is the source): AWS's own rule, exact for traffic between logged ENIs but it
+        drops bytes that arrive from outside and never leave a logged ENI.  ``workload`` (and
+        ``auto``): count at the workloads.  (1) A record on a forwarding ENI (``eni_type`` or
+        ``interface_type`` NAT gateway, transit gateway, load balancer or VPC endpoint; without
+        either column, an ENI whose records show address translation) is dropped when a
+        workload ENI logged traffic with the same real peer (``remote_addr``), protocol and
+        service port.  (2) Between two logged ENIs (the remote address is the local address of
+        another ENI in ``df``, or of an inventory ENI), keep only the copy logged where the
+        bytes leave (the sender's ENI).  Everything else is kept.
+    vpc_cidrs, inventory : optional
+        As for :func:`flowkit.enrich.add_direction`.
+    facts : DedupeFacts, optional
+        The facts of a larger frame ``df`` is part of (:func:`dedupe_facts` of every part,
+        merged with :func:`merge_dedupe_facts`), used instead of learning them from ``df``: the
+        parts then keep exactly the records the whole frame keeps (a Dask frame's partitions).
+
+    Notes
+    -----
+    Records without addresses (NODATA, SKIPDATA) are kept.  Returns a new frame with the kept
+    records and their index; the input is not changed.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines([
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-b 10.0.0.6 10.0.0.5 5432 50000 6 5 900 1700000000 1700000060 ACCEPT OK",
+    ...     "2 1 eni-a 10.0.0.5 10.0.0.9 50001 443 6 1 60 1700000000 1700000060 ACCEPT OK"])
+    >>> int(df["bytes"].sum()), int(fk.dedupe(df)["bytes"].sum())
+    (2860, 1460)
+    """
+    if vantage not in ("auto", "workload", "egress"):
+        raise ValueError(f"vantage must be 'auto', 'workload' or 'egress', not {vantage!r}")
+    direction = facts.direction if facts is not None else None
+    if direction is None:
+        direction = direction_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory)
+    s = _sides(df, vpc_cidrs, inventory, direction)
+    local_src, lknown = np.asarray(s["local_src"]), np.asarray(s["lknown"])
+    has_addr = lknown & (np.asarray(s["local"]) >= 0)
+    if vantage == "egress":
+        return df[~has_addr | local_src]
+    frame = df if inventory is None or "eni_type" in df else add_inventory(df, inventory)
+    if facts is None:
+        facts = _dedupe_facts_of(frame, s, direction)
+    return df[~_dropped(frame, s, facts, inventory)]
+
+
+def _dropped(
+    df: pd.DataFrame, s: dict[str, Any], facts: DedupeFacts, inventory: Inventory | None
+) -> np.ndarray:
+    """Per record: whether :func:`dedupe` drops it, from the facts of the whole frame."""
+    space: AddressSpace = s["space"]
+    local, remote = np.asarray(s["local"]), np.asarray(s["remote"])
+    local_src = np.asarray(s["local_src"])
+    has_addr = np.asarray(s["lknown"]) & (local >= 0)
+    ends = facts.ends
+    if _typed(df):
+        middle, end_middle = _declared(df), ends["declared"].to_numpy(dtype=bool)
+    else:
+        boxes = pd.Index(facts.translating, dtype=object)
+        if "interface_id" in df.columns:
+            eni_text = df["interface_id"].astype(object)
+            middle = eni_text.isin(boxes).to_numpy() & eni_text.notna().to_numpy()
+        else:
+            middle = np.zeros(len(df), dtype=bool)
+        end_middle = ends["eni"].isin(boxes).to_numpy() & (ends["eni"] != "").to_numpy()
+    workload = ends[~end_middle]
+    logged = np.zeros(len(space.uniques) + 1, dtype=bool)
+    own = space.uniques.get_indexer(pd.Index(workload["addr"].dropna().unique(), dtype=object))
+    logged[own[own >= 0]] = True
+    if inventory is not None:
+        own = space.uniques.get_indexer(
+            pd.Index(inventory.address_table()["address"], dtype=object)
+        )
+        logged[own[own >= 0]] = True
+    logged[-1] = False
+    raw_remote = np.where(local_src, space.codes[1], space.codes[0])
+    east_west = has_addr & ~middle & logged[raw_remote] & (raw_remote != local)
+    drop = east_west & ~local_src
+    key = remote.astype(np.int64) * (2**24) + _column(df, "protocol", None) * 65536 + _sv(s)
+    seen_remote = space.uniques.get_indexer(pd.Index(workload["remote"], dtype=object))
+    ok = (seen_remote >= 0) & workload["remote"].notna().to_numpy()
+    seen = np.unique(seen_remote[ok].astype(np.int64) * (2**24) + workload["key"].to_numpy()[ok])
+    return drop | (middle & has_addr & np.isin(key, seen))
