@@ -5,9 +5,11 @@ Every partition is made by the pandas engine itself (``fk.read`` on a group of f
 time filter and enrichment), so partitions have exactly the pandas engine's columns and dtypes.
 The enrichment of a record also depends on facts of the whole frame (each ENI's own address,
 learned by vote; the fan-in of equal-port exchanges): :func:`read_dask` first computes them
-from every group of files and merges them exactly (pass 1, :mod:`flowkit.enrich.facts`), then
-each partition is enriched with the merged facts (pass 2), so every record gets the pandas
-engine's enrichment.  Pass 1 parses the files once more, when :func:`read_dask` is called.
+from every group of files and merges them exactly as they arrive (pass 1,
+:mod:`flowkit.enrich.facts`), settles them (cuts them to what the decisions read, small enough
+to send with every partition), then each partition is enriched with the settled facts (pass 2),
+so every record gets the pandas engine's enrichment.  Pass 1 parses the files once more, when
+:func:`read_dask` is called.
 Dask decides where partitions are computed: the current ``dask.distributed`` client if there is
 one (a new ``Client`` becomes current), else Dask's local threaded scheduler; a ``client``
 passed in also runs the scan of the files' formats.  Nothing here runs in parallel by hand.

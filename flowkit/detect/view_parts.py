@@ -216,26 +216,28 @@ def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
 def view_finish(parts: list[ViewPart]) -> View:
     """The :class:`View` from the :func:`view_part` of one or more frames: addresses and
     interfaces united, first speakers found, copies collapsed, rows in a canonical order
-    (minute, then a hash of the flow's values)."""
+    (minute, then a hash of the flow's values).
+
+    Several parts are copied into one table part by part and the list is emptied as they are,
+    so the parts and their union are never held whole at once (a Dask frame's view is large).
+    """
+    if not parts:
+        raise ValueError("view_finish needs at least one part")
     empty = np.empty(0, dtype=object)
     addresses = np.unique(np.concatenate([empty, *(p.addresses for p in parts)]))
     boxes = np.unique(np.concatenate([empty, *(p.boxes for p in parts)]))
-    frames = []
-    for p in parts:
-        remap = np.append(np.searchsorted(addresses, p.addresses), -1).astype(np.int32)
-        rows = p.rows
-        on_box = np.append(np.isin(p.enis, boxes), False)[rows["eni"].to_numpy()]
-        if on_box.any():  # a NAT's untranslated leg, its translation seen in another part
-            rows = rows[~on_box]
-        if len(parts) > 1:
-            cli, srv = rows["cli"].to_numpy(), rows["srv"].to_numpy()
-            rows = rows.assign(cli=remap[cli], srv=remap[srv])
-        frames.append(rows)
-    rec = pd.concat(frames, ignore_index=True) if len(frames) != 1 else frames[0]
-    cols = {c: rec[c].to_numpy() for c in _COLUMNS}
-    unknown = ~rec["known"].to_numpy(dtype=bool)
+    owned = len(parts) > 1  # the columns are new arrays, not the part's
+    if not owned:  # one frame's part: its own codes, nothing to copy
+        rows = parts[0].rows
+        on_box = np.append(np.isin(parts[0].enis, boxes), False)[rows["eni"].to_numpy()]
+        rows = rows[~on_box] if on_box.any() else rows
+        cols = {c: rows[c].to_numpy() for c in (*_COLUMNS, "known")}
+    else:
+        cols = _united_rows(parts, addresses, boxes)
+    unknown = ~cols.pop("known").astype(bool)
     if unknown.any():
-        cols.update({c: cols[c].copy() for c in ("cli", "srv", "cport", "sport", "req")})
+        if not owned:
+            cols.update({c: cols[c].copy() for c in ("cli", "srv", "cport", "sport", "req")})
         u = {c: v[unknown] for c, v in cols.items()}
         first = _first_speaker(u["cli"], u["srv"], u["cport"], u["sport"], u["proto"], u["t"])
         for a, b in (("cli", "srv"), ("cport", "sport")):
@@ -253,3 +255,29 @@ def view_finish(parts: list[ViewPart]) -> View:
     services = np.asarray([p[0] for p in labels] + [None], dtype=object)
     aws = np.isin(services[hit], [s for s in ranges.services if s not in _NOT_SERVICE])
     return View(rec=out, addresses=np.asarray(addresses, dtype=object), internal=internal, aws=aws)
+
+
+def _united_rows(
+    parts: list[ViewPart], addresses: np.ndarray, boxes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The rows of every part in one set of columns, addresses recoded to ``addresses``, a
+    NAT's untranslated legs dropped (their translation may be in another part); ``parts`` is
+    emptied as each is copied."""
+    names = (*_COLUMNS, "known")
+    keep = []
+    for p in parts:
+        on_box = np.append(np.isin(p.enis, boxes), False)[p.rows["eni"].to_numpy()]
+        keep.append(~on_box)
+    total = int(sum(k.sum() for k in keep))
+    cols = {c: np.empty(total, dtype=parts[0].rows[c].to_numpy().dtype) for c in names}
+    at = 0
+    for k in keep:
+        p = parts.pop(0)
+        rows = p.rows[k] if not k.all() else p.rows
+        n = len(rows)
+        remap = np.append(np.searchsorted(addresses, p.addresses), -1).astype(np.int32)
+        for c in names:
+            values = rows[c].to_numpy()
+            cols[c][at : at + n] = remap[values] if c in ("cli", "srv") else values
+        at += n
+    return cols

@@ -6,13 +6,16 @@ more distinct peers.  :class:`DirectionFacts` holds the raw counts behind those 
 by text (ENI ids, addresses), never the decisions, so the facts of two frames merge exactly:
 ``merge_direction_facts([facts_of(a), facts_of(b)]) == facts_of(concat([a, b]))``.  The
 decisions are taken from the counts by the same functions whatever frame they came from
-(:func:`own_addresses`, :func:`peer_counts`).  :class:`DedupeFacts` does the same for
-:func:`flowkit.dedupe` (which ENIs forward others' traffic, which addresses and services the
-workload ENIs logged), so top talkers and conversations are exact on Dask too.
+(:func:`own_addresses`, :func:`peer_counts`).  :class:`flowkit.enrich.dedupe.DedupeFacts`
+does the same for :func:`flowkit.dedupe` (which ENIs forward others' traffic, which addresses
+and services the workload ENIs logged), so top talkers and conversations are exact on Dask too.
+Votes and ends are held as compact categoricals (:func:`tally_votes`), and once merged they are
+*settled* (:meth:`DirectionFacts.settle`): cut to what the decisions read, small enough to
+travel with every partition.
 
 A Dask frame is enriched in two passes with them (:mod:`flowkit.engine_dask`): the facts of
-every partition, merged; then every partition enriched with the merged facts, so each record
-gets the enrichment it gets in the pandas engine's one frame.
+every partition, merged; then every partition enriched with the merged, settled facts, so
+each record gets the enrichment it gets in the pandas engine's one frame.
 
 Examples
 --------
@@ -31,7 +34,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +43,8 @@ import pandas as pd
 from flowkit.enrich.addresses import AddressSpace
 
 __all__ = [
-    "DedupeFacts",
     "DirectionFacts",
     "compact",
-    "merge_dedupe_facts",
     "merge_direction_facts",
     "own_addresses",
     "peer_counts",
@@ -275,130 +276,3 @@ def _vote_facts(
         "n": n,
     })  # fmt: skip
     return votes, [str(x) for x in names[wanted]]
-
-
-@dataclass(frozen=True, eq=False)
-class DedupeFacts:
-    """Frame-wide facts behind :func:`flowkit.dedupe`, found by
-    :func:`flowkit.enrich.dedupe_facts`; facts of several frames merge exactly
-    (:func:`merge_dedupe_facts`).
-
-    Attributes
-    ----------
-    direction : DirectionFacts
-        The direction facts of the whole frame
-        (:func:`flowkit.enrich.direction.direction_facts`) the ends were found with.
-    translating : tuple of str
-        ENIs with records whose packet-level local address is not the ENI's (they forward
-        others' traffic), sorted.
-    ends : DataFrame
-        ``eni``, ``declared`` (the record's ``eni_type``/``interface_type`` is a middlebox's),
-        ``addr`` (local address), ``remote``, ``key`` (protocol * 65536 + service port): the
-        distinct ends of the records with both addresses, sorted; ``eni``, ``addr`` and
-        ``remote`` are compact categoricals.
-    settled : bool
-        The ends were cut to what :func:`flowkit.dedupe` reads (:meth:`settle`).
-    """
-
-    direction: DirectionFacts
-    translating: tuple[str, ...]
-    ends: pd.DataFrame
-    settled: bool = False
-
-    @classmethod
-    def of(
-        cls, direction: DirectionFacts, translating: Iterable[str], ends: pd.DataFrame
-    ) -> DedupeFacts:
-        """Facts in canonical form: sorted, deduplicated."""
-        return cls(direction, tuple(sorted(set(translating))), _canonical_ends([ends]))
-
-    def settle(self) -> DedupeFacts:
-        """The facts cut to what :func:`flowkit.dedupe` reads: each ENI's local addresses
-        (which addresses a workload logged) and the ends whose peer and service a middlebox
-        also logged (the only ones a middlebox record is compared with), for either way of
-        telling middleboxes (declared types, or the translating ENIs).  They drop exactly the
-        records these facts drop, and cannot be merged any more.
-
-        Examples
-        --------
-        >>> import flowkit as fk
-        >>> from flowkit.enrich import dedupe_facts
-        >>> df = fk.parse_lines([
-        ...     "2 1 eni-a 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
-        ...     "2 1 eni-b 10.0.0.5 10.0.0.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
-        ...     "2 1 eni-a 10.0.0.5 10.0.0.9 50001 443 6 1 60 1700000000 1700000060 ACCEPT OK"])
-        >>> facts = dedupe_facts(df)
-        >>> len(facts.ends), len(facts.settle().ends)
-        (3, 2)
-        >>> fk.dedupe(df, facts=facts.settle()).index.equals(fk.dedupe(df).index)
-        True
-        """
-        ends = self.ends
-        eni_text = ends["eni"].astype(object)
-        middle = (
-            ends["declared"].to_numpy(dtype=bool)
-            | (eni_text.isin(self.translating) & (eni_text != "")).to_numpy()
-        )
-        pairs = ends["remote"].cat.codes.to_numpy(np.int64) * 2**24 + ends["key"].to_numpy()
-        shared = np.isin(pairs, pairs[middle]) & ends["remote"].notna().to_numpy()
-        local = ends[["eni", "declared", "addr"]].drop_duplicates()
-        local = local.assign(
-            remote=pd.Categorical.from_codes(
-                np.full(len(local), -1), categories=ends["remote"].cat.categories
-            ),
-            key=0,
-        )
-        cut = _canonical_ends([pd.concat([local, ends[shared]], ignore_index=True)])
-        return DedupeFacts(self.direction, self.translating, cut, settled=True)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DedupeFacts):
-            return NotImplemented
-        return (
-            self.direction == other.direction
-            and self.translating == other.translating
-            and self.settled == other.settled
-            and self.ends.equals(other.ends)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-_ENDS = ("eni", "declared", "addr", "remote", "key")
-
-
-def _canonical_ends(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The ends of the frames united: compact categoricals, deduplicated, sorted."""
-    parts = [p for p in parts if len(p)] or [_no_ends()]
-    columns: dict[str, object] = {}
-    for c in ("eni", "addr", "remote"):
-        columns[c] = compact(*united_codes([p[c] for p in parts]))
-    columns["declared"] = np.concatenate([p["declared"].to_numpy(dtype=bool) for p in parts])
-    columns["key"] = np.concatenate([p["key"].to_numpy(dtype=np.int64) for p in parts])
-    e = pd.DataFrame(columns)[list(_ENDS)].drop_duplicates()
-    return e.sort_values(list(_ENDS), ignore_index=True, na_position="first")
-
-
-def merge_dedupe_facts(parts: Sequence[DedupeFacts]) -> DedupeFacts:
-    """The :class:`DedupeFacts` of the frames together (unions; exact).
-
-    Every part must have been found with the same direction facts: those of all the frames
-    (:func:`flowkit.enrich.dedupe_facts` with ``direction=``); a ``ValueError`` says when
-    they were not.
-    """
-    if any(p.settled for p in parts):
-        raise ValueError("settled facts cannot be merged: merge the facts, then settle them")
-    direction = parts[0].direction if parts else merge_direction_facts([])
-    if any(p.direction is not direction and p.direction != direction for p in parts):
-        raise ValueError(
-            "the parts were found with different direction facts; pass the merged direction "
-            "facts of all of them to dedupe_facts(direction=...)"
-        )
-    translating = tuple(sorted({t for p in parts for t in p.translating}))
-    return DedupeFacts(direction, translating, _canonical_ends([p.ends for p in parts]))
-
-
-def _no_ends() -> pd.DataFrame:
-    return pd.DataFrame({"eni": pd.Series([], dtype=object), "declared": np.array([], bool),
-                         "addr": pd.Series([], dtype=object), "remote": pd.Series([], dtype=object),
-                         "key": np.array([], np.int64)})  # fmt: skip
