@@ -99,8 +99,11 @@ def jupyter_server(
                f"--ServerApp.root_dir={root_dir}"]  # fmt: skip
         probe: str | None = f"http://127.0.0.1:{port}/api/status?token={token}"
     else:
+        # A cell that never finishes becomes an error with its traceback in the server log
+        # (by default Voila waits for ever and the page never ends).
         cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", str(root_dir / (notebook or ""))]  # fmt: skip
+               "--Voila.ip=127.0.0.1", "--VoilaExecutor.timeout=240", "--show_tracebacks=True",
+               str(root_dir / (notebook or ""))]  # fmt: skip
         probe = None
     with log.open("wb") as out:
         proc = subprocess.Popen(
