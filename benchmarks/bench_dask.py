@@ -30,11 +30,11 @@ hosts (80 %, heavy-tailed among 20,000) or other ENIs, half the records egress.
 Measured here (2 cores, 24 GiB, 2026-11-26, nothing else running): 5 M records, pandas 87.8 s,
 Dask on 2 processes 126.4 s (ratio 1.44), Dask on threads 116.6 s (1.33), results equal.
 50 M records (5.63 GB of text): generate 70 s; convert 54.1 s (0.92 M records/s, peak 0.64
-GiB), 0.70 GB of Parquet; with 2 workers of 2 GB: view + throughput + coverage 191.6 s (0.26 M
-records/s; workers' peak 2.10 GiB together, this process 12.35 GiB: the 49.5 M-flow view;
-8.95 GiB since the view's parts are copied as they are consumed), top talkers + cost estimate
-384.8 s (0.13 M records/s; workers 2.68 GiB, this process 6.61 GiB); the hunt's detections on
-the 49.5 M-flow view (2.5 GiB), in this process: 498.5 s, peak 18.9 GiB.
+GiB), 0.70 GB of Parquet; with 2 workers of 2 GB: view + throughput + coverage 194.5 s (0.26 M
+records/s; workers' peak 1.88 GiB together, this process 8.94 GiB: the 49.5 M-flow view), top
+talkers + cost estimate 391.3 s (0.13 M records/s; workers 2.48 GiB, this process 6.57 GiB);
+the hunt's detections on the 49.5 M-flow view (2.5 GiB), in this process: 498.5 s, peak 18.9
+GiB.
 """
 
 from __future__ import annotations
