@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dask_split import write_split
-from distributed import Client
 from estate_files import read_quiet
 
 import flowkit as fk
 from flowkit.detect.view import View, build_view
-from flowkit.engine_dask import read_dask
 
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
 
@@ -26,36 +23,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
-def split(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The split estate of :func:`dask_split.write_split`."""
-    return write_split(tmp_path_factory.mktemp("split"))
-
-
-@pytest.fixture(scope="module")
-def client(dask_client: Client) -> Client:
-    return dask_client
-
-
-@pytest.fixture(scope="module")
 def sample() -> pd.DataFrame:
     return read_quiet(SAMPLE)
-
-
-@pytest.fixture(scope="module")
-def sample_dask(client: Client) -> object:
-    ddf = read_dask(SAMPLE, partition_bytes=4_000_000)
-    assert ddf.npartitions >= 6
-    return ddf
-
-
-@pytest.fixture(scope="module")
-def split_frames(split: Path, client: Client) -> tuple[pd.DataFrame, object, list[pd.DataFrame]]:
-    """The split estate: the pandas frame, the Dask frame (one file per partition) and the
-    partitions as pandas frames."""
-    ddf = read_dask(split, partition_bytes=1)
-    assert ddf.npartitions == 3
-    parts = [ddf.get_partition(i).compute() for i in range(3)]
-    return read_quiet(split), ddf, parts
 
 
 def canonical(view: View) -> pd.DataFrame:

@@ -198,25 +198,6 @@ def test_dask_read_split_estate_equals_pandas(tmp_path: Path, dask_client: objec
 # ----- top talkers and conversations on Dask --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sample_dask(dask_client: object) -> object:
-    ddf = read_dask(SAMPLE, partition_bytes=4_000_000)
-    assert ddf.npartitions >= 6
-    return ddf
-
-
-@pytest.fixture(scope="module")
-def split_frames(
-    tmp_path_factory: pytest.TempPathFactory, dask_client: object
-) -> tuple[pd.DataFrame, object, list[pd.DataFrame]]:
-    """The split estate (:mod:`dask_split`): pandas frame, Dask frame (a file per partition),
-    and the partitions as pandas frames."""
-    root = write_split(tmp_path_factory.mktemp("split"))
-    ddf = read_dask(root, partition_bytes=1)
-    assert ddf.npartitions == 3
-    return read_quiet(root), ddf, [ddf.get_partition(i).compute() for i in range(3)]
-
-
 @pytest.mark.dask
 @pytest.mark.slow
 def test_top_talkers_and_conversations_sample(sample: pd.DataFrame, sample_dask: object) -> None:

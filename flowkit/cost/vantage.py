@@ -34,6 +34,7 @@ import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import effective_space
+from flowkit.enrich.facts import tally_votes
 from flowkit.enrich.scope import SCOPES, scope_codes
 
 __all__ = [
@@ -112,14 +113,6 @@ class VantageFacts:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _sum_votes(votes: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    frame = pd.concat(votes, ignore_index=True) if votes else pd.DataFrame(
-        {"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object), "n": []}
-    )  # fmt: skip
-    out = frame.groupby(["eni", "addr"], sort=True)["n"].sum().reset_index()
-    return out.astype({"eni": object, "addr": object, "n": "int64"})
-
-
 def merge_vantage_facts(parts: Sequence[VantageFacts]) -> VantageFacts:
     """The facts of consecutive frames together, in order: votes summed, boxes united, the
     last AZ of each address kept (exact)."""
@@ -129,7 +122,7 @@ def merge_vantage_facts(parts: Sequence[VantageFacts]) -> VantageFacts:
     )  # fmt: skip
     merged_az = merged_az.drop_duplicates("addr", keep="last").sort_values("addr")
     return VantageFacts(
-        votes=_sum_votes([p.votes for p in parts]),
+        votes=tally_votes([p.votes for p in parts]),
         boxes=tuple(sorted({b for p in parts for b in p.boxes})),
         az=merged_az.reset_index(drop=True),
     )
@@ -205,7 +198,7 @@ def _votes(df: pd.DataFrame, space: AddressSpace, eni: np.ndarray, ids: np.ndarr
     _, _, pairs = _candidates(df, space, eni, direction)
     counts = pairs.value_counts().reset_index(name="n")
     uniques = np.asarray(space.uniques, dtype=object)
-    return _sum_votes([pd.DataFrame({"eni": ids[counts["eni"].to_numpy()],
+    return tally_votes([pd.DataFrame({"eni": ids[counts["eni"].to_numpy()],
                                      "addr": uniques[counts["addr"].to_numpy()],
                                      "n": counts["n"].to_numpy()})])  # fmt: skip
 
@@ -317,7 +310,9 @@ def vantage_facts(df: pd.DataFrame, *, votes: pd.DataFrame | None = None) -> Van
     eni, ids = _interfaces(df)
     direction = _text(df, "flow_direction")
     own_votes = (
-        _votes(df, space, eni, ids, direction) if "local_addr" not in df.columns else _sum_votes([])
+        _votes(df, space, eni, ids, direction)
+        if "local_addr" not in df.columns
+        else tally_votes([])
     )
     local = _local_address(
         df, space, eni, ids, direction, votes if votes is not None else own_votes

@@ -228,9 +228,8 @@ def view_finish(parts: list[ViewPart]) -> View:
     boxes = np.unique(np.concatenate([empty, *(p.boxes for p in parts)]))
     owned = len(parts) > 1  # the columns are new arrays, not the part's
     if not owned:  # one frame's part: its own codes, nothing to copy
-        rows = parts[0].rows
-        on_box = np.append(np.isin(parts[0].enis, boxes), False)[rows["eni"].to_numpy()]
-        rows = rows[~on_box] if on_box.any() else rows
+        kept = _off_box(parts[0], boxes)
+        rows = parts[0].rows if kept.all() else parts[0].rows[kept]
         cols = {c: rows[c].to_numpy() for c in (*_COLUMNS, "known")}
     else:
         cols = _united_rows(parts, addresses, boxes)
@@ -257,17 +256,20 @@ def view_finish(parts: list[ViewPart]) -> View:
     return View(rec=out, addresses=np.asarray(addresses, dtype=object), internal=internal, aws=aws)
 
 
+def _off_box(part: ViewPart, boxes: np.ndarray) -> np.ndarray:
+    """Per row of the part: not a NAT's untranslated leg (the part's ENI is not in ``boxes``,
+    the interfaces seen translating addresses in any part)."""
+    return ~np.append(np.isin(part.enis, boxes), False)[part.rows["eni"].to_numpy()]
+
+
 def _united_rows(
     parts: list[ViewPart], addresses: np.ndarray, boxes: np.ndarray
 ) -> dict[str, np.ndarray]:
     """The rows of every part in one set of columns, addresses recoded to ``addresses``, a
-    NAT's untranslated legs dropped (their translation may be in another part); ``parts`` is
-    emptied as each is copied."""
+    NAT's untranslated legs dropped (:func:`_off_box`); ``parts`` is emptied as each is
+    copied."""
     names = (*_COLUMNS, "known")
-    keep = []
-    for p in parts:
-        on_box = np.append(np.isin(p.enis, boxes), False)[p.rows["eni"].to_numpy()]
-        keep.append(~on_box)
+    keep = [_off_box(p, boxes) for p in parts]
     total = int(sum(k.sum() for k in keep))
     cols = {c: np.empty(total, dtype=parts[0].rows[c].to_numpy().dtype) for c in names}
     at = 0
