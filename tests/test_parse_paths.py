@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowkit.parse import Collector, assemble, finish, parse_careful, parse_clean
+from flowkit.parse import Collector, assemble, fast_parse, finish, parse_careful
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 
 V5 = parse_format(
@@ -51,8 +51,10 @@ def _lines(fields: tuple[str, ...], n: int, seed: int) -> bytes:
 @pytest.mark.parametrize(("fields", "seed"), [(DEFAULT_FIELDS, 1), (V5, 2), (V5, 3)])
 def test_parse_clean_and_careful_give_the_same_frame(fields: tuple[str, ...], seed: int) -> None:
     body = _lines(fields, 300, seed)
-    clean = parse_clean(body, fields, 300)
-    assert clean is not None
+    fast = fast_parse(body, 0, len(body), fields)
+    assert fast is not None
+    assert len(fast.suspect) == 0
+    clean = fast.table
     careful = parse_careful(body, fields, header_expected=False)
     assert careful.counts.records == 300
     assert not careful.bad
@@ -63,11 +65,17 @@ def test_parse_clean_and_careful_give_the_same_frame(fields: tuple[str, ...], se
     pd.testing.assert_frame_equal(fast_df, slow_df)
 
 
-def test_parse_clean_refuses_blank_lines_and_bad_numbers() -> None:
+def test_fast_path_leaves_blank_lines_and_bad_numbers_to_the_careful_path() -> None:
     body = _lines(DEFAULT_FIELDS, 5, 4)
-    assert parse_clean(body.replace(b"\n", b"\n\n", 1), DEFAULT_FIELDS, None) is None
-    bad = body.replace(b" 6 ", b" six ", 1) if b" 6 " in body else b"2 x" + body
-    assert parse_clean(bad, DEFAULT_FIELDS, None) is None
+    blank = body.replace(b"\n", b"\n\n", 1)
+    r = fast_parse(blank, 0, len(blank), DEFAULT_FIELDS)
+    assert r is not None
+    assert r.suspect.tolist() == [1]
+    bad = b"2 x\n" + body
+    r = fast_parse(bad, 0, len(bad), DEFAULT_FIELDS)
+    assert r is not None
+    assert r.suspect.tolist() == [0]
+    assert r.table.num_rows == 5
 
 
 def test_collector_batches_small_files_and_keeps_per_file_counts() -> None:

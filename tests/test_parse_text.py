@@ -8,14 +8,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from flowkit.parse.fast import fast_parse
+from flowkit.parse.lines import RAW_LIMIT
 from flowkit.parse.text import (
-    RAW_LIMIT,
     FileCounts,
     ParsedPart,
     arrow_type,
     header_of,
     parse_careful,
-    parse_clean,
 )
 from flowkit.schema import DEFAULT_FIELDS
 
@@ -27,6 +27,14 @@ NODATA = "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 14312809
 
 def body(*lines: str) -> bytes:
     return "".join(line + "\n" for line in lines).encode()
+
+
+def parse_clean(data: bytes, fields: tuple[str, ...], expected_rows: int) -> pa.Table | None:
+    """The fast path's table when it trusted every line (and found ``expected_rows``)."""
+    r = fast_parse(data, 0, len(data), fields)
+    if r is None or len(r.suspect) or r.table.num_rows != expected_rows:
+        return None
+    return r.table
 
 
 def rows_of(result_parts: list[ParsedPart], column: str) -> list[Any]:
@@ -104,12 +112,18 @@ def test_parse_clean_custom_order_and_unknown_field() -> None:
         ACCEPT.rsplit(" ", 1)[0],
     ],
 )
-def test_parse_clean_refuses_anything_odd(line: str) -> None:
-    assert parse_clean(body(ACCEPT, line), DEFAULT_FIELDS, 2) is None
+def test_fast_path_leaves_anything_odd_to_the_careful_path(line: str) -> None:
+    data = body(ACCEPT, line, REJECT)
+    r = fast_parse(data, 0, len(data), DEFAULT_FIELDS)
+    assert r is not None
+    assert r.suspect.tolist() == [1]  # that line only, not its block
+    assert r.row_lines.tolist() == [0, 2]
+    assert r.table["action"].to_pylist() == ["ACCEPT", "REJECT"]
 
 
-def test_parse_clean_refuses_a_row_count_mismatch() -> None:
-    assert parse_clean(body(ACCEPT, REJECT), DEFAULT_FIELDS, 3) is None
+def test_fast_path_leaves_a_block_of_bad_lines_to_the_careful_path() -> None:
+    data = body(*(["bogus"] * 100))
+    assert fast_parse(data, 0, len(data), DEFAULT_FIELDS) is None
 
 
 # -- careful path -----------------------------------------------------------------------------
@@ -313,11 +327,12 @@ def test_careful_without_headers_quarantines_a_header_line() -> None:
     assert r.counts.records == 1
 
 
-def test_careful_bad_header_line_is_quarantined() -> None:
+def test_careful_bad_header_line_is_quarantined_and_so_are_the_records_after_it() -> None:
     r = parse_careful(body(ACCEPT, "version srcaddr srcaddr", ACCEPT), None)
-    assert r.counts.records == 2
-    assert r.counts.quarantined == 1
+    assert r.counts.records == 1
+    assert r.counts.quarantined == 2
     assert r.bad[0][2].startswith("bad header line: field repeated")
+    assert r.bad[1][2] == "format unknown: the header line 2 gives no usable format"
 
 
 def test_careful_empty_input() -> None:

@@ -395,8 +395,9 @@ def test_trailing_garbage_after_the_gzip_stream(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress((HEADER + "\n" + ACCEPT + "\n").encode()) + b"garbage!")
     df = load(path)
     assert len(df) == 1
-    assert rows(df) == [(0, "trailing data after the gzip stream")]
-    assert counts_of(df, path)["file_errors"] == 1
+    assert rows(df) == [(3, "text after the end of the gzip data: not part of the compressed log")]
+    assert fk.quarantine(df)["raw"].tolist() == ["garbage!"]
+    assert counts_of(df, path)["quarantined"] == 1
 
 
 def test_corrupt_parquet_is_one_file_error(tmp_path: Path) -> None:

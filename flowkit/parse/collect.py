@@ -1,57 +1,77 @@
 """Turn many inputs (text chunks, JSON containers, Parquet tables) into parsed parts and counts.
 
-Pure: the sources hand bytes to a :class:`Collector`; it does the accounting.  Bodies of files
-that share a format are parsed together on the fast path, so 5,000 small S3 files cost about
-what one large file does; a batch the fast path refuses is parsed again file by file on the
-careful path.
+Pure: the sources hand bytes to a :class:`Collector`; it does the accounting.  Text is cut into
+blocks of about :data:`BLOCK_BYTES` (the bodies of small files that share a format go into one
+block, so 5,000 small S3 files cost about what one large file does) and the blocks are parsed
+in worker threads, as many as the process may use cores (:func:`workers`), while the sources
+decompress the next ones.  Results are applied in the order the text arrived, so line numbers,
+counts and the row order of the frame do not depend on which thread finished first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowkit.parse.blocks import PieceResult, TextPiece, parse_block
 from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
+from flowkit.parse.lines import (
+    MAX_LINE_BYTES,
+    bad_character,
+    cut,
+    header_verdict,
+    too_long,
+    unknown_format,
+)
 from flowkit.parse.text import (
     FileCounts,
+    FormatState,
     ParsedPart,
-    _cut,
     arrow_type,
-    header_of,
     parse_careful,
-    parse_clean,
 )
 from flowkit.schema import DEFAULT_FIELDS, is_tgw_format
 
-__all__ = ["Collector", "RecordType"]
+__all__ = ["BLOCK_BYTES", "Collector", "RecordType", "workers"]
 
 RecordType = Literal["vpc", "tgw"]
-BATCH_BYTES = 24 << 20
+#: Bytes of text parsed as one block by one worker thread.
+BLOCK_BYTES = 4 << 20
+_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
-class _Piece:
-    name: str
-    body: bytes | memoryview
-
-
-def _count_lines(body: bytes | memoryview) -> int:
-    """Number of lines in a body (a last line without a newline counts)."""
-    arr = np.frombuffer(body, dtype=np.uint8)
-    n = int(np.count_nonzero(arr == 10))
-    return n + (1 if len(arr) and arr[-1] != 10 else 0)
+def workers() -> int:
+    """Cores this process may run on (``taskset`` and cgroups CPU sets count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass
 class _FileState:
-    fields: tuple[str, ...]
+    state: FormatState
     next_line: int = 1
     export: bool = False
     skipped: bool = False
+    settled: bool = False  # the first line was looked at for a header
+
+
+@dataclass
+class _Item:
+    """One entry of the in-order queue: a block of text, or something to do in its turn."""
+
+    pieces: list[TextPiece] | None = None
+    future: Future[list[PieceResult]] | None = None
+    direct: Callable[[], None] | None = None
 
 
 @dataclass
@@ -60,15 +80,17 @@ class Collector:
 
     fields: tuple[str, ...] | None = None
     record_type: RecordType = "vpc"
+    block_bytes: int = BLOCK_BYTES
     parts: list[ParsedPart] = field(default_factory=list)
     counts: dict[str, FileCounts] = field(default_factory=dict)
     bad: list[tuple[str, int, str, str]] = field(default_factory=list)
     formats: dict[tuple[str, ...], int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     _state: dict[str, _FileState] = field(default_factory=dict)
-    _batch: list[_Piece] = field(default_factory=list)
-    _batch_fields: tuple[str, ...] | None = None
-    _batch_bytes: int = 0
+    _block: list[TextPiece] = field(default_factory=list)
+    _block_size: int = 0
+    _queue: deque[_Item] = field(default_factory=deque)
+    _pool: ThreadPoolExecutor | None = None
 
     # -- file-level events ---------------------------------------------------------------
     def file_error(self, name: str, reason: str) -> None:
@@ -87,121 +109,210 @@ class Collector:
 
     # -- text -----------------------------------------------------------------------------
     def add_text(
-        self, name: str, data: bytes | memoryview, *, first: bool, truncated: bool = False
+        self,
+        name: str,
+        data: bytes | memoryview,
+        *,
+        first: bool,
+        truncated: bool = False,
+        start: int = 0,
+        end: int | None = None,
     ) -> None:
-        """Add a chunk of a text file; chunks of one file arrive in order and end at a newline.
+        """Add whole lines of a text file: ``data[start:end]``; chunks of one file arrive in order.
 
-        ``truncated`` marks the last chunk of a file whose compressed stream was cut: its last
-        line, if it does not end in a newline, is quarantined as incomplete.
+        ``first`` marks the first chunk of a file.  ``truncated`` marks the last chunk of a file
+        whose compressed stream was cut: its last line, if it does not end in a newline, is
+        quarantined as incomplete.
         """
-        counts = self.counts.setdefault(name, FileCounts())
-        body = memoryview(data)
-        if first:
-            state = self._start_file(name, bytes(body[:4096]))
-        else:
-            state = self._state[name]
-            if state.skipped:
-                return
-        if state.export:
-            body = memoryview(strip_export_prefixes(bytes(body)))
+        buf = data if isinstance(data, bytes) else bytes(data[start:end])
+        if not isinstance(data, bytes):
+            start, end = 0, len(buf)
+        end = len(buf) if end is None else end
+        self.counts.setdefault(name, FileCounts())
+        fs = self._start_file(name, buf[start : start + 4096]) if first else self._state[name]
+        if fs.skipped:
+            return
+        if fs.export:
+            buf, start, end = strip_export_prefixes(buf[start:end]), 0, 0
+            end = len(buf)
         tail = b""
-        if truncated and len(body) and body[-1] != 10:
-            raw = bytes(body)
-            cut = raw.rfind(b"\n") + 1
-            body, tail = memoryview(raw)[:cut], raw[cut:]
-        if first:
-            head = bytes(body[:65536])
-            line_end = head.find(b"\n")
-            if line_end < 0 and len(body) > len(head):
-                line_end = len(head)  # a first line this long is no header
-            first_line = head if line_end < 0 else head[:line_end]
-            header = header_of(first_line.rstrip(b"\r"))
-            fields = state.fields
-            if header is not None:
-                counts.lines_read += 1
-                counts.header_lines += 1
-                fields = state.fields = header
-                state.next_line = 2
-                body = body[len(body) :] if line_end < 0 else body[line_end + 1 :]
-            if self._wrong_kind(name, fields):
-                state.skipped = True
-                del self.counts[name]
+        if truncated and end > start and buf[end - 1] != 10:
+            cut_at = max(buf.rfind(b"\n", start, end) + 1, start)
+            buf, tail, end = buf, buf[cut_at:end], cut_at
+        if not fs.settled:
+            start = self._settle(name, fs, buf, start, end)
+            if fs.skipped:
                 return
-            self.formats[fields] = self.formats.get(fields, 0) + 1
-        if len(body):
-            piece = _Piece(name, body)
-            if state.export:
-                self._careful(piece, state.fields)
-            else:
-                self._queue(piece, state.fields)
+        if end > start:
+            self._add_piece(fs, TextPiece(name, buf, start, end, fs.state, self.record_type))
         if tail:
-            self.flush()  # line numbers of this file are final only once its pieces are parsed
-            counts.lines_read += 1
-            counts.quarantined += 1
-            self.bad.append(
-                (name, state.next_line, _cut(tail), "incomplete last line: the gzip stream was cut")
-            )
-            state.next_line += 1
+            self._in_turn(lambda: self._quarantine_line(name, tail, "incomplete last line: "
+                                                        "the gzip stream was cut"))  # fmt: skip
+
+    def add_long_line(self, name: str, head: bytes, length: int, *, first: bool) -> None:
+        """Add a line longer than :data:`MAX_LINE_BYTES` (``head``: its first bytes)."""
+        self.counts.setdefault(name, FileCounts())
+        fs = self._start_file(name, b"") if first else self._state[name]
+        if fs.skipped:
+            return
+        if not fs.settled:
+            self._settle(name, fs, b"", 0, 0)
+            if fs.skipped:
+                return
+        self._in_turn(lambda: self._quarantine_line(name, head, too_long(length)))
+
+    def add_refused_text(self, name: str, data: bytes, reason: str) -> None:
+        """Add lines of a file that are not part of its log (each quarantined with ``reason``)."""
+        fs = self._state.get(name)
+        if fs is None:  # nothing came before the refused text
+            fs = self._start_file(name, b"")
+            fs.settled = True
+        if fs.skipped:
+            return
+        self.counts.setdefault(name, FileCounts())
+
+        def refuse() -> None:
+            for line in data.split(b"\n")[: -1 if data.endswith(b"\n") else None]:
+                if line.strip():
+                    self._quarantine_line(name, line, reason)
+                else:
+                    self.counts[name].lines_read += 1
+                    self.counts[name].blank_lines += 1
+                    self._state[name].next_line += 1
+
+        self._in_turn(refuse)
+
+    def _quarantine_line(self, name: str, raw: bytes, reason: str) -> None:
+        counts = self.counts[name]
+        counts.lines_read += 1
+        counts.quarantined += 1
+        fs = self._state[name]
+        self.bad.append((name, fs.next_line, cut(raw), reason))
+        fs.next_line += 1
 
     def _start_file(self, name: str, head: bytes) -> _FileState:
-        state = _FileState(fields=self.fields or DEFAULT_FIELDS)
-        state.export = strip_export_timestamps(head) is not None
-        self._state[name] = state
-        return state
+        fs = _FileState(FormatState(self.fields or DEFAULT_FIELDS))
+        fs.export = strip_export_timestamps(head) is not None
+        self._state[name] = fs
+        return fs
 
-    # -- batching -------------------------------------------------------------------------
-    def _queue(self, piece: _Piece, fields: tuple[str, ...]) -> None:
-        size = len(piece.body)
-        if self._batch and (fields != self._batch_fields or self._batch_bytes + size > BATCH_BYTES):
-            self.flush()
-        self._batch.append(piece)
-        self._batch_fields = fields
-        self._batch_bytes += size
-        if self._batch_bytes >= BATCH_BYTES:
-            self.flush()
+    def _settle(self, name: str, fs: _FileState, buf: bytes, start: int, end: int) -> int:
+        """Read the file's first line for a header; return where its records start."""
+        fs.settled = True
+        if buf[start : start + 3] == _BOM:
+            start += 3
+        nl = buf.find(b"\n", start, min(end, start + MAX_LINE_BYTES + 1))
+        line_end = end if nl < 0 else nl
+        verdict = None
+        if line_end - start <= MAX_LINE_BYTES:
+            try:
+                text = buf[start:line_end].decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""
+            if bad_character(text) is None:
+                verdict = header_verdict(text.split(), fs.state.fields, first_line=True)
+        if verdict is not None:
+            counts = self.counts[name]
+            counts.lines_read += 1
+            fs.next_line = 2
+            if verdict[0] == "header":
+                counts.header_lines += 1
+                fs.state = FormatState(verdict[1])  # type: ignore[arg-type]
+            else:
+                counts.quarantined += 1
+                raw = buf[start:line_end]
+                self.bad.append((name, 1, cut(raw), f"bad header line: {verdict[1]}"))
+                fs.state = FormatState(fs.state.fields, unknown_format(1))
+            start = end if nl < 0 else nl + 1
+        if fs.state.refusal is None:
+            if self._wrong_kind(name, fs.state.fields):
+                fs.skipped = True
+                del self.counts[name]
+                return end
+            self.formats[fs.state.fields] = self.formats.get(fs.state.fields, 0) + 1
+        return start
+
+    # -- blocks and the in-order queue -------------------------------------------------------
+    def _add_piece(self, fs: _FileState, piece: TextPiece) -> None:
+        if self._block and (piece.state != self._block[0].state
+                            or self._block_size + piece.size > self.block_bytes):  # fmt: skip
+            self._close_block()
+        buf, pos, end = piece.buf, piece.start, piece.end
+        while end - pos > self.block_bytes:  # a large piece: blocks of whole lines
+            cut_at = buf.rfind(b"\n", pos, pos + self.block_bytes) + 1
+            if cut_at <= pos:  # a line longer than a block
+                cut_at = buf.find(b"\n", pos + self.block_bytes, end) + 1 or end
+            self._enqueue([replace(piece, start=pos, end=cut_at)])
+            pos = cut_at
+        if end > pos:
+            self._block.append(replace(piece, start=pos))
+            self._block_size += end - pos
+            if self._block_size >= self.block_bytes:
+                self._close_block()
+
+    def _close_block(self) -> None:
+        if self._block:
+            block, self._block, self._block_size = self._block, [], 0
+            self._enqueue(block)
+
+    def _enqueue(self, pieces: list[TextPiece]) -> None:
+        item = _Item(pieces=pieces)
+        self._queue.append(item)
+        waiting = [it for it in self._queue if it.pieces is not None and it.future is None]
+        if self._pool is None and len(waiting) > 1:  # more than one block: use the workers
+            self._pool = ThreadPoolExecutor(workers(), thread_name_prefix="flowkit-parse")
+        if self._pool is not None:
+            for it in waiting:
+                it.future = self._pool.submit(parse_block, it.pieces)  # type: ignore[arg-type]
+        while len(self._queue) > 2 * workers() + 1:
+            self._apply_next()
+
+    def _in_turn(self, action: Callable[[], None]) -> None:
+        """Do something once the text before it has been applied."""
+        self._close_block()
+        if self._queue:
+            self._queue.append(_Item(direct=action))
+        else:
+            action()
+
+    def _apply_next(self) -> None:
+        item = self._queue.popleft()
+        if item.direct is not None:
+            item.direct()
+        elif item.future is not None:
+            self._apply(item.future.result())
+        elif item.pieces is not None:
+            self._apply(parse_block(item.pieces))
+
+    def _apply(self, results: list[PieceResult]) -> None:
+        for res in results:
+            piece = res.piece
+            fs = self._state[piece.name]
+            if piece.state != fs.state:  # read in a format that an earlier line changed
+                self._apply(parse_block([replace(piece, state=fs.state)]))
+                continue
+            offset = fs.next_line - 1
+            self.counts[piece.name].add(res.counts)
+            self.parts.extend(res.parts)
+            self.bad.extend((piece.name, ln + offset, raw, why) for ln, raw, why in res.bad)
+            fs.next_line += res.counts.lines_read
+            fs.state = res.state
+            if res.rest is not None:
+                self._apply(parse_block([replace(res.rest, state=fs.state)]))
 
     def flush(self) -> None:
-        """Parse what is queued."""
-        if not self._batch:
-            return
-        fields = self._batch_fields or DEFAULT_FIELDS
-        batch, self._batch, self._batch_bytes = self._batch, [], 0
-        if len(batch) == 1:
-            table = parse_clean(batch[0].body, fields, None)
-            lines = [table.num_rows] if table is not None else []
-        else:
-            lines = [_count_lines(p.body) for p in batch]
-            table = parse_clean(b"".join(p.body for p in batch), fields, sum(lines))
-        if table is not None:
-            self.parts.append(ParsedPart(fields, table))
-            for p, n in zip(batch, lines, strict=True):
-                c = self.counts[p.name]
-                c.lines_read += n
-                c.records += n
-                state = self._state.get(p.name)
-                if state is not None:
-                    state.next_line += n
-            return
-        for p in batch:
-            self._careful(p, fields)
-
-    def _careful(self, piece: _Piece, fields: tuple[str, ...]) -> None:
-        state = self._state.get(piece.name)
-        first_line = state.next_line if state is not None else 1
-        result = parse_careful(
-            bytes(piece.body), fields, first_line=first_line, record_type=self.record_type
-        )
-        self.counts[piece.name].add(result.counts)
-        self.parts.extend(result.parts)
-        for ln, raw, reason in result.bad:
-            self.bad.append((piece.name, ln, raw, reason))
-        if state is not None:
-            state.fields = result.fields
-            state.next_line += result.counts.lines_read
+        """Parse everything queued and apply the results."""
+        self._close_block()
+        while self._queue:
+            self._apply_next()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     # -- containers and tables ------------------------------------------------------------
     def add_container(self, name: str, unwrapped: Unwrapped) -> None:
         """Add the record lines of a CloudWatch Logs or Firehose container."""
+        self.flush()  # rows keep the order the files came in
         counts = self.counts.setdefault(name, FileCounts())
         fields = self.fields or DEFAULT_FIELDS
         if self._wrong_kind(name, fields):
@@ -239,6 +350,7 @@ class Collector:
         A value that does not fit its column (a port of 70000, a negative byte count) sends its
         row to the quarantine, numbered by its 1-based row in the file.
         """
+        self.flush()  # rows keep the order the files came in
         if self._wrong_kind(name, fields):
             return
         counts = self.counts.setdefault(name, FileCounts())
@@ -295,7 +407,7 @@ def _fit_table(table: pa.Table) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     for index in sorted(reasons):
         row = table.slice(index, 1).to_pylist()[0]
         raw = " ".join("-" if v is None else str(v) for v in row.values())
-        bad.append((index + 1, _cut(raw), reasons[index]))
+        bad.append((index + 1, cut(raw), reasons[index]))
     return table.filter(pa.array(~invalid)), bad
 
 

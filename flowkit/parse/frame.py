@@ -14,30 +14,51 @@ from flowkit.parse.columns import to_pandas_array
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 
-__all__ = ["EXTRA_COLUMNS", "assemble", "empty_frame", "epoch_seconds"]
+__all__ = [
+    "EXTRA_COLUMNS",
+    "MS_FROM",
+    "assemble",
+    "empty_frame",
+    "epoch_seconds",
+    "milliseconds_in",
+]
 
 #: Columns that come from the container, not from the record (CloudWatch Logs).
 EXTRA_COLUMNS = {"log_stream": pa.dictionary(pa.int32(), pa.string()),
                  "ingestion_time": pa.timestamp("ms", tz="UTC")}  # fmt: skip
-_EPOCH32_MAX = 2**31 - 1
+#: Epoch values from this on are milliseconds: as seconds they would be after the year 5138, as
+#: milliseconds they are after March 1973, so no plausible value is ambiguous.
+MS_FROM = 10**11
 
 
 def epoch_seconds(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Turn epoch integers into UTC second timestamps, reading values above 2**31 - 1 as ms.
+    """Turn epoch integers into UTC second timestamps, reading values from 10**11 on as ms.
 
     AWS documents ``start``/``end`` as Unix seconds, but millisecond values have been seen in
-    the wild on SKIPDATA records (flowlogs-reader: "Contra the docs..."); a value above the
-    32-bit epoch limit (year 2038) is taken to be milliseconds.
+    the wild on SKIPDATA records (flowlogs-reader: "Contra the docs...").  Seconds after 2038
+    (above 2**31 - 1) stay seconds; a value of :data:`MS_FROM` or more is milliseconds (cut to
+    the second), and :func:`milliseconds_in` counts them so the load can say so.
 
     >>> import pyarrow as pa
-    >>> epoch_seconds(pa.array([1512564058, 1512564058000])).to_pylist()[1].isoformat()
-    '2017-12-06T12:40:58+00:00'
+    >>> [t.isoformat() for t in epoch_seconds(pa.array([2200000000, 1512564058000])).to_pylist()]
+    ['2039-09-18T23:06:40+00:00', '2017-12-06T12:40:58+00:00']
     """
     ints = pc.cast(values, pa.int64())
-    is_ms = pc.greater(ints, pa.scalar(_EPOCH32_MAX, pa.int64()))
+    is_ms = pc.greater_equal(ints, pa.scalar(MS_FROM, pa.int64()))
     if pc.any(is_ms).as_py():
         ints = pc.if_else(is_ms, pc.divide(ints, pa.scalar(1000, pa.int64())), ints)
     return pc.cast(ints, pa.timestamp("s", tz="UTC"))
+
+
+def milliseconds_in(parts: list[ParsedPart]) -> int:
+    """How many ``start``/``end`` values of parsed parts :func:`epoch_seconds` reads as ms."""
+    n = 0
+    for part in parts:
+        for c in ("start", "end"):
+            if c in part.table.column_names and pa.types.is_integer(part.table[c].type):
+                ms = pc.greater_equal(part.table[c], pa.scalar(MS_FROM, pa.int64()))
+                n += int(pc.sum(ms).as_py() or 0)
+    return n
 
 
 def _null_column(col: str, n: int) -> pa.Array:

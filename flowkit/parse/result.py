@@ -9,7 +9,7 @@ import pandas as pd
 
 from flowkit.errors import ParseError
 from flowkit.parse.collect import Collector
-from flowkit.parse.frame import assemble
+from flowkit.parse.frame import assemble, milliseconds_in
 from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.schema import FIELDS_BY_COLUMN, column_name, unexpected_values
 
@@ -50,6 +50,7 @@ def finish(
     quarantine = _quarantine_table(collector)
     if errors == "raise" and len(quarantine):
         raise ParseError(quarantine)
+    in_ms = milliseconds_in(collector.parts)
     df = assemble(collector.parts)
     collector.parts.clear()
     files = {name: c.as_dict() for name, c in sorted(collector.counts.items())}
@@ -78,6 +79,13 @@ def finish(
         enums[c] = list(values)
     odd = unexpected_values(enums)
     df.attrs["flowkit"]["unexpected_values"] = odd
+    df.attrs["flowkit"]["times_in_milliseconds"] = in_ms
+    if in_ms:
+        warnings.warn(
+            f"flowkit: {in_ms} start/end value(s) of 10**11 or more were read as milliseconds "
+            "(AWS documents seconds; see docs/loading.md)",
+            stacklevel=3,
+        )
     if odd:
         listed = "; ".join(f"{c}: {', '.join(v[:5])}" for c, v in odd.items())
         warnings.warn(

@@ -1,15 +1,13 @@
-"""Flow-log text to typed Arrow tables: a fast path and a careful path.
+"""Flow-log text to typed Arrow tables: the careful path, and the types both paths give.
 
 Pure: bytes in, tables and counts out; no file or network access.
 
-* **Fast path** (:func:`parse_clean`): pyarrow's CSV reader with the exact schema from
-  :mod:`flowkit.schema`, over the bodies of many files at once.  It trusts nothing: any
-  conversion error, a wrong field count, or a row count that differs from the number of lines
-  sends the text to the careful path.
-* **Careful path** (:func:`parse_careful`): one line at a time in Python for the splitting
-  (runs of whitespace, CRLF, blank lines, repeated headers, binary garbage), then vectorised
-  validation of every number.  Every line ends up as a record, a quarantined line, a header or a
-  blank line, and the counts say so.
+The **careful path** (:func:`parse_careful`) reads one line at a time in Python for the
+splitting (the rules of :mod:`flowkit.parse.lines`: runs of ASCII whitespace, CRLF, blank lines,
+header lines, refused characters, the line cap), then validates every number and address
+vectorised.  Every line ends up as a record, a quarantined line, a header or a blank line, and
+the counts say so.  It is the reference: the fast path (:mod:`flowkit.parse.fast`) hands it every
+line it is not sure of, so both give the same result for every line.
 """
 
 from __future__ import annotations
@@ -21,27 +19,29 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from flowkit.schema import (
-    DEFAULT_FIELDS,
-    column_name,
-    dtype_of,
-    is_tgw_format,
-    looks_like_header,
-    parse_format,
+from flowkit.parse.lines import (
+    ADDRESS_COLUMNS,
+    MAX_LINE_BYTES,
+    bad_character,
+    check_addresses,
+    cut,
+    header_verdict,
+    too_long,
+    unknown_format,
 )
+from flowkit.schema import DEFAULT_FIELDS, column_name, dtype_of, is_tgw_format
 
 __all__ = [
+    "CarefulResult",
     "FileCounts",
+    "FormatState",
     "ParsedPart",
     "arrow_type",
     "header_of",
     "parse_careful",
-    "parse_clean",
 ]
 
-RAW_LIMIT = 500
 _INT_TYPES = {
     "UInt8": pa.uint8(),
     "UInt16": pa.uint16(),
@@ -50,7 +50,6 @@ _INT_TYPES = {
 }
 _INT_MAX = {"UInt8": 2**8 - 1, "UInt16": 2**16 - 1, "UInt32": 2**32 - 1, "UInt64": 2**64 - 1}
 _DICT = pa.dictionary(pa.int32(), pa.string())
-_OTHER_WHITESPACE = r"[\t\v\f\r]"
 
 
 def arrow_type(column: str) -> pa.DataType:
@@ -100,6 +99,14 @@ class ParsedPart:
     extra: dict[str, pa.Array] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FormatState:
+    """The format in force in a text, and why its records cannot load (None: they can)."""
+
+    fields: tuple[str, ...]
+    refusal: str | None = None
+
+
 @dataclass
 class CarefulResult:
     """What the careful path made of one text."""
@@ -108,11 +115,19 @@ class CarefulResult:
     counts: FileCounts
     bad: list[tuple[int, str, str]]  # (line, raw, reason)
     fields: tuple[str, ...]  # the format in force at the end of the text
+    refusal: str | None = None  # why records after the text cannot load, if they cannot
+    record_lines: list[int] = field(default_factory=list)  # line of each record, in order
+    stopped_after: int | None = None  # index of the line that changed the format, if stopped
+
+    @property
+    def state(self) -> FormatState:
+        """The format state at the end of the text."""
+        return FormatState(self.fields, self.refusal)
 
 
 @lru_cache(maxsize=512)
 def header_of(first_line: bytes) -> tuple[str, ...] | None:
-    """Return the field names if a line is a header line, else None.
+    """Return the field names if a line is a usable header line, else None.
 
     >>> header_of(b"version srcaddr dstaddr")
     ('version', 'srcaddr', 'dstaddr')
@@ -125,68 +140,17 @@ def header_of(first_line: bytes) -> tuple[str, ...] | None:
         tokens = first_line.removeprefix(b"\xef\xbb\xbf").decode("ascii").split()
     except UnicodeDecodeError:
         return None
-    if not looks_like_header(tokens):
+    verdict = header_verdict(tokens, (), first_line=False)
+    if verdict is None or verdict[0] != "header":
         return None
-    try:
-        return parse_format(tokens)
-    except ValueError:
+    return verdict[1]  # type: ignore[return-value]
+
+
+def _other_kind(fields: tuple[str, ...], record_type: str | None) -> str | None:
+    if record_type is None or is_tgw_format(fields) == (record_type == "tgw"):
         return None
-
-
-def parse_clean(
-    body: bytes | memoryview, fields: tuple[str, ...], expected_rows: int | None
-) -> pa.Table | None:
-    """Parse clean record lines with pyarrow's CSV reader; None if anything is off.
-
-    ``body`` holds record lines only (no header).  The result has one column per field, named
-    by column name, typed by :func:`arrow_type`.  ``expected_rows``, when given, must match.
-
-    pyarrow reads a blank line as a row of empty strings: a string column holding ``""``
-    (a value whitespace splitting can never produce) sends the text to the careful path, which
-    counts blank lines; a repeated header line fails on the first number column.  A format
-    without both string and number columns always takes the careful path.
-    """
-    names = [column_name(f) for f in fields]
-    types = {n: arrow_type(n) for n in names}
-    text_columns = [n for n, t in types.items() if t == pa.string() or t == _DICT]
-    if not text_columns or len(text_columns) == len(names):
-        return None  # no text column to spot blank lines, or no number to spot repeated headers
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(
-                delimiter=" ", quote_char=False, escape_char=False, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                null_values=["-"],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                true_values=[],
-                false_values=[],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if expected_rows is not None and table.num_rows != expected_rows:
-        return None
-    col = table[text_columns[0]]
-    for chunk in col.chunks:
-        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
-        if pc.any(pc.equal(values, "")).as_py():
-            return None
-    for name in text_columns:  # a tab (or other whitespace) separates fields too
-        for chunk in table[name].chunks:
-            values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
-            if pc.any(pc.match_substring_regex(values, _OTHER_WHITESPACE)).as_py():
-                return None
-    return table
-
-
-def _cut(raw: bytes | str) -> str:
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-    return text[:RAW_LIMIT]
+    kind = "Transit Gateway" if record_type == "vpc" else "VPC"
+    return f"{kind} record after a header line; not of this load"
 
 
 def parse_careful(
@@ -198,6 +162,9 @@ def parse_careful(
     extra: dict[str, list[Any]] | None = None,
     header_expected: bool = True,
     record_type: str | None = None,
+    refusal: str | None = None,
+    at_file_start: bool = False,
+    stop_at_switch: bool = False,
 ) -> CarefulResult:
     """Parse text one line at a time, quarantining what is not a record.
 
@@ -218,24 +185,40 @@ def parse_careful(
     record_type : {"vpc", "tgw"}, optional
         The kind of records being loaded: after a header line that switches to the other kind
         (``cat vpc.log tgw.log``), its records are quarantined, not mixed in.
+    refusal : str, optional
+        Why records cannot load at the start of ``data`` (the format is unknown); each record
+        line is quarantined with it until a usable header line.
+    at_file_start : bool
+        Whether the first line of ``data`` is the first line of a file (where a line of field
+        names is a header even if few of them are known).
+    stop_at_switch : bool
+        Stop after the first header line that changes the format state
+        (:attr:`CarefulResult.stopped_after` is its index).
     """
     current = tuple(fields) if fields else DEFAULT_FIELDS
-    foreign = False
     counts = FileCounts()
     bad: list[tuple[int, str, str]] = []
     parts: list[ParsedPart] = []
+    record_lines: list[int] = []
     rows: list[list[str]] = []
     row_text: list[str] = []
     row_lines: list[int] = []
     row_index: list[int] = []
+    stopped: int | None = None
+
+    def quarantine(ln: int, raw: bytes | str, reason: str) -> None:
+        counts.quarantined += 1
+        bad.append((ln, cut(raw), reason))
 
     def flush() -> None:
         if rows:
-            part, part_bad = _rows_to_part(current, rows, row_text, row_lines, row_index, extra)
-            for ln, raw, reason in part_bad:
-                bad.append((ln, raw, reason))
+            part, part_bad, kept = _rows_to_part(
+                current, rows, row_text, row_lines, row_index, extra
+            )
+            bad.extend(part_bad)
             counts.records += part.table.num_rows
             counts.quarantined += len(part_bad)
+            record_lines.extend(kept)
             if part.table.num_rows:
                 parts.append(part)
             rows.clear()
@@ -249,48 +232,77 @@ def parse_careful(
     for i, raw in enumerate(lines):
         ln = int(line_numbers[i]) if line_numbers is not None else first_line + i
         counts.lines_read += 1
+        if len(raw) > MAX_LINE_BYTES:
+            quarantine(ln, raw, too_long(len(raw)))
+            continue
+        raw = raw.removesuffix(b"\r")
         if b"\x00" in raw:
-            counts.quarantined += 1
-            bad.append((ln, _cut(raw), "binary data (NUL bytes), not flow-log text"))
+            quarantine(ln, raw, "binary data (NUL bytes), not flow-log text")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            counts.quarantined += 1
-            bad.append((ln, _cut(raw), "binary data (not UTF-8 text), not flow-log text"))
+            quarantine(ln, raw, "binary data (not UTF-8 text), not flow-log text")
+            continue
+        refused = bad_character(text)
+        if refused is not None:
+            quarantine(ln, text, refused)
             continue
         tokens = text.split()
         if not tokens:
             counts.blank_lines += 1
             continue
-        if header_expected and looks_like_header(tokens):
-            try:
-                new = parse_format(tokens)
-            except ValueError as exc:
-                counts.quarantined += 1
-                bad.append((ln, _cut(text), f"bad header line: {exc}"))
-                continue
-            counts.header_lines += 1
-            if new != current:
-                flush()
-                current = new
-                foreign = record_type is not None and is_tgw_format(new) != (record_type == "tgw")
+        verdict = (
+            header_verdict(tokens, current, first_line=at_file_start and i == 0)
+            if header_expected
+            else None
+        )
+        if verdict is not None:
+            before = (current, refusal)
+            flush()
+            if verdict[0] == "header":
+                counts.header_lines += 1
+                current = verdict[1]  # type: ignore[assignment]
+                refusal = _other_kind(current, record_type)
+            else:
+                quarantine(ln, text, f"bad header line: {verdict[1]}")
+                refusal = unknown_format(ln)
+            if stop_at_switch and (current, refusal) != before:
+                stopped = i
+                break
             continue
-        if foreign:
-            counts.quarantined += 1
-            kind = "Transit Gateway" if record_type == "vpc" else "VPC"
-            bad.append((ln, _cut(text), f"{kind} record after a header line; not of this load"))
+        if refusal is not None:
+            quarantine(ln, text, refusal)
             continue
         if len(tokens) != len(current):
-            counts.quarantined += 1
-            bad.append((ln, _cut(text), f"expected {len(current)} fields, found {len(tokens)}"))
+            quarantine(ln, text, f"expected {len(current)} fields, found {len(tokens)}")
             continue
         rows.append(tokens)
         row_text.append(text)
         row_lines.append(ln)
         row_index.append(i)
     flush()
-    return CarefulResult(parts, counts, bad, current)
+    return CarefulResult(parts, counts, bad, current, refusal, record_lines, stopped)
+
+
+def _integers(name: str, strings: pa.Array, is_null: pa.Array) -> tuple[pa.Array, np.ndarray, str]:
+    """Typed values of an integer or time column, which are valid, and how to say it."""
+    col = column_name(name)
+    dtype = dtype_of(col)
+    digits = pc.match_substring_regex(strings, r"^[0-9]{1,20}$")
+    # 20 digits fit in uint64 up to 2**64 - 1 (same length: compare as text)
+    too_long_ = pc.and_(pc.equal(pc.utf8_length(strings), 20), pc.greater(strings, str(2**64 - 1)))
+    digits = pc.and_(digits, pc.invert(too_long_))
+    ok = pc.or_(is_null, digits)
+    numbers = pc.cast(pc.if_else(digits, strings, pa.scalar(None, pa.string())), pa.uint64())
+    limit = _INT_MAX.get(dtype, 2**63 - 1)
+    if limit < 2**64 - 1:
+        over = pc.fill_null(pc.greater(numbers, pa.scalar(limit, pa.uint64())), False)
+        ok = pc.and_(ok, pc.invert(over))
+    kind = "an integer" if dtype.startswith("datetime") else f"a valid {dtype} number"
+    numbers = pc.if_else(ok, numbers, pa.scalar(None, pa.uint64()))
+    typed = pc.cast(numbers, arrow_type(col), safe=False)
+    return typed, ok.to_numpy(zero_copy_only=False), f"is not {kind}"
 
 
 def _rows_to_part(
@@ -300,8 +312,8 @@ def _rows_to_part(
     row_lines: list[int],
     row_index: list[int],
     extra: dict[str, list[Any]] | None,
-) -> tuple[ParsedPart, list[tuple[int, str, str]]]:
-    """Type the split rows of one format; rows with an invalid number are returned as bad."""
+) -> tuple[ParsedPart, list[tuple[int, str, str]], list[int]]:
+    """Type the split rows of one format; rows with an invalid value are returned as bad."""
     n = len(rows)
     columns = list(zip(*rows, strict=True))
     invalid = np.zeros(n, dtype=bool)
@@ -313,30 +325,18 @@ def _rows_to_part(
         strings = pa.array(values, pa.string())
         is_null = pc.equal(strings, "-")
         if pa.types.is_integer(target):
-            dtype = dtype_of(col)
-            digits = pc.match_substring_regex(strings, r"^[0-9]{1,20}$")
-            # 20 digits fit in uint64 up to 2**64 - 1 (same length: compare as text)
-            too_long = pc.and_(
-                pc.equal(pc.utf8_length(strings), 20), pc.greater(strings, str(2**64 - 1))
-            )
-            digits = pc.and_(digits, pc.invert(too_long))
-            ok = pc.or_(is_null, digits)
-            numbers = pc.cast(
-                pc.if_else(digits, strings, pa.scalar(None, pa.string())), pa.uint64()
-            )
-            limit = _INT_MAX.get(dtype, 2**63 - 1)
-            if limit < 2**64 - 1:
-                over = pc.fill_null(pc.greater(numbers, pa.scalar(limit, pa.uint64())), False)
-                ok = pc.and_(ok, pc.invert(over))
-            ok_np = ok.to_numpy(zero_copy_only=False)
-            kind = "an integer" if dtype.startswith("datetime") else f"a valid {dtype} number"
-            for j in np.flatnonzero(~ok_np & ~invalid):
-                reasons[int(j)] = f"field '{name}' is not {kind}: {values[j]!r}"
-            invalid |= ~ok_np
-            numbers = pc.if_else(ok, numbers, pa.scalar(None, pa.uint64()))
-            arrays[col] = pc.cast(numbers, target, safe=False)
+            arrays[col], ok_np, problem = _integers(name, strings, is_null)
         else:
-            arrays[col] = pc.if_else(is_null, pa.scalar(None, pa.string()), strings)
+            strings = pc.if_else(is_null, pa.scalar(None, pa.string()), strings)
+            ok_np = np.ones(n, dtype=bool)
+            problem = ""
+            if col in ADDRESS_COLUMNS:
+                strings, ok_np = check_addresses(strings)
+                problem = "is not an IP address"
+            arrays[col] = strings
+        for j in np.flatnonzero(~ok_np & ~invalid):
+            reasons[int(j)] = f"field '{name}' {problem}: {values[j]!r}"
+        invalid |= ~ok_np
     keep = ~invalid
     table = pa.table(arrays).filter(pa.array(keep))
     for col in table.column_names:
@@ -349,5 +349,6 @@ def _rows_to_part(
         idx = np.asarray(row_index)[keep]
         for key, per_line in extra.items():
             extra_arrays[key] = pa.array([per_line[int(k)] for k in idx])
-    bad = [(row_lines[j], _cut(row_text[j]), reasons[j]) for j in sorted(reasons)]
-    return ParsedPart(fields, table, extra_arrays), bad
+    bad = [(row_lines[j], cut(row_text[j]), reasons[j]) for j in sorted(reasons)]
+    kept = [row_lines[j] for j in np.flatnonzero(keep)]
+    return ParsedPart(fields, table, extra_arrays), bad, kept

@@ -12,37 +12,25 @@ import itertools
 import os
 import queue
 import threading
-import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowkit.errors import SourceError
 from flowkit.parse.collect import Collector
-from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
-
-_ISAL_ERRORS: tuple[type[BaseException], ...] = ()
-try:  # optional: Intel ISA-L gzip, about 2x faster than zlib
-    from isal import isal_zlib as _zlib
-
-    _ISAL_ERRORS = (_zlib.error,)  # type: ignore[assignment]  # isal stubs type it as an instance
-except ImportError:  # pragma: no cover - exercised where isal is absent
-    _zlib = zlib  # type: ignore[misc]
-_GZIP_ERRORS: tuple[type[BaseException], ...] = (zlib.error, OSError, *_ISAL_ERRORS)
+from flowkit.sources.stream import CHUNK, Event, gunzip_chunks, text_events
 
 __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 
 #: File endings taken when walking a folder; name other files explicitly or with a glob.
 DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
-CHUNK = 32 << 20
 _GZIP = b"\x1f\x8b"
 _PARQUET = b"PAR1"
 
@@ -104,134 +92,7 @@ def discover(
     return list(dict.fromkeys(found))
 
 
-@dataclass
-class _Event:
-    kind: str
-    name: str
-    payload: Any = None
-    first: bool = False
-    truncated: bool = False
-
-
-def _gunzip_chunks(
-    raw: bytes | BinaryIO, read_size: int = 8 << 20
-) -> Iterator[tuple[bytes, str | None]]:
-    """Decompress (possibly multi-member) gzip in chunks; the last item may carry an error.
-
-    ``raw`` is the compressed bytes or an open binary file, read ``read_size`` at a time so a
-    large file is never held whole in memory.
-    """
-    if isinstance(raw, bytes | bytearray | memoryview):
-        blocks: Iterator[bytes] = iter([bytes(raw)])
-    else:
-        fh = raw
-        blocks = iter(lambda: fh.read(read_size), b"")
-    data = b""
-    d = _zlib.decompressobj(31)
-    started = False
-    try:
-        while True:
-            if not data:
-                data = next(blocks, b"")
-                if not data:
-                    break
-            if not started:
-                if not data.strip(b"\x00"):
-                    data = b""
-                    continue
-                if data[:2] != _GZIP and len(data) >= 2:
-                    yield b"", "trailing data after the gzip stream"
-                    return
-                started = True
-            out = d.decompress(data, CHUNK)
-            data = d.unconsumed_tail
-            if out:
-                yield out, None
-            if d.eof:
-                data = d.unused_data + data
-                d = _zlib.decompressobj(31)
-                started = False
-        if started and not d.eof:
-            rest = d.flush()
-            if rest:
-                yield rest, None
-            yield b"", "gzip stream truncated: it ends before its end marker"
-    except _GZIP_ERRORS as exc:
-        yield b"", f"corrupt gzip data: {exc}"
-
-
-def _text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Iterator[_Event]:
-    """Cut decompressed chunks into text events of whole lines, without copying the chunks.
-
-    A line that straddles two chunks is sent as its own small event, so events keep the order
-    of the file.
-    """
-    error: str | None = None
-    first_chunk = b""
-    for chunk, err in chunks:  # the first non-empty chunk tells text from containers
-        if err:
-            error = err
-            break
-        if chunk:
-            first_chunk = chunk
-            break
-    if not first_chunk and error is None:
-        yield _Event("error", name, "empty file: no header and no records")
-        return
-    first_line = first_chunk[:4096].split(b"\n")[0]
-    if is_json(first_chunk) or unwrap_base64_lines(first_line) is not None:
-        parts = [first_chunk]
-        for chunk, err in chunks:
-            if err:
-                error = err
-                break
-            parts.append(chunk)
-        yield from _container_event(name, b"".join(parts))
-        if error:
-            yield _Event("error", name, error)
-        return
-    first = True
-    carry = b""
-    rest = chunks if error is None else iter(())
-    for chunk, err in itertools.chain([(first_chunk, None)], rest):
-        if err:
-            error = err
-            break
-        if not chunk:
-            continue
-        start = 0
-        if carry:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                carry += chunk
-                continue
-            yield _Event("text", name, carry + chunk[: nl + 1], first=first)
-            first, carry, start = False, b"", nl + 1
-        cut = chunk.rfind(b"\n") + 1
-        if cut > start:
-            yield _Event("text", name, memoryview(chunk)[start:cut], first=first)
-            first = False
-            carry = chunk[cut:]
-        else:
-            carry = chunk[start:]
-    if carry or first:
-        yield _Event("text", name, carry, first=first, truncated=error is not None)
-    if error:
-        yield _Event("error", name, error)
-
-
-def _container_event(name: str, body: bytes) -> Iterator[_Event]:
-    if is_json(body):
-        yield _Event("container", name, unwrap_json(body))
-        return
-    unwrapped = unwrap_base64_lines(body)
-    if unwrapped is None:  # pragma: no cover - guarded by the caller
-        yield _Event("error", name, "not a recognised container")
-        return
-    yield _Event("container", name, unwrapped)
-
-
-def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
+def _parquet_event(name: str, path: str | None, data: bytes | None) -> Event:
     try:
 
         def source() -> Any:
@@ -243,28 +104,28 @@ def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
         dictionary = [c for c in names if pa.types.is_dictionary(arrow_type(c))]
         table = pq.read_table(source(), read_dictionary=dictionary or None)
     except (pa.ArrowException, OSError) as exc:
-        return _Event("error", name, f"cannot read Parquet: {exc}")
+        return Event("error", name, f"cannot read Parquet: {exc}")
     fields = tuple(field_name(c) for c in table.column_names)
     for i, col in enumerate(table.column_names):
         arr = table[col]
         if col in ("start", "end") and pa.types.is_timestamp(arr.type):
             arr = arr.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
             table = table.set_column(i, col, arr)
-    return _Event("table", name, (fields, table))
+    return Event("table", name, (fields, table))
 
 
-def events_of_bytes(name: str, raw: bytes) -> Iterator[_Event]:
+def events_of_bytes(name: str, raw: bytes) -> Iterator[Event]:
     """Turn the raw (possibly compressed) bytes of one object into collector events."""
     if raw[:4] == _PARQUET:
         yield _parquet_event(name, None, raw)
         return
     if raw[:2] == _GZIP:
-        yield from _text_events(name, _gunzip_chunks(raw))
+        yield from text_events(name, gunzip_chunks(raw))
         return
-    yield from _text_events(name, iter([(raw, None)]))
+    yield from text_events(name, iter([(raw, None)]))
 
 
-def _events_of_file(path: str) -> Iterator[_Event]:
+def _events_of_file(path: str) -> Iterator[Event]:
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
@@ -273,16 +134,15 @@ def _events_of_file(path: str) -> Iterator[_Event]:
                 return
             if magic[:2] == _GZIP:
                 fh.seek(0)
-                yield from _text_events(path, _gunzip_chunks(fh))
+                yield from text_events(path, gunzip_chunks(fh))
                 return
-            raw = magic + fh.read()
+            blocks = itertools.chain([magic], iter(lambda: fh.read(CHUNK), b""))
+            yield from text_events(path, ((block, None) for block in _whole_lines(blocks)))
     except OSError as exc:
-        yield _Event("error", path, f"cannot open file: {exc.strerror or exc}")
-        return
-    yield from events_of_bytes(path, raw)
+        yield Event("error", path, f"cannot open file: {exc.strerror or exc}")
 
 
-def _prefetch(events: Iterator[_Event], depth: int = 3) -> Iterator[_Event]:
+def _prefetch(events: Iterator[Event], depth: int = 3) -> Iterator[Event]:
     """Run an event producer in a background thread (decompression releases the GIL)."""
     q: queue.Queue[Any] = queue.Queue(depth)
     done = object()
@@ -317,11 +177,31 @@ def _prefetch(events: Iterator[_Event], depth: int = 3) -> Iterator[_Event]:
                 thread.join(0.01)
 
 
-def feed_events(collector: Collector, events: Iterable[_Event]) -> None:
+def _whole_lines(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Join the first small read of a plain file to the next, so a JSON container or the
+    first line is seen whole; later blocks pass as they are."""
+    head: bytes | None = next(blocks, b"")
+    for block in blocks:
+        if head is not None:
+            block, head = head + block, None
+        yield block
+    if head:
+        yield head
+
+
+def feed_events(collector: Collector, events: Iterable[Event]) -> None:
     """Hand events to a collector."""
     for ev in events:
         if ev.kind == "text":
-            collector.add_text(ev.name, ev.payload, first=ev.first, truncated=ev.truncated)
+            buf, start, end = ev.payload
+            collector.add_text(ev.name, buf, first=ev.first, truncated=ev.truncated, start=start,
+                               end=end)  # fmt: skip
+        elif ev.kind == "long":
+            head, length = ev.payload
+            collector.add_long_line(ev.name, head, length, first=ev.first)
+        elif ev.kind == "refused":
+            data, reason = ev.payload
+            collector.add_refused_text(ev.name, data, reason)
         elif ev.kind == "error":
             collector.file_error(ev.name, ev.payload)
         elif ev.kind == "container":
@@ -344,10 +224,10 @@ def feed_files(
 ) -> None:
     """Read local files into a collector, decompressing ahead in a background thread."""
 
-    def produce() -> Iterator[_Event]:
+    def produce() -> Iterator[Event]:
         for p in paths:
             yield from _events_of_file(p)
-            yield _Event("done", p)
+            yield Event("done", p)
 
     for ev in _prefetch(produce()):
         if ev.kind == "done":

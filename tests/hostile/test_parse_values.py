@@ -60,7 +60,7 @@ def test_year_2039_seconds_are_seconds_without_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         df = fk.parse_lines([line], enrich=False)
-    assert df["start"].iloc[0] == pd.Timestamp("2039-09-18 09:46:40", tz="UTC")
+    assert df["start"].iloc[0] == pd.Timestamp("2039-09-18 23:06:40", tz="UTC")
     assert df.attrs["flowkit"]["times_in_milliseconds"] == 0
 
 
