@@ -166,6 +166,6 @@ def test_cli_convert_verb(estate: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["convert", src, str(tmp_path / "out"), "--no-progress"]) == 0
     assert "skipped 8 already converted: 0 records" in capsys.readouterr().out
     bad = tmp_path / "bad.log"
-    bad.write_text("not a record\n")
+    bad.write_text("2 not a record\n")
     assert main(["convert", str(bad), str(tmp_path / "o2"), "--errors", "raise"]) == 2
     assert "expected 14 fields" in capsys.readouterr().err

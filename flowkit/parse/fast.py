@@ -37,7 +37,7 @@ from flowkit.schema import column_name
 __all__ = ["FastResult", "LineIndex", "fast_parse"]
 
 #: Bytes pyarrow reads at a time inside a block (a conversion error re-reads at most this).
-INNER_BLOCK = 1 << 20
+INNER_BLOCK = 2 << 20
 #: Share of suspect lines above which a block goes to the careful path whole.
 MAX_SUSPECT_SHARE = 0.02
 _MIN_SUSPECT_LIMIT = 64
@@ -55,8 +55,20 @@ class LineIndex:
 
     def __init__(self, buf: bytes, start: int, end: int) -> None:
         self.buf, self.start, self.end = buf, start, end
-        self.count = buf.count(b"\n", start, end) + (1 if end > start and buf[end - 1] != 10 else 0)
         self._newlines: np.ndarray | None = None
+        self._count: int | None = None
+
+    @property
+    def count(self) -> int:
+        """Number of lines (a last line without a newline counts)."""
+        if self._count is None:
+            last = 1 if self.end > self.start and self.buf[self.end - 1] != 10 else 0
+            self._count = len(self.newlines) + last
+        return self._count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._count = value
 
     @property
     def newlines(self) -> np.ndarray:
@@ -189,15 +201,20 @@ def _read_lines(index: LineIndex, names: list[str], types: dict[str, pa.DataType
         if s > first:
             todo.append((first, s))
         first = s + 1
-    if first < index.count:
-        todo.append((first, index.count))
+    todo.append((first, -1))  # -1: to the end of the block
     whole = memoryview(index.buf)
     while todo:
         a, b = todo.pop(0)
-        view = whole[index.line_start(a) : index.line_start(b)]
+        if b < 0 and (a > 0 or len(todo) or len(suspect)):
+            b = index.count
+        if a >= b >= 0:
+            continue
+        view = whole[index.line_start(a) : index.end if b < 0 else index.line_start(b)]
         batches, skipped, failed = _read(view, names, types)
         out.extend(batches)
         suspect.update(a + s - 1 for s in skipped)
+        if failed is not None and b < 0:
+            b = index.count
         if failed is not None:
             suspect.add(a + failed - 1)
             resume = _good_position(sum(x.num_rows for x in batches), skipped)
@@ -284,16 +301,22 @@ def fast_parse(buf: bytes, start: int, end: int, fields: tuple[str, ...]) -> Fas
         return None
     names, types = plan
     index = LineIndex(buf, start, end)
-    limit = max(_MIN_SUSPECT_LIMIT, int(index.count * MAX_SUSPECT_SHARE))
+    if end <= start:
+        index.count = 0
+    limit = max(_MIN_SUSPECT_LIMIT, int((end - start) * MAX_SUSPECT_SHARE / 100))
     try:
-        suspect = _pre_scan(index)
-        batches = _read_lines(index, names, types, suspect, limit)
+        suspect = _pre_scan(index) if end > start else set()
+        batches = _read_lines(index, names, types, suspect, limit) if end > start else []
     except _Refused:
         return None
     schema = pa.schema([(n, types[n]) for n in names])
     table = pa.Table.from_batches(batches, schema=schema)
+    if not suspect and index._newlines is None and index._count is None:
+        index.count = table.num_rows  # one row per line: pyarrow read them all
     bad_lines = np.fromiter(sorted(suspect), dtype=np.int64, count=len(suspect))
-    row_lines = np.setdiff1d(np.arange(index.count, dtype=np.int64), bad_lines, assume_unique=True)
+    row_lines = np.arange(index.count, dtype=np.int64)
+    if len(bad_lines):
+        row_lines = np.setdiff1d(row_lines, bad_lines, assume_unique=True)
     if table.num_rows != len(row_lines):  # pragma: no cover - one row per line, always
         return None
     table, flags, longest = _value_flags(table)
@@ -306,6 +329,9 @@ def fast_parse(buf: bytes, start: int, end: int, fields: tuple[str, ...]) -> Fas
         if len(bad_lines) > limit:
             return None
     for i, name in enumerate(table.column_names):
-        if arrow_type(name) == pa.int64():
-            table = table.set_column(i, name, pc.cast(table.column(i), pa.int64()))
+        if arrow_type(name) == pa.int64():  # checked to be at most 2**63 - 1: the same bits
+            col = table.column(i)
+            as_int = [pa.Array.from_buffers(pa.int64(), len(c), c.buffers(), c.null_count, c.offset)
+                      for c in col.chunks]  # fmt: skip
+            table = table.set_column(i, name, pa.chunked_array(as_int, pa.int64()))
     return FastResult(table, row_lines, bad_lines, index)
