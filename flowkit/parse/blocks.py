@@ -10,7 +10,7 @@ the new format (:attr:`PieceResult.rest`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -58,7 +58,15 @@ class PieceResult:
     bad: list[tuple[int, str, str]]
     state: FormatState
     rest: TextPiece | None = None  # lines not read: they follow a format change
-    notes: dict[str, int] = field(default_factory=dict)
+    source: pa.Table | None = None  # the block's fast table, of which ``rows`` are this piece's
+    rows: tuple[int, int] = (0, 0)
+
+    def fast_part(self) -> ParsedPart | None:
+        """The piece's rows of the block's fast table as a part (None if it has none)."""
+        a, b = self.rows
+        if self.source is None or b <= a:
+            return None
+        return ParsedPart(self.piece.state.fields, self.source.slice(a, b - a))
 
 
 def _careful(piece: TextPiece) -> PieceResult:
@@ -101,15 +109,12 @@ def _split(piece: TextPiece, fast: FastResult, lines: tuple[int, int]) -> PieceR
     """The result of one piece (``lines`` of the block): its fast rows and its suspect lines
     read carefully."""
     first, last = lines
-    r0, r1 = np.searchsorted(fast.row_lines, [first, last])
+    r0, r1 = (int(x) for x in np.searchsorted(fast.row_lines, [first, last]))
     s0, s1 = np.searchsorted(fast.suspect, [first, last])
-    table = fast.table.slice(int(r0), int(r1 - r0))
-    row_lines = fast.row_lines[r0:r1]
     suspect = fast.suspect[s0:s1]
-    counts = FileCounts(lines_read=table.num_rows, records=table.num_rows)
-    parts = [ParsedPart(piece.state.fields, table)] if table.num_rows else []
+    counts = FileCounts(lines_read=r1 - r0, records=r1 - r0)
     if not len(suspect):
-        return PieceResult(piece, parts, counts, [], piece.state)
+        return PieceResult(piece, [], counts, [], piece.state, source=fast.table, rows=(r0, r1))
     data = b"\n".join(fast.index.line(int(i)) for i in suspect) + b"\n"
     r = parse_careful(
         data, piece.state.fields, line_numbers=suspect - first + 1,
@@ -118,19 +123,19 @@ def _split(piece: TextPiece, fast: FastResult, lines: tuple[int, int]) -> PieceR
     rest = None
     if r.stopped_after is not None:  # a header changed the format: read the rest anew
         switch = int(suspect[r.stopped_after])
-        keep = int(np.searchsorted(row_lines, switch))
-        table, row_lines = table.slice(0, keep), row_lines[:keep]
+        r1 = r0 + int(np.searchsorted(fast.row_lines[r0:r1], switch))
         done = switch - first + 1
         if done < last - first:
             index = fast.index
             rest = TextPiece(piece.name, index.buf, index.line_start(switch + 1),
                              index.line_start(last), r.state, piece.record_type)  # fmt: skip
-        counts = FileCounts(lines_read=table.num_rows, records=table.num_rows)
-        parts = [ParsedPart(piece.state.fields, table)] if table.num_rows else []
+        counts = FileCounts(lines_read=r1 - r0, records=r1 - r0)
     counts.add(r.counts)
-    if r.parts:
-        fast_lines = row_lines - first + 1
-        parts = _interleave(table, fast_lines, r.parts, r.record_lines)
+    if not r.parts:
+        return PieceResult(piece, [], counts, r.bad, r.state, rest, fast.table, (r0, r1))
+    table = fast.table.slice(r0, r1 - r0)
+    fast_lines = fast.row_lines[r0:r1] - first + 1
+    parts = _interleave(table, fast_lines, r.parts, r.record_lines)
     return PieceResult(piece, parts, counts, r.bad, r.state, rest)
 
 

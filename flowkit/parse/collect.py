@@ -285,20 +285,40 @@ class Collector:
             self._apply(parse_block(item.pieces))
 
     def _apply(self, results: list[PieceResult]) -> None:
+        run: list[PieceResult] = []  # pieces whose fast rows follow each other in one table
+
+        def end_run() -> None:
+            if run:
+                first = replace(run[0], rows=(run[0].rows[0], run[-1].rows[1]))
+                part = first.fast_part()
+                if part is not None:
+                    self.parts.append(part)
+                run.clear()
+
         for res in results:
             piece = res.piece
             fs = self._state[piece.name]
             if piece.state != fs.state:  # read in a format that an earlier line changed
+                end_run()
                 self._apply(parse_block([replace(piece, state=fs.state)]))
                 continue
+            if res.source is not None and res.rows[1] > res.rows[0]:
+                if run and (run[-1].source is not res.source or run[-1].rows[1] != res.rows[0]
+                            or run[-1].piece.state != piece.state):  # fmt: skip
+                    end_run()
+                run.append(res)
+            elif res.parts:
+                end_run()
+                self.parts.extend(res.parts)
             offset = fs.next_line - 1
             self.counts[piece.name].add(res.counts)
-            self.parts.extend(res.parts)
             self.bad.extend((piece.name, ln + offset, raw, why) for ln, raw, why in res.bad)
             fs.next_line += res.counts.lines_read
             fs.state = res.state
             if res.rest is not None:
+                end_run()
                 self._apply(parse_block([replace(res.rest, state=fs.state)]))
+        end_run()
 
     def flush(self) -> None:
         """Parse everything queued and apply the results."""

@@ -48,6 +48,7 @@ _MASKED: dict[pa.DataType, tuple[type[np.generic], pd.api.extensions.ExtensionDt
 }
 _OTHER = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}
 _NAT = np.iinfo(np.int64).min
+_UTC_SECONDS = pd.DatetimeTZDtype("s", "UTC")
 
 
 def _masked(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
@@ -79,7 +80,9 @@ def _seconds(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
         if k:
             values[off : off + k] = ints.to_numpy().view("datetime64[s]")
         off += k
-    return pd.array(values).tz_localize("UTC")  # type: ignore[attr-defined,no-any-return]
+    # the extension-array constructor: the values are UTC already (tz_localize would check)
+    array_type: Any = _UTC_SECONDS.construct_array_type()
+    return array_type._from_sequence(values, dtype=_UTC_SECONDS)  # type: ignore[no-any-return]
 
 
 def _code_type(n_categories: int) -> type[np.signedinteger[Any]]:
@@ -89,28 +92,37 @@ def _code_type(n_categories: int) -> type[np.signedinteger[Any]]:
     return np.int64
 
 
+def _key(dictionary: pa.Array) -> tuple[int, ...]:
+    """Identity of a dictionary: chunks of one block share theirs."""
+    return (*(b.address if b is not None else 0 for b in dictionary.buffers()),
+            dictionary.offset, len(dictionary))  # fmt: skip
+
+
 def _categorical(col: pa.ChunkedArray) -> pd.Categorical:
-    dictionaries = [chunk.dictionary for chunk in col.chunks if len(chunk)]
-    if dictionaries:
-        union = pc.unique(pa.concat_arrays([pc.cast(d, pa.string()) for d in dictionaries]))
-        categories = pc.take(union, pc.array_sort_indices(union))
-    else:
-        categories = pa.array([], pa.string())
+    dictionaries = {_key(c.dictionary): c.dictionary for c in col.chunks if len(c)}
+    values = pa.concat_arrays([pc.cast(d, pa.string()) for d in dictionaries.values()]) if (
+        dictionaries) else pa.array([], pa.string())  # fmt: skip
+    union = pc.unique(values)
+    categories = pc.take(union, pc.array_sort_indices(union))
     code_type = _code_type(len(categories))
+    # position of every dictionary value among the sorted categories, found in one pass; the
+    # extra -1 after each dictionary is what a null index (filled with -1) picks
+    positions = pc.index_in(values, value_set=categories).to_numpy(zero_copy_only=False)
+    lookups: dict[tuple[int, ...], np.ndarray] = {}
+    off = 0
+    for key, d in dictionaries.items():
+        lookups[key] = np.append(positions[off : off + len(d)], -1).astype(code_type)
+        off += len(d)
     codes = np.empty(len(col), code_type)
     off = 0
     for chunk in col.chunks:
         k = len(chunk)
         if not k:
             continue
-        # position of each chunk-dictionary value among the sorted categories; the extra
-        # last entry (-1) is what a null index (filled with -1) picks
-        remap = pc.index_in(pc.cast(chunk.dictionary, pa.string()), value_set=categories)
-        lookup = np.append(remap.to_numpy(zero_copy_only=False), -1).astype(code_type)
         indices = chunk.indices
         if chunk.null_count:
             indices = pc.fill_null(indices, -1)
-        codes[off : off + k] = lookup[indices.to_numpy()]
+        codes[off : off + k] = lookups[_key(chunk.dictionary)][indices.to_numpy()]
         off += k
     dtype = pd.CategoricalDtype(pd.Index(categories.to_pylist(), dtype="str"), ordered=False)
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)

@@ -239,14 +239,15 @@ def _value_flags(table: pa.Table) -> tuple[pa.Table, np.ndarray, int]:
             widest = 0
             for chunk in col.chunks:
                 values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
-                bad = pc.fill_null(pc.match_substring_regex(values, SUSPECT_VALUE), False)
-                bad_np = bad.to_numpy(zero_copy_only=False)
-                if name in ADDRESS_COLUMNS:
+                if name in ADDRESS_COLUMNS:  # a valid address holds no odd character
                     kept, ok = check_addresses(values)
-                    bad_np = bad_np | ~ok
+                    bad_np = ~ok
                     if kept is not values:
                         changed = True
                         chunk = pa.DictionaryArray.from_arrays(chunk.indices, kept)
+                else:
+                    bad = pc.match_substring_regex(values, SUSPECT_VALUE)
+                    bad_np = pc.fill_null(bad, False).to_numpy(zero_copy_only=False)
                 if len(values):
                     widest = max(widest, pc.max(pc.binary_length(values)).as_py() or 0)
                 if bad_np.any():

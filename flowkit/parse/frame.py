@@ -6,10 +6,13 @@ field-table order, and a column a file does not have is missing (NA) for its row
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowkit.parse.collect import workers
 from flowkit.parse.columns import to_pandas_array
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
@@ -131,8 +134,16 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
             i = table.column_names.index(c)
             table = table.set_column(i, c, epoch_seconds(table[c]))
     columns = dict(zip(table.column_names, table.columns, strict=True))
+    names = list(columns)
     del table
-    arrays = {}
-    for c in list(columns):  # convert and release one column at a time
-        arrays[c] = to_pandas_array(columns.pop(c))
+
+    def convert(name: str) -> pd.api.extensions.ExtensionArray | pd.Categorical:
+        return to_pandas_array(columns.pop(name))  # the Arrow column is released once converted
+
+    n = min(workers(), len(names))
+    if n > 1 and len(columns[names[0]]) > 100_000:  # columns side by side: numpy and Arrow
+        with ThreadPoolExecutor(n, thread_name_prefix="flowkit-frame") as pool:  # free the GIL
+            arrays = dict(zip(names, pool.map(convert, names), strict=True))
+    else:
+        arrays = {name: convert(name) for name in names}
     return pd.DataFrame(arrays, copy=False)

@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowkit.errors import SourceError
-from flowkit.parse.collect import Collector
+from flowkit.parse.collect import Collector, workers
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
-from flowkit.sources.stream import CHUNK, Event, gunzip_chunks, text_events
+from flowkit.sources.stream import CHUNK, Event, gunzip_chunks, in_order, text_events
 
 __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 
 #: File endings taken when walking a folder; name other files explicitly or with a glob.
 DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
+#: Files up to this size (compressed) are read whole, several at a time, in worker threads.
+SMALL_FILE = 8 << 20
 _GZIP = b"\x1f\x8b"
 _PARQUET = b"PAR1"
 
@@ -216,18 +219,34 @@ def feed_bytes(collector: Collector, name: str, raw: bytes) -> None:
     feed_events(collector, events_of_bytes(name, raw))
 
 
+def _small_file_events(path: str) -> list[Event] | None:
+    """Every event of a small file (read in a worker thread); None for a large one."""
+    try:
+        if os.stat(path).st_size > SMALL_FILE:
+            return None
+    except OSError:
+        return None  # read in turn: that says what is wrong with it
+    return list(_events_of_file(path))
+
+
 def feed_files(
     collector: Collector,
     paths: list[str],
     *,
     on_file: Callable[[str], None] | None = None,
 ) -> None:
-    """Read local files into a collector, decompressing ahead in a background thread."""
+    """Read local files into a collector, decompressing ahead in background threads.
+
+    Small files are read and decompressed in parallel, as many at a time as the process has
+    cores; a large file is streamed in its turn.  Events reach the collector in file order.
+    """
 
     def produce() -> Iterator[Event]:
-        for p in paths:
-            yield from _events_of_file(p)
-            yield Event("done", p)
+        n = workers()
+        with ThreadPoolExecutor(n, thread_name_prefix="flowkit-read") as pool:
+            for p, events in in_order(pool, _small_file_events, paths, depth=4 * n):
+                yield from events if events is not None else _events_of_file(p)
+                yield Event("done", p)
 
     for ev in _prefetch(produce()):
         if ev.kind == "done":

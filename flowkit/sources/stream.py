@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
 from flowkit.parse.lines import MAX_LINE_BYTES, RAW_LIMIT
@@ -31,7 +33,15 @@ except ImportError:  # pragma: no cover - exercised where isal is absent
     _zlib = zlib  # type: ignore[misc]
 _GZIP_ERRORS: tuple[type[BaseException], ...] = (zlib.error, OSError, *_ISAL_ERRORS)
 
-__all__ = ["CHUNK", "TRAILING", "TRAILING_REASON", "Event", "gunzip_chunks", "text_events"]
+__all__ = [
+    "CHUNK",
+    "TRAILING",
+    "TRAILING_REASON",
+    "Event",
+    "gunzip_chunks",
+    "in_order",
+    "text_events",
+]
 
 #: Most bytes of decompressed text handed on at a time.
 CHUNK = 32 << 20
@@ -41,6 +51,8 @@ TRAILING = "trailing"
 TRAILING_REASON = "text after the end of the gzip data: not part of the compressed log"
 _GZIP = b"\x1f\x8b"
 _HEAD = RAW_LIMIT * 4  # bytes of a long line kept for the quarantine table
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -238,3 +250,25 @@ def _container_events(name: str, body: bytes) -> Iterator[Event]:
         yield Event("error", name, "not a recognised container")
         return
     yield Event("container", name, unwrapped)
+
+
+def in_order(
+    pool: Executor, fn: Callable[[T], R], items: Iterable[T], depth: int
+) -> Iterator[tuple[T, R]]:
+    """Run ``fn`` over items in a pool, yielding ``(item, result)`` in order, ``depth`` ahead."""
+    pending: deque[tuple[T, Future[R]]] = deque()
+    it = iter(items)
+    try:
+        for item in it:
+            pending.append((item, pool.submit(fn, item)))
+            if len(pending) >= depth:
+                break
+        while pending:
+            item, fut = pending.popleft()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(fn, nxt)))
+            yield item, fut.result()
+    finally:
+        for _, fut in pending:
+            fut.cancel()
