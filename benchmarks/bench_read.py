@@ -1,32 +1,36 @@
-"""Benchmark ``fk.read`` against ``pandas.read_csv(sep=" ")`` on the same files, in one run.
+"""Benchmark loading against pandas and the reference loader, everything in one run (issue 17).
 
-Generates N default-format records (seeded, realistic address cardinality), writes them as one
-``.log.gz``, one plain ``.log``, and as many small S3-style ``.log.gz`` files, then loads each in
-a fresh subprocess and prints rows/s, bytes/row of the final frame, and peak RSS as a multiple
-of the frame's size, with the ratios the targets are stated in.
+Generates N default-format records (seeded, realistic address cardinality) and writes them as
+one ``.log.gz`` (five gzip members), the same text plain, as 5,000 small S3-style ``.log.gz``
+files, the ``.gz`` with one bad line in the middle and with five spread out, and as Parquet
+written by ``flowkit convert``.  Then it loads each of them, each load in a fresh process
+after its imports, in interleaved rounds (every load once per round), and prints the best of
+the rounds: wall seconds, CPU seconds of the process (all threads), rows/s, bytes/row of the
+frame and peak RSS, then the ratios the issue states its targets in, with the 1-core and 2-core
+figures (``taskset -c 0`` against ``taskset -c 0,1``).  The machine is shared: read the CPU
+columns beside the wall ones, and re-run it on a quiet machine for the headline figures.
 
-    python benchmarks/bench_read.py                 # 5M records, 5,000 small files of 1,000
-    python benchmarks/bench_read.py --records 1000000 --small-files 1000
-    python benchmarks/bench_read.py --data /tmp/bench-read   # keep the files, reuse them later
+    python benchmarks/bench_read.py                       # 5M records (the issue's size)
+    python benchmarks/bench_read.py --records 1000000     # a quicker run
+    python benchmarks/bench_read.py --data /tmp/bench-read   # keep the files and reuse them
 
-It also prints two floors of this machine: decompressing the single ``.gz`` alone (no parsing),
-which bounds any single-file load, and the bytes/row of the 14 default fields in the dtypes
-the issue asks for (``fk.read(enrich=False)``).
-
-Targets (issue 2): .gz -> enriched frame >= 3M rows/s and >= 1.8x pandas.read_csv, <= 50
-bytes/row, peak RSS <= 2.5x the frame; small files >= 70% of the single-file rate.
+The loads: ``pandas.read_csv(sep=" ")``, the reference loader (``reference_loader.py`` in this
+folder: pyarrow + ISA-L, trusting its input), ``fk.read(enrich=False)`` ("raw") and ``fk.read()``
+("enriched").
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +41,8 @@ HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status\n"
 )
+BAD_LINE = b"2 123456789012 eni-bad 10.0.0.1 10.0.0.2 not-a-port 443 6 1 40 1 2 ACCEPT OK\n"
+MEMBERS = 5
 
 
 def make_table(n: int, seed: int) -> pa.Table:
@@ -50,16 +56,14 @@ def make_table(n: int, seed: int) -> pa.Table:
         rng.random(n) < 0.5, internal[rng.integers(0, 300, n)], external[rng.zipf(1.3, n) % 20_000]
     )
     outbound = rng.random(n) < 0.5
-    src = np.where(outbound, internal[eni], peer)
-    dst = np.where(outbound, peer, internal[eni])
     packets = rng.integers(1, 2000, n)
     start = 1_793_000_000 + np.sort(rng.integers(0, 2 * 86_400, n))
     cols = {
         "version": np.full(n, "2"),
         "account_id": np.full(n, "123456789012"),
         "interface_id": enis[eni],
-        "srcaddr": src,
-        "dstaddr": dst,
+        "srcaddr": np.where(outbound, internal[eni], peer),
+        "dstaddr": np.where(outbound, peer, internal[eni]),
         "srcport": rng.integers(1024, 65535, n).astype(str),
         "dstport": rng.choice(["443", "80", "22", "5432", "53", "123"], n),
         "protocol": rng.choice(["6", "17", "1"], n, p=[0.8, 0.17, 0.03]),
@@ -76,164 +80,196 @@ def make_table(n: int, seed: int) -> pa.Table:
 def records_text(table: pa.Table) -> bytes:
     """Space-separated record lines of a table of strings."""
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(
-        table,
-        sink,
-        pacsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none"),
-    )
+    opts = pacsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none")
+    pacsv.write_csv(table, sink, opts)
     return sink.getvalue().to_pybytes()
 
 
-def write_files(root: Path, n: int, small_files: int, per_file: int, seed: int) -> dict[str, str]:
-    """Write the single files and the small-file tree; return their paths."""
+def _gzip(data: bytes) -> bytes:
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return z.compress(data) + z.flush()
+
+
+def write_files(root: Path, n: int, small_files: int, seed: int) -> None:
+    """Write every input of the benchmark into ``root``."""
     table = make_table(n, seed)
-    text = HEADER.encode() + records_text(table)
-    (root / "one.log").write_bytes(text)
-    (root / "one.log.gz").write_bytes(gzip.compress(text, compresslevel=6, mtime=0))
+    text = records_text(table)
+    (root / "one.log").write_bytes(HEADER.encode() + text)
+    lines = text.split(b"\n")[:-1]
+    cuts = np.linspace(0, len(lines), MEMBERS + 1).astype(int)
+    members = [_gzip(b"".join(ln + b"\n" for ln in lines[a:b])) for a, b in pairwise(cuts)]
+    bad = _gzip(BAD_LINE)
+    head = _gzip(HEADER.encode())
+    (root / "one.log.gz").write_bytes(head + b"".join(members))
+    middle = MEMBERS // 2  # one bad line in the middle of the file; five spread through it
+    (root / "bad1.log.gz").write_bytes(
+        head + b"".join(members[:middle]) + bad + b"".join(members[middle:])
+    )
+    (root / "bad5.log.gz").write_bytes(head + b"".join(m + bad for m in members))
     small = root / "small/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/02"
     small.mkdir(parents=True)
-    body = records_text(table.slice(0, min(n, small_files * per_file)))
-    lines = body.split(b"\n")
+    per_file = max(1, len(lines) // small_files)
     for i in range(small_files):
-        chunk = b"\n".join(lines[i * per_file : (i + 1) * per_file]) + b"\n"
+        chunk = b"".join(ln + b"\n" for ln in lines[i * per_file : (i + 1) * per_file])
         minute = i * 5
         stamp = f"202611{2 + minute // 1440:02d}T{minute % 1440 // 60:02d}{minute % 60:02d}Z"
         name = f"123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_{stamp}_{i:08x}.log.gz"
-        (small / name).write_bytes(gzip.compress(HEADER.encode() + chunk, 6, mtime=0))
-    return {
-        "gz": str(root / "one.log.gz"),
-        "plain": str(root / "one.log"),
-        "small": str(root / "small"),
-    }
+        (small / name).write_bytes(_gzip(HEADER.encode() + chunk))
+    flowkit_cli = Path(sys.executable).with_name("flowkit")
+    subprocess.run([str(flowkit_cli), "convert", str(root / "one.log.gz"), str(root / "parquet"),
+                    "--no-progress"], check=True, capture_output=True)  # fmt: skip
 
 
 _CHILD = r"""
 import json, resource, sys, time, warnings
+sys.path.insert(0, sys.argv[3])
 import pandas as pd
 import flowkit as fk
+import reference_loader
 what, path = sys.argv[1], sys.argv[2]
-def rss():
-    return int(open("/proc/self/statm").read().split()[1]) * 4096
-base = rss()
-t = time.perf_counter()
-cpu = time.process_time()
+warnings.simplefilter("ignore")
+base = int(open("/proc/self/statm").read().split()[1]) * 4096
+t, cpu = time.perf_counter(), time.process_time()
 if what == "pandas":
     df = pd.read_csv(path, sep=" ")
+elif what == "pandas-parquet":
+    df = pd.read_parquet(path)
+elif what == "reference":
+    df = reference_loader.load(path)
 elif what == "raw":
     df = fk.read(path, progress=False, enrich=False)
-elif what == "gunzip":  # the floor: decompression alone, one stream on one core
-    from isal import igzip
-    with open(path, "rb") as fh:
-        rows = igzip.decompress(fh.read()).count(b"\n") - 1
-    df = pd.DataFrame(index=pd.RangeIndex(rows))
-elif what == "parse":  # the floor: pyarrow's typed CSV parse alone (flowkit's fast path)
-    from flowkit.parse.text import parse_clean
-    from flowkit.schema import DEFAULT_FIELDS
-    with open(path, "rb") as fh:
-        text = fh.read()
-    from flowkit.parse.collect import BATCH_BYTES
-    cpu, t = time.process_time(), time.perf_counter()  # reading the file is not parsing
-    body, pos, rows = memoryview(text), text.index(b"\n") + 1, 0
-    while pos < len(text):  # in the batches fk.read parses
-        end = pos + BATCH_BYTES
-        cut = len(text) if end >= len(text) else text.rindex(b"\n", pos, end) + 1
-        rows += parse_clean(body[pos:cut], DEFAULT_FIELDS, None).num_rows
-        pos = cut
-    df = pd.DataFrame(index=pd.RangeIndex(rows))
 else:
     df = fk.read(path, progress=False)
-elapsed = time.perf_counter() - t
-cpu = time.process_time() - cpu
+elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-size = int(df.memory_usage(deep=True).sum())
-print(json.dumps({"rows": len(df), "seconds": elapsed, "cpu": cpu, "frame_bytes": size,
-                  "peak_over_base": peak - base}))
+print(json.dumps({"rows": len(df), "seconds": elapsed, "cpu": cpu,
+                  "frame_bytes": int(df.memory_usage(deep=True).sum()), "peak": peak - base}))
 """
 
 
-def measure(what: str, path: str) -> dict[str, float]:
-    """Load a path in a fresh interpreter and return its figures."""
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, what, path], capture_output=True, text=True, check=True
-    )
+def measure(what: str, path: str, cores: str | None) -> dict[str, float]:
+    """Load a path in a fresh interpreter (on the given cores) and return its figures."""
+    cmd = [sys.executable, "-c", _CHILD, what, path, str(Path(__file__).parent)]
+    if cores is not None:
+        cmd = ["taskset", "-c", cores, *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def loads(root: Path, small_files: int) -> dict[str, tuple[str, str, str | None]]:
+    """Every load of the benchmark: label -> (what, path, cores)."""
+    gz, plain, small = str(root / "one.log.gz"), str(root / "one.log"), str(root / "small")
+    parquet = str(root / "parquet")
+    two = "0,1" if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else None
+    table: dict[str, tuple[str, str, str | None]] = {
+        "pandas.read_csv .gz": ("pandas", gz, None),
+        "reference .gz": ("reference", gz, None),
+        "fk.read raw .gz": ("raw", gz, None),
+        "fk.read enriched .gz": ("enriched", gz, None),
+        "pandas.read_csv .log": ("pandas", plain, None),
+        "fk.read raw .log": ("raw", plain, None),
+        "fk.read enriched .log": ("enriched", plain, None),
+        f"fk.read raw {small_files} small": ("raw", small, None),
+        f"fk.read enriched {small_files} small": ("enriched", small, None),
+        "pd.read_parquet (convert)": ("pandas-parquet", parquet, None),
+        "fk.read raw parquet": ("raw", parquet, None),
+        "fk.read enriched parquet": ("enriched", parquet, None),
+        "fk.read raw .gz, 1 bad line": ("raw", str(root / "bad1.log.gz"), None),
+        "fk.read raw .gz, 5 bad lines": ("raw", str(root / "bad5.log.gz"), None),
+    }
+    if two is not None:
+        table |= {
+            "fk.read raw .gz on 1 core": ("raw", gz, "0"),
+            "fk.read raw .gz on 2 cores": ("raw", gz, two),
+            "fk.read raw small on 1 core": ("raw", small, "0"),
+            "fk.read raw small on 2 cores": ("raw", small, two),
+            "reference .gz on 1 core": ("reference", gz, "0"),
+            "reference .gz on 2 cores": ("reference", gz, two),
+        }
+    return table
+
+
+def report(best: dict[str, dict[str, float]], small_files: int) -> None:
+    """Print the table of loads and the ratios against their targets."""
+    print(f"\n{'load':36s} {'rows':>10s} {'wall s':>7s} {'CPU s':>7s} {'M rows/s':>8s} "
+          f"{'B/row':>6s} {'peak/frame':>10s}")  # fmt: skip
+    for label, r in best.items():
+        print(f"{label:36s} {r['rows']:>10,.0f} {r['seconds']:7.2f} {r['cpu']:7.2f} "
+              f"{r['rows'] / r['seconds'] / 1e6:8.2f} {r['frame_bytes'] / r['rows']:6.1f} "
+              f"{r['peak'] / max(r['frame_bytes'], 1):9.2f}x")  # fmt: skip
+
+    def ratio(label: str, a: str, b: str, target: str, ok: float | None, by: str = "seconds"
+              ) -> None:  # fmt: skip
+        if a not in best or b not in best:
+            return
+        value = best[b][by] / best[a][by]
+        verdict = "" if ok is None else ("met" if value >= ok else "NOT met")
+        cpu = best[b]["cpu"] / best[a]["cpu"]
+        print(f"  {label:58s} {value:5.2f}x  (CPU {cpu:5.2f}x)  {target:10s} {verdict}")
+
+    print("\nratios (wall; CPU beside it)")
+    pandas_gz = "pandas.read_csv .gz"
+    ratio("fk.read raw .gz vs pandas .gz", "fk.read raw .gz", pandas_gz, ">= 1.8x", 1.8)
+    ratio("reference .gz vs pandas .gz", "reference .gz", pandas_gz, "(1.80x)", None)
+    ratio("fk.read raw .gz vs reference", "fk.read raw .gz", "reference .gz", ">= 1.0x", 1.0)
+    ratio("fk.read enriched .gz vs pandas .gz", "fk.read enriched .gz", pandas_gz, ">= 1.4x", 1.4)
+    ratio("fk.read raw .log vs pandas .log", "fk.read raw .log", "pandas.read_csv .log", "", None)
+    ratio("enriched parquet: raw / enriched (<= 2x: >= 0.5)", "fk.read enriched parquet",
+          "fk.read raw parquet", ">= 0.5x", 0.5)  # fmt: skip
+    ratio("1 bad line: clean / with (within 10 %: >= 0.91)", "fk.read raw .gz, 1 bad line",
+          "fk.read raw .gz", ">= 0.91x", 0.91)  # fmt: skip
+    ratio("5 bad lines: clean / with (within 10 %: >= 0.91)", "fk.read raw .gz, 5 bad lines",
+          "fk.read raw .gz", ">= 0.91x", 0.91)  # fmt: skip
+    ratio("2 cores vs 1 core, fk.read raw .gz", "fk.read raw .gz on 2 cores",
+          "fk.read raw .gz on 1 core", ">= 1.6x", 1.6)  # fmt: skip
+    ratio("2 cores vs 1 core, fk.read raw small files", "fk.read raw small on 2 cores",
+          "fk.read raw small on 1 core", ">= 1.6x", 1.6)  # fmt: skip
+    ratio("2 cores vs 1 core, reference .gz", "reference .gz on 2 cores",
+          "reference .gz on 1 core", "", None)  # fmt: skip
+    small, gz = f"fk.read raw {small_files} small", "fk.read raw .gz"
+    if small in best and gz in best:
+        share = (best[small]["rows"] / best[small]["seconds"]) / (
+            best[gz]["rows"] / best[gz]["seconds"])  # fmt: skip
+        verdict = "met" if share >= 0.7 else "NOT met"
+        print(f"  {'small files rate / one-file rate (raw)':58s} {share:6.0%}"
+              f"{'':19s}>= 70 %     {verdict}")  # fmt: skip
+    raw = best.get(gz)
+    if raw is not None:
+        print(f"  {'bytes/row, fk.read raw .gz':58s} {raw['frame_bytes'] / raw['rows']:6.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--records", type=int, default=5_000_000)
+    ap.add_argument("--records", type=int, default=5_000_000, help="records (default 5M)")
     ap.add_argument("--small-files", type=int, default=5_000)
-    ap.add_argument("--per-file", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--repeat", type=int, default=2, help="best of N runs (noisy machines)")
-    ap.add_argument("--data", default=None,
-                    help="folder to keep the generated files in and reuse them from")  # fmt: skip
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best is kept")
+    ap.add_argument("--only", default=None, help="run only the loads whose label contains this")
+    ap.add_argument("--data", default=None, help="folder to keep the files in and reuse")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="flowkit-bench-") as tmp:
         root = Path(args.data or tmp)
-        t = time.perf_counter()
-        if (root / "one.log.gz").exists() and (root / "small").exists():
-            paths = {"gz": str(root / "one.log.gz"), "plain": str(root / "one.log"),
-                     "small": str(root / "small")}  # fmt: skip
+        if (root / "parquet").exists():
             print(f"reusing the files in {root}")
         else:
             root.mkdir(parents=True, exist_ok=True)
-            paths = write_files(root, args.records, args.small_files, args.per_file, args.seed)
-            print(f"generated {args.records:,} records in {time.perf_counter() - t:.1f} s")
-        print(f"{os.path.getsize(paths['gz']) / 1e6:.0f} MB gzip, "
-              f"{os.path.getsize(paths['plain']) / 1e6:.0f} MB text; "
-              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-        runs = {
-            "gunzip only (floor)": ("gunzip", paths["gz"]),
-            "typed parse only (floor)": ("parse", paths["plain"]),
-            "fk.read .gz": ("flowkit", paths["gz"]),
-            "fk.read .gz enrich=False": ("raw", paths["gz"]),
-            "fk.read .log": ("flowkit", paths["plain"]),
-            f"fk.read {args.small_files} small .gz": ("flowkit", paths["small"]),
-            "pandas.read_csv .gz": ("pandas", paths["gz"]),
-        }
-        results = {}
-        for label, (what, path) in runs.items():
-            best = min((measure(what, path) for _ in range(args.repeat)),
-                       key=lambda r: r["seconds"])  # fmt: skip
-            results[label] = best
-            rate = best["rows"] / best["seconds"]
-            per_row = best["frame_bytes"] / best["rows"]
-            peak = best["peak_over_base"] / max(best["frame_bytes"], 1)
-            line = (f"{label:32s} {best['rows']:>10,} rows {best['seconds']:7.2f} s "
-                    f"(CPU {best['cpu']:5.2f} s) {rate / 1e6:6.2f} M rows/s")  # fmt: skip
-            if what not in ("gunzip", "parse"):
-                line += f" {per_row:6.1f} B/row peak RSS {peak:4.2f}x frame"
-            print(line)
-        gz = results["fk.read .gz"]
-        pd_gz = results["pandas.read_csv .gz"]
-        small = results[f"fk.read {args.small_files} small .gz"]
-        rate = gz["rows"] / gz["seconds"]
-        print("\nratios")
-        print(f"  fk.read / pandas.read_csv (.gz, rows/s): {pd_gz['seconds'] / gz['seconds']:.2f}x"
-              "  (target >= 1.8x)")  # fmt: skip
-        print(f"  fk.read .gz rate: {rate / 1e6:.2f} M rows/s  (target >= 3.0)")
-        print(f"  bytes/row: {gz['frame_bytes'] / gz['rows']:.1f}  (target <= 50)")
-        print(f"  peak RSS / frame: {gz['peak_over_base'] / gz['frame_bytes']:.2f}x"
-              "  (target <= 2.5x)")  # fmt: skip
-        raw = results["fk.read .gz enrich=False"]
-        floor = results["gunzip only (floor)"]
-        parse = results["typed parse only (floor)"]
-        floor_rate = floor["rows"] / floor["seconds"] / 1e6
-        print(f"  decompression alone (isal, one stream): {floor_rate:.2f}"
-              " M rows/s: no single-file .gz load can be faster on this machine")  # fmt: skip
-        cores = os.cpu_count() or 1
-        bound = floor["rows"] / ((floor["cpu"] + parse["cpu"]) / cores) / 1e6
-        print(f"  decompression + typed parse need {floor['cpu'] + parse['cpu']:.2f} s of CPU: on "
-              f"{cores} cores at best {bound:.2f} M rows/s, before building pandas columns "
-              "and enriching")  # fmt: skip
-        print(f"  the 14 default fields in the issue's dtypes (enrich=False): "
-              f"{raw['frame_bytes'] / raw['rows']:.1f} B/row (UInt64 packets/bytes with masks, "
-              "datetime64[s] start/end, category codes)")  # fmt: skip
-        print(f"  small files / single file rate: "
-              f"{(small['rows'] / small['seconds']) / rate:.0%}  (target >= 70%)")  # fmt: skip
+            t = time.perf_counter()
+            write_files(root, args.records, args.small_files, args.seed)
+            print(f"generated {args.records:,} records in {time.perf_counter() - t:.0f} s")
+        print(f"{os.path.getsize(root / 'one.log.gz') / 1e6:.0f} MB gzip, "
+              f"{os.path.getsize(root / 'one.log') / 1e6:.0f} MB text; {os.cpu_count()} cores; "
+              f"load average {os.getloadavg()[0]:.1f} (shared? see CPU)")  # fmt: skip
+        todo = {k: v for k, v in loads(root, args.small_files).items()
+                if args.only is None or args.only in k}  # fmt: skip
+        runs: dict[str, list[dict[str, float]]] = {k: [] for k in todo}
+        for r in range(args.rounds):
+            for label, (what, path, cores) in todo.items():
+                runs[label].append(measure(what, path, cores))
+            print(f"round {r + 1} of {args.rounds} done; load average {os.getloadavg()[0]:.1f}")
+        best = {k: min(v, key=lambda x: x["seconds"]) for k, v in runs.items()}
+        report(best, args.small_files)
     return 0
 
 
