@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_pandas_array"]
+__all__ = ["epoch_array", "to_pandas_array"]
 
 _MASKED: dict[pa.DataType, tuple[type[np.generic], pd.api.extensions.ExtensionDtype]] = {
     pa.uint8(): (np.uint8, pd.UInt8Dtype()),
@@ -83,6 +83,36 @@ def _seconds(col: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
     # the extension-array constructor: the values are UTC already (tz_localize would check)
     array_type: Any = _UTC_SECONDS.construct_array_type()
     return array_type._from_sequence(values, dtype=_UTC_SECONDS)  # type: ignore[no-any-return]
+
+
+def epoch_array(col: pa.ChunkedArray, ms_from: int) -> tuple[pd.api.extensions.ExtensionArray, int]:
+    """Epoch integers as ``datetime64[s, UTC]``, values from ``ms_from`` on read as ms.
+
+    Returns the array and how many values were milliseconds (cut to the second).
+
+    >>> import pyarrow as pa
+    >>> arr, n = epoch_array(pa.chunked_array([[1700000000, None, 1700000000999]]), 10**11)
+    >>> [str(t) for t in arr], n
+    (['2023-11-14 22:13:20+00:00', 'NaT', '2023-11-14 22:13:20+00:00'], 1)
+    """
+    values = np.empty(len(col), np.int64)
+    n_ms, off = 0, 0
+    for chunk in col.chunks:
+        k = len(chunk)
+        if not k:
+            continue
+        ints = pc.cast(chunk, pa.int64())
+        if chunk.null_count:
+            ints = pc.fill_null(ints, _NAT)
+        out = values[off : off + k]
+        out[:] = ints.to_numpy()
+        is_ms = out >= ms_from
+        if is_ms.any():
+            n_ms += int(is_ms.sum())
+            out[is_ms] //= 1000
+        off += k
+    array_type: Any = _UTC_SECONDS.construct_array_type()
+    return array_type._from_sequence(values.view("datetime64[s]"), dtype=_UTC_SECONDS), n_ms
 
 
 def _code_type(n_categories: int) -> type[np.signedinteger[Any]]:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flowkit.parse.collect import workers
-from flowkit.parse.columns import to_pandas_array
+from flowkit.parse.columns import epoch_array, to_pandas_array
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 
@@ -23,7 +23,6 @@ __all__ = [
     "assemble",
     "empty_frame",
     "epoch_seconds",
-    "milliseconds_in",
 ]
 
 #: Columns that come from the container, not from the record (CloudWatch Logs).
@@ -40,7 +39,7 @@ def epoch_seconds(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Ar
     AWS documents ``start``/``end`` as Unix seconds, but millisecond values have been seen in
     the wild on SKIPDATA records (flowlogs-reader: "Contra the docs...").  Seconds after 2038
     (above 2**31 - 1) stay seconds; a value of :data:`MS_FROM` or more is milliseconds (cut to
-    the second), and :func:`milliseconds_in` counts them so the load can say so.
+    the second), and the load counts them (:func:`assemble_counted`) to say so.
 
     >>> import pyarrow as pa
     >>> [t.isoformat() for t in epoch_seconds(pa.array([2200000000, 1512564058000])).to_pylist()]
@@ -51,17 +50,6 @@ def epoch_seconds(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Ar
     if pc.any(is_ms).as_py():
         ints = pc.if_else(is_ms, pc.divide(ints, pa.scalar(1000, pa.int64())), ints)
     return pc.cast(ints, pa.timestamp("s", tz="UTC"))
-
-
-def milliseconds_in(parts: list[ParsedPart]) -> int:
-    """How many ``start``/``end`` values of parsed parts :func:`epoch_seconds` reads as ms."""
-    n = 0
-    for part in parts:
-        for c in ("start", "end"):
-            if c in part.table.column_names and pa.types.is_integer(part.table[c].type):
-                ms = pc.greater_equal(part.table[c], pa.scalar(MS_FROM, pa.int64()))
-                n += int(pc.sum(ms).as_py() or 0)
-    return n
 
 
 def _null_column(col: str, n: int) -> pa.Array:
@@ -106,9 +94,14 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
     Categories are sorted, so the frame (and every group-by over it) does not depend on the
     order files were read or split in (see :mod:`flowkit.parse.columns`).
     """
+    return assemble_counted(parts)[0]
+
+
+def assemble_counted(parts: list[ParsedPart]) -> tuple[pd.DataFrame, int]:
+    """:func:`assemble`, and how many ``start``/``end`` values were read as milliseconds."""
     tables = [_part_table(p) for p in parts if p.table.num_rows]
     if not tables:
-        return empty_frame()
+        return empty_frame(), 0
     names: list[str] = []
     for t in tables:
         names.extend(t.column_names)
@@ -129,16 +122,17 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
         aligned.append(pa.table(cols, names=ordered))
     table = pa.concat_tables(aligned) if len(aligned) > 1 else aligned[0]
     del aligned, tables
-    for c in ("start", "end"):
-        if c in table.column_names and dtype_of(c) == TIME_DTYPE:
-            i = table.column_names.index(c)
-            table = table.set_column(i, c, epoch_seconds(table[c]))
     columns = dict(zip(table.column_names, table.columns, strict=True))
     names = list(columns)
     del table
+    in_ms: dict[str, int] = {}
 
     def convert(name: str) -> pd.api.extensions.ExtensionArray | pd.Categorical:
-        return to_pandas_array(columns.pop(name))  # the Arrow column is released once converted
+        col = columns.pop(name)  # the Arrow column is released once converted
+        if dtype_of(name) == TIME_DTYPE and pa.types.is_integer(col.type):
+            arr, in_ms[name] = epoch_array(col, MS_FROM)
+            return arr
+        return to_pandas_array(col)
 
     n = min(workers(), len(names))
     if n > 1 and len(columns[names[0]]) > 100_000:  # columns side by side: numpy and Arrow
@@ -146,4 +140,4 @@ def assemble(parts: list[ParsedPart], extra_columns: tuple[str, ...] = ()) -> pd
             arrays = dict(zip(names, pool.map(convert, names), strict=True))
     else:
         arrays = {name: convert(name) for name in names}
-    return pd.DataFrame(arrays, copy=False)
+    return pd.DataFrame(arrays, copy=False), sum(in_ms.values())

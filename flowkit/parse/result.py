@@ -9,7 +9,7 @@ import pandas as pd
 
 from flowkit.errors import ParseError
 from flowkit.parse.collect import Collector
-from flowkit.parse.frame import assemble, milliseconds_in
+from flowkit.parse.frame import assemble_counted
 from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.schema import FIELDS_BY_COLUMN, column_name, unexpected_values
 
@@ -50,8 +50,7 @@ def finish(
     quarantine = _quarantine_table(collector)
     if errors == "raise" and len(quarantine):
         raise ParseError(quarantine)
-    in_ms = milliseconds_in(collector.parts)
-    df = assemble(collector.parts)
+    df, in_ms = assemble_counted(collector.parts)
     collector.parts.clear()
     files = {name: c.as_dict() for name, c in sorted(collector.counts.items())}
     totals = {k: sum(f[k] for f in files.values()) for k in
