@@ -26,7 +26,7 @@ from flowkit.parse.collect import Collector, workers
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
-from flowkit.sources.stream import CHUNK, Event, gunzip_chunks, in_order, text_events
+from flowkit.sources.stream import Event, gunzip_chunks, in_order, text_events
 
 __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 
@@ -34,6 +34,8 @@ __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
 #: Files up to this size (compressed) are read whole, several at a time, in worker threads.
 SMALL_FILE = 8 << 20
+#: Bytes of a plain text file read at a time.
+PLAIN_READ = 8 << 20
 _GZIP = b"\x1f\x8b"
 _PARQUET = b"PAR1"
 
@@ -139,7 +141,7 @@ def _events_of_file(path: str) -> Iterator[Event]:
                 fh.seek(0)
                 yield from text_events(path, gunzip_chunks(fh))
                 return
-            blocks = itertools.chain([magic], iter(lambda: fh.read(CHUNK), b""))
+            blocks = itertools.chain([magic], iter(lambda: fh.read(PLAIN_READ), b""))
             yield from text_events(path, ((block, None) for block in _whole_lines(blocks)))
     except OSError as exc:
         yield Event("error", path, f"cannot open file: {exc.strerror or exc}")

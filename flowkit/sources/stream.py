@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Most bytes of decompressed text handed on at a time.
-CHUNK = 32 << 20
+CHUNK = 16 << 20
 #: Status of a chunk of bytes found after the last gzip member.
 TRAILING = "trailing"
 #: Quarantine reason of each line of trailing text.
@@ -67,7 +67,7 @@ class Event:
 
 
 def gunzip_chunks(
-    raw: bytes | BinaryIO, read_size: int = 8 << 20
+    raw: bytes | BinaryIO, read_size: int = 2 << 20
 ) -> Iterator[tuple[bytes, str | None]]:
     """Decompress (possibly multi-member) gzip in chunks.
 
