@@ -332,7 +332,7 @@ def test_careful_bad_header_line_is_quarantined_and_so_are_the_records_after_it(
     assert r.counts.records == 1
     assert r.counts.quarantined == 2
     assert r.bad[0][2].startswith("bad header line: field repeated")
-    assert r.bad[1][2] == "format unknown: the header line 2 gives no usable format"
+    assert r.bad[1][2] == "format unknown: the last header line before it gives no usable format"
 
 
 def test_careful_empty_input() -> None:

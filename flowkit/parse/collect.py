@@ -25,11 +25,11 @@ from flowkit.parse.blocks import PieceResult, TextPiece, parse_block
 from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
 from flowkit.parse.lines import (
     MAX_LINE_BYTES,
+    UNKNOWN_FORMAT,
     bad_character,
     cut,
     header_verdict,
     too_long,
-    unknown_format,
 )
 from flowkit.parse.text import (
     FileCounts,
@@ -222,7 +222,7 @@ class Collector:
                 counts.quarantined += 1
                 raw = buf[start:line_end]
                 self.bad.append((name, 1, cut(raw), f"bad header line: {verdict[1]}"))
-                fs.state = FormatState(fs.state.fields, unknown_format(1))
+                fs.state = FormatState(fs.state.fields, UNKNOWN_FORMAT)
             start = end if nl < 0 else nl + 1
         if fs.state.refusal is None:
             if self._wrong_kind(name, fs.state.fields):

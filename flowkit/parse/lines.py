@@ -32,12 +32,12 @@ __all__ = [
     "MAX_LINE_BYTES",
     "RAW_LIMIT",
     "SUSPECT_VALUE",
+    "UNKNOWN_FORMAT",
     "bad_character",
     "check_addresses",
     "cut",
     "header_verdict",
     "too_long",
-    "unknown_format",
 ]
 
 #: Longest line read, in bytes (without its line ending); longer lines are quarantined.
@@ -75,13 +75,9 @@ def too_long(n_bytes: int) -> str:
     return f"line of {n_bytes:,} bytes is longer than the 1 MiB limit"
 
 
-def unknown_format(header_line: int) -> str:
-    """The quarantine reason of a record after a header line that gives no usable format.
-
-    >>> unknown_format(1)
-    'format unknown: the header line 1 gives no usable format'
-    """
-    return f"format unknown: the header line {header_line} gives no usable format"
+#: The quarantine reason of a record after a header line that gives no usable format (that
+#: header line is quarantined just before, with its line number and why).
+UNKNOWN_FORMAT = "format unknown: the last header line before it gives no usable format"
 
 
 def bad_character(text: str) -> str | None:

@@ -23,12 +23,12 @@ import pyarrow.compute as pc
 from flowkit.parse.lines import (
     ADDRESS_COLUMNS,
     MAX_LINE_BYTES,
+    UNKNOWN_FORMAT,
     bad_character,
     check_addresses,
     cut,
     header_verdict,
     too_long,
-    unknown_format,
 )
 from flowkit.schema import DEFAULT_FIELDS, column_name, dtype_of, is_tgw_format
 
@@ -266,7 +266,7 @@ def parse_careful(
                 refusal = _other_kind(current, record_type)
             else:
                 quarantine(ln, text, f"bad header line: {verdict[1]}")
-                refusal = unknown_format(ln)
+                refusal = UNKNOWN_FORMAT
             if stop_at_switch and (current, refusal) != before:
                 stopped = i
                 break

@@ -62,6 +62,7 @@ def quiet_read(source: Any, **kwargs: Any) -> pd.DataFrame:
         df = fk.read(source, progress=False, **kwargs)
     for name, c in df.attrs["flowkit"]["files"].items():
         assert reconciles(c), name
+    assert fk.summarize_files(df)["reconciled"].all()
     return df
 
 
