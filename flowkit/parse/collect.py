@@ -10,10 +10,7 @@ counts and the row order of the frame do not depend on which thread finished fir
 
 from __future__ import annotations
 
-import os
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -23,6 +20,7 @@ import pyarrow.compute as pc
 
 from flowkit.parse.blocks import PieceResult, TextPiece, parse_block
 from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
+from flowkit.parse.inorder import BlockQueue
 from flowkit.parse.lines import (
     MAX_LINE_BYTES,
     UNKNOWN_FORMAT,
@@ -40,20 +38,12 @@ from flowkit.parse.text import (
 )
 from flowkit.schema import DEFAULT_FIELDS, is_tgw_format
 
-__all__ = ["BLOCK_BYTES", "Collector", "RecordType", "workers"]
+__all__ = ["BLOCK_BYTES", "Collector", "RecordType"]
 
 RecordType = Literal["vpc", "tgw"]
 #: Bytes of text parsed as one block by one worker thread.
 BLOCK_BYTES = 4 << 20
 _BOM = b"\xef\xbb\xbf"
-
-
-def workers() -> int:
-    """Cores this process may run on (``taskset`` and cgroups CPU sets count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 @dataclass
@@ -63,15 +53,6 @@ class _FileState:
     export: bool = False
     skipped: bool = False
     settled: bool = False  # the first line was looked at for a header
-
-
-@dataclass
-class _Item:
-    """One entry of the in-order queue: a block of text, or something to do in its turn."""
-
-    pieces: list[TextPiece] | None = None
-    future: Future[list[PieceResult]] | None = None
-    direct: Callable[[], None] | None = None
 
 
 @dataclass
@@ -89,8 +70,10 @@ class Collector:
     _state: dict[str, _FileState] = field(default_factory=dict)
     _block: list[TextPiece] = field(default_factory=list)
     _block_size: int = 0
-    _queue: deque[_Item] = field(default_factory=deque)
-    _pool: ThreadPoolExecutor | None = None
+    _blocks: BlockQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._blocks = BlockQueue(self._apply)
 
     # -- file-level events ---------------------------------------------------------------
     def file_error(self, name: str, reason: str) -> None:
@@ -256,33 +239,12 @@ class Collector:
             self._enqueue(block)
 
     def _enqueue(self, pieces: list[TextPiece]) -> None:
-        item = _Item(pieces=pieces)
-        self._queue.append(item)
-        waiting = [it for it in self._queue if it.pieces is not None and it.future is None]
-        if self._pool is None and len(waiting) > 1:  # more than one block: use the workers
-            self._pool = ThreadPoolExecutor(workers(), thread_name_prefix="flowkit-parse")
-        if self._pool is not None:
-            for it in waiting:
-                it.future = self._pool.submit(parse_block, it.pieces)  # type: ignore[arg-type]
-        while len(self._queue) > 2 * workers() + 1:
-            self._apply_next()
+        self._blocks.submit(pieces)
 
     def _in_turn(self, action: Callable[[], None]) -> None:
         """Do something once the text before it has been applied."""
         self._close_block()
-        if self._queue:
-            self._queue.append(_Item(direct=action))
-        else:
-            action()
-
-    def _apply_next(self) -> None:
-        item = self._queue.popleft()
-        if item.direct is not None:
-            item.direct()
-        elif item.future is not None:
-            self._apply(item.future.result())
-        elif item.pieces is not None:
-            self._apply(parse_block(item.pieces))
+        self._blocks.in_turn(action)
 
     def _apply(self, results: list[PieceResult]) -> None:
         run: list[PieceResult] = []  # pieces whose fast rows follow each other in one table
@@ -323,11 +285,7 @@ class Collector:
     def flush(self) -> None:
         """Parse everything queued and apply the results."""
         self._close_block()
-        while self._queue:
-            self._apply_next()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        self._blocks.drain()
 
     # -- containers and tables ------------------------------------------------------------
     def add_container(self, name: str, unwrapped: Unwrapped) -> None:

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowkit.parse.collect import workers
 from flowkit.parse.columns import epoch_array, to_pandas_array
+from flowkit.parse.inorder import workers
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowkit.errors import SourceError
-from flowkit.parse.collect import Collector, workers
+from flowkit.parse.collect import Collector
+from flowkit.parse.inorder import workers
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
