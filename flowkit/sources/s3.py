@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -34,6 +33,7 @@ from flowkit.parse.collect import Collector
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.local import DATA_SUFFIXES, feed_bytes
+from flowkit.sources.stream import in_order
 
 __all__ = [
     "S3Object",
@@ -276,31 +276,6 @@ def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> 
     return _Fetched(data, hashlib.sha256(data).hexdigest())
 
 
-def _in_order(
-    pool: ThreadPoolExecutor,
-    fn: Callable[[S3Object], _Fetched],
-    objects: list[S3Object],
-    depth: int,
-) -> Iterator[tuple[S3Object, _Fetched]]:
-    """Run ``fn`` over objects in the pool, yielding results in order with ``depth`` in flight."""
-    pending: deque[tuple[S3Object, Future[_Fetched]]] = deque()
-    it = iter(objects)
-    try:
-        for obj in it:
-            pending.append((obj, pool.submit(fn, obj)))
-            if len(pending) >= depth:
-                break
-        while pending:
-            obj, fut = pending.popleft()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(fn, nxt)))
-            yield obj, fut.result()
-    finally:
-        for _, fut in pending:
-            fut.cancel()
-
-
 def feed_s3(
     collector: Collector,
     source: str | Sequence[str],
@@ -361,7 +336,7 @@ def feed_s3(
         tqdm(total=len(objects), unit="object", desc="flowkit.read s3", disable=not show) as bar,
     ):
         fetch: Callable[[S3Object], _Fetched] = lambda o: _fetch(client, o, folder, retry)  # noqa: E731
-        for obj, got in _in_order(pool, fetch, objects, depth=max_workers + 2):
+        for obj, got in in_order(pool, fetch, objects, depth=max_workers + 2):
             if got.error is not None:
                 collector.file_error(obj.url, str(got.error))
                 failures.append(got.error)

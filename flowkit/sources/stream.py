@@ -168,64 +168,53 @@ class _Cutter:
         self.carry, self.long_head = b"", None
 
 
+class _Stream:
+    """A file's decompressed chunks: its text first, then its trailing bytes and its error."""
+
+    def __init__(self, chunks: Iterator[tuple[bytes, str | None]]) -> None:
+        self._chunks = chunks
+        self.trailing: Iterator[bytes] = iter(())
+        self.error: str | None = None
+
+    def text(self) -> Iterator[bytes]:
+        """The non-empty text chunks; stops at trailing bytes or an error (kept aside)."""
+        for chunk, status in self._chunks:
+            if status == TRAILING:
+                self.trailing = itertools.chain([chunk], (c for c, _ in self._chunks))
+                return
+            if status:
+                self.error = status
+                return
+            if chunk:
+                yield chunk
+
+
 def text_events(name: str, chunks: Iterator[tuple[bytes, str | None]]) -> Iterator[Event]:
     """Turn decompressed chunks into events: containers whole, text as runs of whole lines."""
-    error: str | None = None
-    first_chunk = b""
-    trailing: Iterator[bytes] = iter(())
-    for chunk, status in chunks:  # the first non-empty chunk tells text from containers
-        if status == TRAILING:
-            trailing = itertools.chain([chunk], (c for c, _ in chunks))
-            break
-        if status:
-            error = status
-            break
-        if chunk:
-            first_chunk = chunk
-            break
-    if not first_chunk and error is None:
-        trailing_first = next(trailing, None)
-        if trailing_first is None:
+    stream = _Stream(chunks)
+    text = stream.text()
+    first_chunk = next(text, b"")  # the first chunk tells text from containers
+    if not first_chunk and stream.error is None:
+        head = next(stream.trailing, None)
+        if head is None:
             yield Event("error", name, "empty file: no header and no records")
             return
-        trailing = itertools.chain([trailing_first], trailing)
+        stream.trailing = itertools.chain([head], stream.trailing)
     first_line = first_chunk[:4096].split(b"\n")[0]
     if first_chunk and (is_json(first_chunk) or unwrap_base64_lines(first_line) is not None):
-        parts = [first_chunk]
-        for chunk, status in chunks:
-            if status == TRAILING:
-                trailing = itertools.chain([chunk], (c for c, _ in chunks))
-                break
-            if status:
-                error = status
-                break
-            parts.append(chunk)
-        yield from _container_events(name, b"".join(parts))
-        yield from _refused(name, trailing)
-        if error:
-            yield Event("error", name, error)
-        return
-    first = True
-    cutter = _Cutter()
-    rest = chunks if error is None else iter(())
-    for chunk, status in itertools.chain([(first_chunk, None)], rest):
-        if status == TRAILING:
-            trailing = itertools.chain([chunk], (c for c, _ in rest))
-            break
-        if status:
-            error = status
-            break
-        for kind, payload in cutter.feed(chunk):
-            yield Event(kind, name, payload, first=first)
-            first = False
-    for kind, payload in cutter.finish():
-        yield Event(kind, name, payload, first=first, truncated=error is not None)
-        first = False
-    if first and first_chunk:  # pragma: no cover - a first chunk always gives an event
-        yield Event("text", name, (b"", 0, 0), first=True)
-    yield from _refused(name, trailing)
-    if error:
-        yield Event("error", name, error)
+        yield from _container_events(name, b"".join(itertools.chain([first_chunk], text)))
+    else:
+        first = True
+        cutter = _Cutter()
+        for chunk in itertools.chain([first_chunk], text):
+            for kind, payload in cutter.feed(chunk):
+                yield Event(kind, name, payload, first=first)
+                first = False
+        for kind, payload in cutter.finish():
+            yield Event(kind, name, payload, first=first, truncated=stream.error is not None)
+    yield from _refused(name, stream.trailing)
+    if stream.error:
+        yield Event("error", name, stream.error)
 
 
 def _refused(name: str, chunks: Iterator[bytes]) -> Iterator[Event]:
