@@ -118,3 +118,32 @@ def test_rows_keep_the_order_of_the_files_and_lines() -> None:
     fast, _, _ = _collected(files, 4 << 10)
     expected = [1_700_000_000 + j for _ in range(30) for j in range(50)]
     assert fast["start"].astype("int64").tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bad_lines_after_several_inner_batches_are_found_exactly(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flowkit.parse.fast as fast
+
+    monkeypatch.setattr(fast, "INNER_BLOCK", 2 << 10)  # pyarrow batches of about 16 lines
+    rng = np.random.default_rng(seed)
+    lines = [HEADER, *_records(400, seed)]
+    odd = ["bogus line", "2 123456789010 eni-1", "", " x", "\t"]
+    for at in sorted(rng.choice(np.arange(2, len(lines)), 12, replace=False)):
+        kind = rng.integers(0, 4)
+        if kind == 0:  # a value that does not convert
+            lines[at] = lines[at].replace(" 443 ", " 4x3 ")
+        elif kind == 1:  # a wrong field count (the invalid-row handler)
+            lines[at] = str(rng.choice(odd))
+        elif kind == 2:  # two wrong counts and a bad value next to each other
+            lines[at] = "bogus"
+            if at + 2 < len(lines):
+                lines[at + 1] = lines[at + 1].replace(" 6 ", " 600 ")
+        else:  # a record the careful path reads (a tab between fields)
+            lines[at] = lines[at].replace(" 443 ", "\t443 ")
+    files = {"a.log": _text(*lines)}
+    fast_frame, bad, counts = _collected(files, 1 << 20)
+    slow, slow_bad, slow_counts = _careful(files)
+    pd.testing.assert_frame_equal(fast_frame, slow)
+    assert (bad, counts) == (slow_bad, slow_counts)
