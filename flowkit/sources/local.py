@@ -35,6 +35,8 @@ __all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
 DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
 #: Files up to this size (compressed) are read whole, several at a time, in worker threads.
 SMALL_FILE = 8 << 20
+#: Most bytes of text of one file decompressed ahead of its turn.
+AHEAD_BYTES = 32 << 20
 #: Bytes of a plain text file read at a time.
 PLAIN_READ = 8 << 20
 _GZIP = b"\x1f\x8b"
@@ -222,14 +224,28 @@ def feed_bytes(collector: Collector, name: str, raw: bytes) -> None:
     feed_events(collector, events_of_bytes(name, raw))
 
 
-def _small_file_events(path: str) -> list[Event] | None:
-    """Every event of a small file (read in a worker thread); None for a large one."""
+def _ahead(path: str) -> tuple[list[Event], Iterator[Event]]:
+    """The first events of a file, read ahead in a worker thread, and the rest to read in turn.
+
+    A small file is read whole unless it decompresses to more than :data:`AHEAD_BYTES` (a
+    gzip bomb stays bounded); a large file is read in its turn only.
+    """
+    events = _events_of_file(path)
     try:
         if os.stat(path).st_size > SMALL_FILE:
-            return None
+            return [], events
     except OSError:
-        return None  # read in turn: that says what is wrong with it
-    return list(_events_of_file(path))
+        return [], events  # read in turn: that says what is wrong with it
+    ahead: list[Event] = []
+    size = 0
+    for ev in events:
+        ahead.append(ev)
+        if ev.kind == "text":
+            _, start, end = ev.payload
+            size += end - start
+            if size > AHEAD_BYTES:
+                break
+    return ahead, events
 
 
 def feed_files(
@@ -247,8 +263,9 @@ def feed_files(
     def produce() -> Iterator[Event]:
         n = workers()
         with ThreadPoolExecutor(n, thread_name_prefix="flowkit-read") as pool:
-            for p, events in in_order(pool, _small_file_events, paths, depth=4 * n):
-                yield from events if events is not None else _events_of_file(p)
+            for p, (ahead, rest) in in_order(pool, _ahead, paths, depth=4 * n):
+                yield from ahead
+                yield from rest
                 yield Event("done", p)
 
     for ev in _prefetch(produce()):
