@@ -24,9 +24,8 @@ from flowkit.parse.inorder import BlockQueue
 from flowkit.parse.lines import (
     MAX_LINE_BYTES,
     UNKNOWN_FORMAT,
-    bad_character,
     cut,
-    header_verdict,
+    first_line_verdict,
     too_long,
 )
 from flowkit.parse.text import (
@@ -188,12 +187,7 @@ class Collector:
         line_end = end if nl < 0 else nl
         verdict = None
         if line_end - start <= MAX_LINE_BYTES:
-            try:
-                text = buf[start:line_end].decode("utf-8")
-            except UnicodeDecodeError:
-                text = ""
-            if bad_character(text) is None:
-                verdict = header_verdict(text.split(), fs.state.fields, first_line=True)
+            verdict = first_line_verdict(buf[start:line_end], fs.state.fields)
         if verdict is not None:
             counts = self.counts[name]
             counts.lines_read += 1

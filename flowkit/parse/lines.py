@@ -36,6 +36,7 @@ __all__ = [
     "bad_character",
     "check_addresses",
     "cut",
+    "first_line_verdict",
     "header_verdict",
     "too_long",
 ]
@@ -145,6 +146,21 @@ def header_verdict(
     if first_line and not _could_be_record(tokens, fields):
         return "bad", "no more than half of its names are known flow-log fields"
     return None
+
+
+@lru_cache(maxsize=256)
+def first_line_verdict(
+    line: bytes, fields: tuple[str, ...]
+) -> tuple[str, tuple[str, ...] | str] | None:
+    """:func:`header_verdict` of a file's first line (files of one flow
+    log share their header line, so it is worked out once)."""
+    try:
+        text = line.removesuffix(b"\r").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if bad_character(text) is not None:
+        return None
+    return header_verdict(text.split(), fields, first_line=True)
 
 
 @lru_cache(maxsize=1 << 16)
