@@ -84,8 +84,11 @@ def test_collector_batches_small_files_and_keeps_per_file_counts() -> None:
     for i in range(20):
         collector.add_text(f"f{i}.log", header + _lines(DEFAULT_FIELDS, 10 + i, 10 + i), first=True)
     collector.add_text("bad.log", header + b"oops\n" + _lines(DEFAULT_FIELDS, 3, 99), first=True)
-    with pytest.warns(UserWarning, match="1 line"):
+    with pytest.warns(UserWarning, match="flowkit: ") as caught:
         df = finish(collector)
+    messages = [str(w.message) for w in caught]
+    assert any("1 line(s)" in m for m in messages)
+    assert any("read as milliseconds" in m for m in messages)  # the seeded data holds some
     files = df.attrs["flowkit"]["files"]
     assert files["f0.log"] == {
         "lines_read": 11,
