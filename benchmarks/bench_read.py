@@ -147,6 +147,32 @@ print(json.dumps({"rows": len(df), "seconds": elapsed, "cpu": cpu,
 """
 
 
+def parallelism() -> float:
+    """How many cores this process gets now: two threads of numpy sorts against one.
+
+    About 2.0 on a quiet 2-core machine; nearer 1.0 when other processes hold a core (then no
+    2-core figure below means anything).
+    """
+    import threading
+
+    data = np.random.default_rng(0).random(2_000_000)
+
+    def burn() -> None:
+        for _ in range(15):
+            np.sort(data)
+
+    times = []
+    for n in (1, 2):
+        threads = [threading.Thread(target=burn) for _ in range(n)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        times.append(time.perf_counter() - t)
+    return 2 * times[0] / times[1]
+
+
 def measure(what: str, path: str, cores: str | None) -> dict[str, float]:
     """Load a path in a fresh interpreter (on the given cores) and return its figures."""
     cmd = [sys.executable, "-c", _CHILD, what, path, str(Path(__file__).parent)]
@@ -258,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             write_files(root, args.records, args.small_files, args.seed)
             print(f"generated {args.records:,} records in {time.perf_counter() - t:.0f} s")
+        print(f"cores this process gets now: {parallelism():.2f} (2 threads vs 1; 2.0 when quiet)")
         print(f"{os.path.getsize(root / 'one.log.gz') / 1e6:.0f} MB gzip, "
               f"{os.path.getsize(root / 'one.log') / 1e6:.0f} MB text; {os.cpu_count()} cores; "
               f"load average {os.getloadavg()[0]:.1f} (shared? see CPU)")  # fmt: skip
@@ -267,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             for label, (what, path, cores) in todo.items():
                 runs[label].append(measure(what, path, cores))
-            print(f"round {r + 1} of {args.rounds} done; load average {os.getloadavg()[0]:.1f}")
+            print(f"round {r + 1} of {args.rounds} done; load average {os.getloadavg()[0]:.1f}; "
+                  f"cores this process gets now: {parallelism():.2f}")  # fmt: skip
         best = {k: min(v, key=lambda x: x["seconds"]) for k, v in runs.items()}
         report(best, args.small_files)
     return 0
