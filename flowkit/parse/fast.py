@@ -37,7 +37,7 @@ from flowkit.schema import column_name
 __all__ = ["FastResult", "LineIndex", "fast_parse"]
 
 #: Bytes pyarrow reads at a time inside a block (a conversion error re-reads at most this).
-INNER_BLOCK = 2 << 20
+INNER_BLOCK = 4 << 20
 #: Share of suspect lines above which a block goes to the careful path whole.
 MAX_SUSPECT_SHARE = 0.02
 _MIN_SUSPECT_LIMIT = 64
