@@ -42,7 +42,7 @@ from flowkit.errors import FlowkitError
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
 from flowkit.provenance import empty_quarantine
-from flowkit.reader import Source, TimeLike, _utc, read, read_tgw
+from flowkit.reader import Source, read, read_tgw
 from flowkit.schema import (
     DEFAULT_FIELDS,
     column_name,
@@ -52,6 +52,7 @@ from flowkit.schema import (
     parse_format,
 )
 from flowkit.sources import discover, feed_bytes, overlaps
+from flowkit.times import TimeLike, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -296,7 +297,7 @@ def read_dask(
 
     if errors not in ("quarantine", "raise"):
         raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    lo, hi = utc_or_none(start, "start"), utc_or_none(end, "end")
     fmt = parse_format(fields) if fields is not None else None
     groups = _plan(source, lo, hi, partition_bytes)
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
@@ -339,7 +340,7 @@ def read_dask_quarantine(
     """
     import dask
 
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    lo, hi = utc_or_none(start, "start"), utc_or_none(end, "end")
     fmt = parse_format(fields) if fields is not None else None
     groups = _plan(source, lo, hi, partition_bytes)
     reader = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())

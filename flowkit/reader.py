@@ -18,6 +18,7 @@ from flowkit.schema import parse_format
 from flowkit.sources import discover, feed_files
 from flowkit.sources.cloudwatch import load_cloudwatch
 from flowkit.sources.s3 import feed_s3, is_s3_url
+from flowkit.times import TimeLike, filter_time, utc_or_none
 
 __all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 Engine = Literal["pandas", "dask"]
-TimeLike = str | datetime | pd.Timestamp | None
 
 
 class AwsOptions(TypedDict):
@@ -53,35 +53,6 @@ _NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=Non
                      cache_dir=None)  # fmt: skip
 
 
-def _utc(value: TimeLike, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _filter_time(
-    df: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> pd.DataFrame:
-    """Keep records whose capture window meets [start, end); records without times stay."""
-    if (start is None and end is None) or "start" not in df.columns or "end" not in df.columns:
-        return df
-    keep = pd.Series(True, index=df.index)
-    if start is not None:
-        keep &= ~(df["end"] < start)
-    if end is not None:
-        keep &= ~(df["start"] >= end)
-    out = df[keep.to_numpy()].reset_index(drop=True)
-    out.attrs["flowkit"]["time_filter"] = {
-        "start": None if start is None else start.isoformat(),
-        "end": None if end is None else end.isoformat(),
-        "records_outside": int((~keep).sum()),
-    }
-    return out
-
-
 def _load(
     source: Source,
     *,
@@ -95,7 +66,7 @@ def _load(
     aws: AwsOptions | None = None,
     context: EnrichOptions | None = None,
 ) -> pd.DataFrame:
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    lo, hi = utc_or_none(start, "start"), utc_or_none(end, "end")
     fmt = parse_format(fields) if fields is not None else None
     collector = Collector(fields=fmt, record_type=record_type)
     objects: list[dict[str, object]] | None = None
@@ -119,7 +90,7 @@ def _load(
     df = finish(collector, errors=errors, sources=paths)
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
-    df = _filter_time(df, lo, hi)
+    df = filter_time(df, lo, hi)
     return _enrich(df, record_type, context) if enrich else df
 
 

@@ -27,14 +27,10 @@ import ipywidgets as w
 import pandas as pd
 
 from flowkit.detect.config import HuntConfig
+from flowkit.times import utc
 from flowkit.training import EXERCISES, Verdict, check_answer
 
 __all__ = ["AnswerBox", "EntityPicker", "FindingsBrowser", "ThresholdSliders", "TimeWindow"]
-
-
-def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 class TimeWindow(w.VBox):  # type: ignore[misc]
@@ -61,14 +57,14 @@ class TimeWindow(w.VBox):  # type: ignore[misc]
 
     def __init__(self, df: pd.DataFrame, *, start: Any = None, end: Any = None,
                  step: str = "1h") -> None:  # fmt: skip
-        lo = _utc(df["start"].min()).floor(step)
-        hi = _utc(df["end"].max()).ceil(step)
+        lo = utc(df["start"].min()).floor(step)
+        hi = utc(df["end"].max()).ceil(step)
         if hi <= lo:
             hi = lo + pd.Timedelta(step)
         stops = list(pd.date_range(lo, hi, freq=step))
         labels = [(t.strftime("%m-%d %H:%M"), t) for t in stops]
-        first = stops[0] if start is None else max(stops[0], _utc(start).floor(step))
-        last = stops[-1] if end is None else min(stops[-1], _utc(end).ceil(step))
+        first = stops[0] if start is None else max(stops[0], utc(start).floor(step))
+        last = stops[-1] if end is None else min(stops[-1], utc(end).ceil(step))
         self.slider = w.SelectionRangeSlider(
             options=labels, index=(stops.index(first), stops.index(last)),
             description="UTC window", layout=w.Layout(width="95%"),
@@ -79,7 +75,7 @@ class TimeWindow(w.VBox):  # type: ignore[misc]
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """The chosen window, ``(start, end)``, UTC."""
         a, b = self.slider.value
-        return _utc(a), _utc(b)
+        return utc(a), utc(b)
 
 
 class EntityPicker(w.VBox):  # type: ignore[misc]

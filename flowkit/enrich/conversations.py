@@ -14,6 +14,7 @@ from flowkit.enrich.aws import effective_space
 from flowkit.enrich.basic import protocol_names
 from flowkit.enrich.names import _service_codes
 from flowkit.enrich.roles import _port_ranks
+from flowkit.times import utc_seconds
 
 __all__ = ["conversations"]
 
@@ -51,10 +52,6 @@ def _protocol_categories() -> tuple[pd.Index, np.ndarray]:
     names = np.asarray(protocol_names(), dtype=object)
     cats, inverse = np.unique(names, return_inverse=True)
     return pd.Index(cats, dtype=object), inverse.astype(np.int32)
-
-
-def _utc(seconds: np.ndarray) -> pd.Series:
-    return pd.Series(seconds.astype("datetime64[s]")).dt.tz_localize("UTC")
 
 
 def _seconds(df: pd.DataFrame, name: str, rows: np.ndarray | None) -> np.ndarray:
@@ -217,8 +214,8 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
         "responder": space.categorical(server_addr),
         "service_port": pd.arrays.IntegerArray(server_port.astype(np.uint16), no_ports.copy()),
         "service": pd.Categorical.from_codes(svc, categories=cats, validate=False),
-        "first_seen": _utc(s_start[heads]),
-        "last_seen": _utc(np.maximum.reduceat(s_end, heads) if ncv else s_end[:0]),
+        "first_seen": utc_seconds(s_start[heads]),
+        "last_seen": utc_seconds(np.maximum.reduceat(s_end, heads) if ncv else s_end[:0]),
         "records": n_req + n_rep,
         "request_records": n_req,
         "reply_records": n_rep,
