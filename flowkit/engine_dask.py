@@ -41,7 +41,7 @@ from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import empty_quarantine
+from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.reader import Source, read, read_tgw
 from flowkit.schema import (
     DEFAULT_FIELDS,
@@ -275,7 +275,8 @@ def read_dask(
         One partition per file group, in file order, with the pandas engine's columns, dtypes
         and values (categories differ between partitions; ``compute()`` unites them).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
-        the enrichment uses (see the module notes).
+        the enrichment uses (see the module notes); the settled facts travel with the frame
+        (its meta's ``attrs["flowkit"]["facts"]``), so the analyses reuse them.
 
     Examples
     --------
@@ -311,6 +312,8 @@ def read_dask(
         merged = fold(groups, _facts_of_group, merge_direction_facts, raw, client=client)
         facts = merged.settle()  # what the decisions read: small, sent with every partition
     reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
+    if facts is not None:  # the settled facts travel with the frame: analyses reuse them
+        meta.attrs["flowkit"] = Provenance({**meta.attrs.get("flowkit", {}), "facts": facts})
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 

@@ -76,7 +76,8 @@ from flowkit.engine_dask_gather import each as _each
 from flowkit.engine_dask_gather import fold
 from flowkit.enrich.dedupe import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
-from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
+from flowkit.enrich.facts import DirectionFacts, frame_facts, merge_direction_facts
+from flowkit.enrich.sides import SIDE_COLUMNS
 from flowkit.perf.frames import eni_names, traffic_records
 from flowkit.perf.traffic import (
     TalkerPart,
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
 
     from flowkit.detect.view import View
+    from flowkit.detect.view_parts import ViewPart
 
 __all__ = [
     "build_view_dask",
@@ -153,17 +155,31 @@ def _coverage_part(
 
 
 def build_view_dask(ddf: dd.DataFrame) -> View:
-    """:func:`flowkit.detect.build_view` of a Dask frame (see :mod:`flowkit.detect.view`)."""
-    from flowkit.detect.view_parts import view_finish, view_part
+    """:func:`flowkit.detect.build_view` of a Dask frame (see :mod:`flowkit.detect.view`):
+    the parts of an enriched frame orient with its columns; a raw frame's with the facts of
+    the whole frame (one more pass, unless the frame carries them)."""
+    from flowkit.detect.view_parts import view_finish
 
-    return view_finish(_each(ddf, view_part))
+    facts = None
+    if not set(SIDE_COLUMNS) <= set(ddf.columns):
+        facts = frame_facts(ddf) or fold(ddf, _direction_part, merge_direction_facts).settle()
+    return view_finish(_each(ddf, _view_part, facts))
+
+
+def _view_part(df: pd.DataFrame, facts: DirectionFacts | None) -> ViewPart:
+    from flowkit.detect.view_parts import view_part
+
+    return view_part(df, facts=facts)
 
 
 def dedupe_facts_dask(ddf: dd.DataFrame) -> DedupeFacts:
     """The merged :func:`flowkit.enrich.dedupe_facts` of the traffic records of every partition
-    (two passes: the direction facts, then the ends that depend on them), settled: cut to
-    what :func:`flowkit.dedupe` reads, to travel with every partition."""
-    direction = fold(ddf, _direction_part, merge_direction_facts).settle()
+    (the direction facts the read left with the frame, else a pass for them; then a pass for
+    the ends that depend on them), settled: cut to what :func:`flowkit.dedupe` reads, to
+    travel with every partition."""
+    direction = frame_facts(ddf)  # the read's settled facts, when it left them
+    if direction is None:
+        direction = fold(ddf, _direction_part, merge_direction_facts).settle()
     return fold(ddf, _dedupe_part, merge_dedupe_facts, direction).settle()
 
 

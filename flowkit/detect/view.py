@@ -4,15 +4,16 @@ Every detection reads the same compact table, built once by :func:`build_view`:
 
 * **Effective addresses**: ``pkt_srcaddr``/``pkt_dstaddr`` when present, else
   ``srcaddr``/``dstaddr``, so traffic through a NAT gateway is attributed to the instance
-  behind it.  On an interface that translates addresses (any record with ``pkt_*`` different
-  from ``srcaddr``/``dstaddr``: a NAT gateway), the untranslated legs (NAT address to the
-  internet) are dropped: the translated legs on the same interface carry the same connection
-  with the real instance address.
-* **Orientation**: the client (initiator) and server of each record come from the TCP flags,
-  then from the ports (:func:`flowkit.enrich.roles.src_is_client`); when neither tells
-  (equal ports: NTP 123 to 123, ICMP), the address that spoke first in the conversation
-  (earliest record; on a tie, the lower address) is the client.  ``req`` is True on the
-  client-to-server record.
+  behind it.  On an interface that translates addresses (:mod:`flowkit.enrich.middlebox`:
+  any record with ``pkt_*`` different from ``srcaddr``/``dstaddr``, a NAT gateway), the
+  untranslated legs (NAT address to the internet) are dropped: the translated legs on the same
+  interface carry the same connection with the real instance address.
+* **Orientation**: the client (initiator) and server of each record are the enrichment's
+  (``client_addr``, ``orient_rule``) when the frame has them, else those of the same one
+  orientation model (:mod:`flowkit.enrich.orientation`: tcp-flags, a REJECT, ICMP types,
+  ports, then the frame's evidence: one-sided conversations, the first speaker, the network
+  edge, fan-in).  A record no rule orients takes the lower address as client, so both
+  directions of its conversation meet.  ``req`` is True on the client-to-server record.
 * **De-duplication**: a connection seen on two ENIs (both ends of east-west traffic, or the
   instance and the NAT gateway) is one flow: records with the same client, server, ports,
   protocol, direction and capture minute collapse to one, keeping the largest counters and the
@@ -20,7 +21,8 @@ Every detection reads the same compact table, built once by :func:`build_view`:
   unaffected by duplicates in any case.
 
 Addresses are integer codes into :attr:`View.addresses` (the records' addresses sorted as
-text); per-address facts (``internal``, ``aws``) are arrays over those codes.  Rows are sorted
+text); per-address facts (``internal``: :func:`flowkit.enrich.scope.inside`, ``aws``) are
+arrays over those codes.  Rows are sorted
 by minute, then by a hash of the flow's values, so the view is the same whatever the engine
 (pandas, or Dask with any partitioning) or the order of the input.
 
@@ -51,7 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["View", "build_view"]
 
-_INSIDE = ("private", "shared", "loopback", "link-local", "unique-local")
 #: ip-ranges.json services that are AWS itself (not customers' instances).
 _NOT_SERVICE = ("EC2", "AMAZON")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.aws import effective_space
 from flowkit.enrich.basic import protocol_names
 from flowkit.enrich.names import _service_codes
-from flowkit.enrich.roles import _port_ranks
+from flowkit.enrich.orientation import ORIENT_RULES
+from flowkit.enrich.sides import orientation_of
 from flowkit.times import utc_seconds
 
 __all__ = ["conversations"]
@@ -71,10 +71,11 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     between one window's end and the next one's start form one conversation.  NODATA and
     SKIPDATA records are left out.
 
-    The initiator (client) of a group is, in this order: the side that sent SYN (or did not
-    send SYN-ACK) in any record; the side whose port is not the service port
-    (:func:`flowkit.enrich.roles.port_rank`); the source of the earliest record (for ICMP and
-    equal ports), an accepted record before a rejected one.
+    The initiator (client) of a group is the client of the orientation model
+    (:mod:`flowkit.enrich.orientation`: the ``client_addr`` and ``orient_rule`` columns of an
+    enriched frame, else computed) in the group's record decided by the strongest rule
+    (``tcp-flags`` in any record beat a REJECT, which beats the ports...); when no record is
+    decided, the source of the earliest record, an accepted record before a rejected one.
 
     Parameters
     ----------
@@ -115,7 +116,7 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
         valid &= df[col].notna().to_numpy() if col in df.columns else False
     rows = None if valid.all() else np.flatnonzero(valid)  # None: every row, no copies
     n = len(df) if rows is None else len(rows)
-    space, si, di = effective_space(df)
+    space, si, di, client_is_src, rule = orientation_of(df)
     src, dst = _at(space.codes[si], rows), _at(space.codes[di], rows)
     sport = _column(df, "srcport", rows, np.int32)
     dport = _column(df, "dstport", rows, np.int32)
@@ -138,18 +139,9 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     else:
         gid = _group_ids([kind, np.minimum(ea, eb), np.maximum(ea, eb)])
     del ea, eb, kind
-    ngroups = int(gid.max()) + 1 if n else 0
-    # --- who starts: flags, then ports, then time ------------------------------------------
-    flags = _column(df, "tcp_flags", rows, np.int32) * (proto == 6)
-    synack = flags & 18 == 18
-    lo_vote = (flags & 2 == 2).astype(np.int8) - 2 * synack
-    flag_vote = np.bincount(gid, weights=np.where(src_is_lo, lo_vote, -lo_vote), minlength=ngroups)
-    del flags, synack, lo_vote
-    ranks = _port_ranks()
-    lo_port, hi_port = np.where(src_is_lo, sport, dport), np.where(src_is_lo, dport, sport)
-    rl, rh = ranks[lo_port].astype(np.int32), ranks[hi_port].astype(np.int32)
-    port_vote = np.sign(rh - rl) + (rl == rh) * np.sign(lo_port - hi_port)
-    del lo_port, hi_port, rl, rh
+    # --- who starts: the strongest rule of the orientation model in the group, then time ---
+    strength = np.where(_at(rule, rows) >= 0, _at(rule, rows), len(ORIENT_RULES)).astype(np.int64)
+    lo_vote = src_is_lo == _at(client_is_src, rows)
     start, end = _seconds(df, "start", rows), _seconds(df, "end", rows)
     rejected = np.zeros(n, dtype=bool)
     if "action" in df.columns:
@@ -160,13 +152,13 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     order = np.argsort((gid * (2**34) + (start - t0)) * 2 + rejected, kind="stable")
     gs = gid[order]
     first = np.r_[True, gs[1:] != gs[:-1]] if n else np.empty(0, bool)
+    heads_of_groups = np.flatnonzero(first)
+    best = (strength * 2 + ~lo_vote)[order]
+    best = np.minimum.reduceat(best, heads_of_groups) if n else best[:0]
     time_lo_client = src_is_lo[order][first]
-    pv = np.zeros(ngroups, dtype=np.int8)
-    pv[gid] = port_vote  # the same within a group: it depends only on the two ports
-    del port_vote
-    lo_client = np.where(flag_vote != 0, flag_vote > 0, np.where(pv != 0, pv > 0, time_lo_client))
+    lo_client = np.where(best // 2 < len(ORIENT_RULES), best % 2 == 0, time_lo_client)
     req = (src_is_lo == lo_client[gid])[order]
-    del flag_vote, pv, time_lo_client, src_is_lo
+    del strength, lo_vote, best, time_lo_client, src_is_lo
     # --- merge windows ---------------------------------------------------------------------
     s_start, s_end = start[order], end[order]
     del start, end

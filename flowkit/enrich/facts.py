@@ -35,21 +35,24 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.orientation import merge_talks, no_talks
 
 __all__ = [
     "DirectionFacts",
     "compact",
+    "frame_facts",
     "merge_direction_facts",
     "own_addresses",
     "peer_counts",
     "tally_votes",
     "united_codes",
+    "vote_facts",
 ]
 
 _ROUNDS = 8  # rounds of elimination when several addresses tie for an ENI
@@ -127,7 +130,8 @@ def _edges_frame(cls: object, addr: object, peer: object) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class DirectionFacts:
-    """Frame-wide counts behind :func:`flowkit.enrich.add_direction` and ``add_service_side``.
+    """Frame-wide counts behind the enrichment's sides and orientation
+    (:func:`flowkit.enrich.add_direction`, ``add_service_side``, ``orient_rule``).
 
     Attributes
     ----------
@@ -139,8 +143,15 @@ class DirectionFacts:
         network edge tells (their own address is learned from ``votes``), sorted.
     edges : DataFrame
         ``cls`` (protocol * 65536 + port), ``addr``, ``peer``: the distinct pairs of
-        packet-level addresses that exchanged equal-port records the flags and ports do not
-        decide, in both orientations, sorted.
+        packet-level addresses that exchanged records the record alone does not orient (ICMP
+        with ``0 0`` ports, equal ports), in both orientations, sorted (the fan-in rule).
+    talks : DataFrame
+        The conversations of those records per ENI (:func:`flowkit.enrich.orientation.talks`:
+        first start and accepted/rejected per side), for the frame-wide orientation rules.
+    boxes : tuple of str
+        ENIs seen translating addresses (:func:`flowkit.enrich.middlebox.translating`), sorted.
+    nat_boxes : tuple of str
+        Those of ``boxes`` that translate for an address outside your network (NAT-like).
     settled : bool
         The votes were cut to what the decisions read (:meth:`settle`): such facts decide as
         the whole ones but cannot be merged any more.
@@ -149,21 +160,38 @@ class DirectionFacts:
     votes: pd.DataFrame
     wanted: tuple[str, ...]
     edges: pd.DataFrame
+    talks: pd.DataFrame = field(default_factory=no_talks)
+    boxes: tuple[str, ...] = ()
+    nat_boxes: tuple[str, ...] = ()
     settled: bool = False
 
     @classmethod
-    def of(cls, votes: pd.DataFrame, wanted: Sequence[str], edges: pd.DataFrame) -> DirectionFacts:
+    def of(
+        cls,
+        votes: pd.DataFrame,
+        wanted: Sequence[str],
+        edges: pd.DataFrame,
+        talks: pd.DataFrame | None = None,
+        boxes: Sequence[str] = (),
+        nat_boxes: Sequence[str] = (),
+    ) -> DirectionFacts:
         """Facts in canonical form: summed per pair, sorted, deduplicated."""
         e = _edges_frame(edges["cls"], edges["addr"], edges["peer"]).drop_duplicates()
         e = e.sort_values(["cls", "addr", "peer"], ignore_index=True)
-        return cls(votes=tally_votes([votes]), wanted=tuple(sorted(set(wanted))), edges=e)
+        return cls(
+            votes=tally_votes([votes]), wanted=tuple(sorted(set(wanted))), edges=e,
+            talks=merge_talks([] if talks is None else [talks]),
+            boxes=tuple(sorted(set(boxes))), nat_boxes=tuple(sorted(set(nat_boxes))),
+        )  # fmt: skip
 
     def settle(self) -> DirectionFacts:
-        """The facts cut to what :func:`own_addresses` and :func:`peer_counts` read: the votes
-        of the wanted ENIs for their most-voted addresses (usually one per wanted ENI, where
-        the whole votes can hold one row per ENI and peer).  They decide every record as these
-        facts do, and are what the Dask engine sends with every partition; they cannot be
-        merged (:func:`merge_direction_facts` raises a ``ValueError``).
+        """The facts cut to what :func:`own_addresses`, :func:`peer_counts` and the orientation
+        read: the votes of the wanted ENIs for their most-voted addresses (usually one per
+        wanted ENI, where the whole votes can hold one row per ENI and peer) and the fan-in
+        edges of the addresses of the conversations.  They decide every record as these facts
+        do, and are what the Dask engine sends with every partition (and a read keeps in
+        ``attrs``); they cannot be merged (:func:`merge_direction_facts` raises a
+        ``ValueError``).
 
         Examples
         --------
@@ -177,10 +205,15 @@ class DirectionFacts:
         >>> own_addresses(facts.settle()).equals(own_addresses(facts))
         True
         """
+        if self.settled:
+            return self
         votes = self.votes[self.votes["eni"].isin(self.wanted)]
         best = votes.groupby("eni", observed=True)["n"].transform("max")
         top = tally_votes([votes[votes["n"] == best]])
-        return DirectionFacts(votes=top, wanted=self.wanted, edges=self.edges, settled=True)
+        talked = pd.unique(np.concatenate([self.talks["lo"].to_numpy(object),
+                                           self.talks["hi"].to_numpy(object)]))  # fmt: skip
+        edges = self.edges[self.edges["addr"].isin(talked)].reset_index(drop=True)
+        return replace(self, votes=top, edges=edges, settled=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DirectionFacts):
@@ -188,15 +221,19 @@ class DirectionFacts:
         return (
             self.wanted == other.wanted
             and self.settled == other.settled
+            and self.boxes == other.boxes
+            and self.nat_boxes == other.nat_boxes
             and self.votes.equals(other.votes)
             and self.edges.equals(other.edges)
+            and self.talks.equals(other.talks)
         )
 
     __hash__ = None  # type: ignore[assignment]
 
 
 def merge_direction_facts(parts: Sequence[DirectionFacts]) -> DirectionFacts:
-    """The facts of the frames together: votes summed, wanted ENIs and edges united (exact)."""
+    """The facts of the frames together: votes summed, wanted ENIs, edges, conversations and
+    boxes united (exact)."""
     if any(p.settled for p in parts):
         raise ValueError("settled facts cannot be merged: merge the facts, then settle them")
     if not parts:
@@ -204,12 +241,27 @@ def merge_direction_facts(parts: Sequence[DirectionFacts]) -> DirectionFacts:
     edges = pd.concat([p.edges for p in parts], ignore_index=True)
     e = edges.drop_duplicates().sort_values(["cls", "addr", "peer"], ignore_index=True)
     votes = tally_votes([p.votes for p in parts])
-    return DirectionFacts(votes, tuple(sorted({w for p in parts for w in p.wanted})), e)
+    return DirectionFacts(
+        votes, tuple(sorted({w for p in parts for w in p.wanted})), e,
+        talks=merge_talks([p.talks for p in parts]),
+        boxes=tuple(sorted({b for p in parts for b in p.boxes})),
+        nat_boxes=tuple(sorted({b for p in parts for b in p.nat_boxes})),
+    )  # fmt: skip
 
 
 def _no_votes() -> pd.DataFrame:
     return pd.DataFrame({"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object),
                          "n": pd.Series([], dtype=np.int64)})  # fmt: skip
+
+
+def frame_facts(df: object) -> DirectionFacts | None:
+    """The settled facts a read or :func:`flowkit.enrich.enrich` left with a frame
+    (``attrs["flowkit"]["facts"]``; for a Dask frame, its meta's), or ``None``."""
+    meta = getattr(df, "_meta", df)
+    attrs = getattr(meta, "attrs", None)
+    prov = attrs.get("flowkit") if isinstance(attrs, dict) else None
+    facts = prov.get("facts") if isinstance(prov, dict) else None
+    return facts if isinstance(facts, DirectionFacts) else None
 
 
 def own_addresses(facts: DirectionFacts) -> pd.Series:
@@ -256,7 +308,7 @@ def _votes(
     return keys // nu, keys % nu, n
 
 
-def _vote_facts(
+def vote_facts(
     space: AddressSpace, eni_cat: pd.Series, todo: np.ndarray, every_eni: bool
 ) -> tuple[pd.DataFrame, list[str]]:
     """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``)."""

@@ -1,0 +1,438 @@
+"""Who opened the connection: the one orientation model of flowkit.
+
+A VPC flow record is one direction of a connection on one ENI, in AWS field order (``srcaddr
+srcport`` then ``dstaddr dstport``): it does not say which end is the *client* (the initiator).
+Every part of flowkit (the enrichment columns ``client_addr``/``server_addr``/``local_role``/
+``service_port``, :func:`flowkit.conversations`, :func:`flowkit.dedupe`, the detections'
+view, compliance, handshake health and cost) reads the answer of this module, decided by the
+first of these rules that tells, and recorded per record in ``orient_rule``:
+
+1. ``flags``: TCP ``tcp-flags``: the side sending SYN (without ACK) is the client, the side
+   sending SYN-ACK the server.
+2. ``reject``: a REJECTed record's source opened the connection.  The record is on the
+   target's ENI (``flow-direction`` ingress, or the destination is the ENI's own address: a
+   security group or network ACL refused a request arriving) or on the initiator's (egress: an
+   outbound rule refused it): the source initiated either way, *before the ports are read* (a
+   scan from source port 443, or to an ephemeral port, is not a response).  The one exception
+   is a stateless **network ACL rejecting a response**: a security group never rejects the
+   reply of a connection it let through, a network ACL does.  Such a REJECT is told apart by
+   its ports (the source port is a well-known or registered service port and the destination
+   port an ephemeral one, 32768 and up) or, when the ports say nothing (ICMP ``0 0``, equal
+   ports), by the accepted record of the other direction on the same ENI (the request the
+   REJECT answers: the AWS ping example, a ping accepted inbound and its reply rejected
+   outbound).  The client is then the REJECT's destination.
+3. ``icmp``: ICMP and ICMPv6 records whose ports carry the message type: an echo (timestamp,
+   information, address-mask) request's source is the client, a reply's destination.  AWS
+   (and flowkit's sample generator) put ``0 0`` in the ports of ICMP records, so this rule only
+   tells for logs converted from sources that keep the type (type in ``srcport`` and code in
+   ``dstport``, or NetFlow's ``type * 256 + code`` in ``dstport``); ``0 0`` says nothing (it
+   would read as an echo reply).
+4. ``ports``: the port that ranks higher (:func:`port_rank`: well-known and common server
+   ports, then IANA-registered, then other ports below 32768, then ephemeral ones) is the
+   service; on a tie the lower port.  Equal ports (NTP 123 to 123) and ICMP say nothing.
+
+What the record alone cannot tell (ICMP with ``0 0`` ports, equal ports) is decided by
+evidence of the whole frame, per *conversation* (ENI, protocol, the unordered pair of
+packet-level address and port ends):
+
+5. ``reject`` again: a conversation on an ENI with REJECTs in one direction only is decided
+   as in rule 2 (the REJECTs' source, or their destination when the other direction was
+   accepted on that ENI: a response rejected).
+6. ``one_sided``: an ENI logged only one direction of the conversation: its source is the
+   client (a reply is never logged without the request on the ENI that sends it).
+7. ``first_speaker``: the side whose first record (over every ENI) starts earlier (an echo
+   reply starts after its request: AWS's ping example).
+8. ``edge``: ICMP across your network's edge (one end inside, one outside) with no time order:
+   the outside end pinged in (scanners and health checks ping in far more than hosts ping out,
+   and an outbound ping normally leaves a time order).
+9. ``fan_in``: the number of distinct peers of each end on that protocol and port: the side
+   with more peers is the server (an NTP server answers many hosts), except for ICMP, where it
+   is the client (a monitor pings many hosts).
+
+``flow-direction`` is not a rule of its own: an ingress record is a request arriving at a
+server as often as a reply arriving at a client (the AWS ping example logs the request
+ingress and the reply egress; an outbound ping the reverse), so it tells which end is the
+ENI's (the local end, :mod:`flowkit.enrich.sides`), not which end opened the connection.
+Records still undecided (equal evidence on both sides) have no client (``orient_rule`` NA).
+
+The frame-wide evidence is held as mergeable facts (:class:`flowkit.enrich.facts.
+DirectionFacts`: the conversations table of :func:`talks` and the fan-in edges), so the parts
+of a Dask frame are oriented exactly as the whole frame.
+
+Examples
+--------
+>>> import flowkit as fk
+>>> df = fk.parse_lines([
+...     "2 1 eni-1 203.0.113.66 10.0.1.10 443 8080 6 1 44 1700000000 1700000001 REJECT OK",
+...     "2 1 eni-1 10.0.1.10 52.216.8.1 50000 443 6 5 400 1700000000 1700000060 ACCEPT OK",
+...     "2 1 eni-1 198.51.100.7 10.0.1.10 0 0 1 4 336 1700000000 1700000115 ACCEPT OK",
+...     "2 1 eni-1 10.0.1.10 198.51.100.7 0 0 1 4 336 1700000067 1700000115 ACCEPT OK"])
+>>> df[["client_addr", "orient_rule"]].astype(str).values.tolist()
+[['203.0.113.66', 'reject'], ['10.0.1.10', 'ports'], ['198.51.100.7', 'first_speaker'], \
+['198.51.100.7', 'first_speaker']]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.names import service_table
+
+__all__ = [
+    "ORIENT_RULES",
+    "SERVER_PORTS",
+    "Evidence",
+    "evidence",
+    "orient",
+    "port_rank",
+    "record_rules",
+    "talk_decisions",
+    "talks",
+]
+
+#: The rules of the model, strongest first (see the module notes): ``orient_rule`` categories.
+ORIENT_RULES: tuple[str, ...] = (
+    "flags", "reject", "icmp", "ports", "one_sided", "first_speaker", "edge", "fan_in",
+)  # fmt: skip
+FLAGS, REJECT, ICMP, PORTS, ONE_SIDED, FIRST_SPEAKER, EDGE, FAN_IN = range(len(ORIENT_RULES))
+
+#: Registered ports that are almost always a server's (ranked with the well-known ports).
+SERVER_PORTS: tuple[int, ...] = (
+    1080, 1194, 1433, 1521, 1883, 2049, 2181, 2375, 2376, 2379, 2380, 3000, 3128, 3306, 3389,
+    4222, 4443, 5000, 5044, 5432, 5439, 5601, 5671, 5672, 5900, 5984, 5985, 5986, 6379, 6443,
+    7000, 7001, 7199, 7474, 8000, 8008, 8080, 8081, 8086, 8088, 8443, 8500, 8888, 9000, 9042,
+    9090, 9092, 9093, 9200, 9300, 9418, 10250, 11211, 15672, 27017, 50051,
+)  # fmt: skip
+#: ICMP (1) and ICMPv6 (58) message types that ask (the sender is the client) and answer.
+ICMP_REQUESTS: dict[int, tuple[int, ...]] = {1: (8, 13, 15, 17), 58: (128,)}
+ICMP_REPLIES: dict[int, tuple[int, ...]] = {1: (0, 14, 16, 18), 58: (129,)}
+_NO_TIME = np.iinfo(np.int64).max
+
+
+@lru_cache(maxsize=1)
+def port_ranks() -> np.ndarray:
+    """:func:`port_rank` of every port 0-65535, as an array."""
+    rank = np.zeros(65536, dtype=np.int8)  # 0: ephemeral (32768 and up)
+    rank[1:32768] = 1  # registered range, not assigned
+    assigned = service_table()["port"].to_numpy()
+    rank[assigned[assigned < 32768]] = 2
+    rank[1:1024] = 3
+    rank[list(SERVER_PORTS)] = 3
+    rank[0] = -1
+    return rank
+
+
+def port_rank(port: int) -> int:
+    """How much a port looks like a service port: 3 well-known or common server port,
+    2 IANA-registered, 1 other port below 32768, 0 ephemeral (32768 and up), -1 port 0.
+
+    >>> port_rank(443), port_rank(5432), port_rank(2000), port_rank(20004), port_rank(50000)
+    (3, 3, 2, 1, 0)
+    """
+    return int(port_ranks()[port])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What each record says about its orientation, as arrays (one entry per record).
+
+    ``src``/``dst`` are codes of the packet-level addresses into ``names`` (-1: none);
+    ``sport``/``dport`` are 0 where missing (``s_na``/``d_na``); ``proto`` and ``flags`` -1
+    where missing; ``start`` epoch seconds (:data:`_NO_TIME` where missing); ``eni`` codes into
+    ``enis`` (-1: none).
+    """
+
+    names: pd.Index
+    src: np.ndarray
+    dst: np.ndarray
+    sport: np.ndarray
+    dport: np.ndarray
+    s_na: np.ndarray
+    d_na: np.ndarray
+    proto: np.ndarray
+    flags: np.ndarray
+    reject: np.ndarray
+    start: np.ndarray
+    eni: np.ndarray
+    enis: pd.Index
+
+
+def _ints(df: pd.DataFrame, column: str, missing: int) -> tuple[np.ndarray, np.ndarray]:
+    if column not in df.columns:
+        return np.full(len(df), missing, dtype=np.int32), np.ones(len(df), dtype=bool)
+    col = df[column]
+    if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
+        col = pd.to_numeric(col.astype(object), errors="coerce")
+    na = col.isna().to_numpy()
+    values = col.to_numpy(dtype="float64" if col.dtype.kind == "f" else np.int64, na_value=missing)
+    return np.asarray(values).astype(np.int32), na
+
+
+def _starts(df: pd.DataFrame) -> np.ndarray:
+    if "start" not in df.columns:
+        return np.full(len(df), _NO_TIME, dtype=np.int64)
+    col = df["start"]
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        values = col.to_numpy(dtype="datetime64[s]")
+        out = values.view(np.int64).copy()
+        out[np.isnat(values)] = _NO_TIME
+        return out
+    seconds, na = _ints(df, "start", 0)
+    return np.where(na, _NO_TIME, seconds.astype(np.int64))
+
+
+def _rejects(df: pd.DataFrame) -> np.ndarray:
+    if "action" not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    act = df["action"]
+    if isinstance(act.dtype, pd.CategoricalDtype):
+        cats = np.asarray(act.cat.categories, dtype=object) == "REJECT"
+        return np.append(cats, False)[np.asarray(act.cat.codes, dtype=np.int64)]
+    return (act == "REJECT").to_numpy(dtype=bool, na_value=False)
+
+
+def evidence(df: pd.DataFrame, space: AddressSpace, src: int, dst: int) -> Evidence:
+    """The :class:`Evidence` of ``df``'s records; ``src``/``dst`` index the packet-level
+    address codes in ``space`` (:func:`flowkit.enrich.aws.effective_space`)."""
+    sport, s_na = _ints(df, "srcport", 0)
+    dport, d_na = _ints(df, "dstport", 0)
+    proto, _ = _ints(df, "protocol", -1)
+    flags, _ = _ints(df, "tcp_flags", -1)
+    if "interface_id" in df.columns:
+        cat = df["interface_id"].astype("category")
+        eni = np.asarray(cat.cat.codes, dtype=np.int64)
+        enis = pd.Index(cat.cat.categories, dtype=object)
+    else:
+        eni, enis = np.full(len(df), -1, dtype=np.int64), pd.Index([], dtype=object)
+    return Evidence(
+        names=space.uniques, src=np.asarray(space.codes[src], dtype=np.int64),
+        dst=np.asarray(space.codes[dst], dtype=np.int64), sport=sport, dport=dport, s_na=s_na,
+        d_na=d_na, proto=proto, flags=flags, reject=_rejects(df), start=_starts(df), eni=eni,
+        enis=enis,
+    )  # fmt: skip
+
+
+def _icmp_types(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Per record: the ICMP message says the source is the client (request) / server (reply)."""
+    icmp = (ev.proto == 1) | (ev.proto == 58)
+    has = icmp & ~(ev.s_na | ev.d_na) & ((ev.sport | ev.dport) != 0)
+    kind = np.where(ev.sport != 0, ev.sport, ev.dport >> 8)  # type in srcport, or NetFlow's
+    request = np.zeros(len(kind), dtype=bool)
+    reply = np.zeros(len(kind), dtype=bool)
+    for proto, types in ICMP_REQUESTS.items():
+        request |= has & (ev.proto == proto) & np.isin(kind, types)
+    for proto, types in ICMP_REPLIES.items():
+        reply |= has & (ev.proto == proto) & np.isin(kind, types) & (ev.sport != 0)
+    return request, reply
+
+
+def record_rules(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 1-4 (flags, reject, icmp, ports): per record, whether the source is the client and
+    the rule that decided it (index into :data:`ORIENT_RULES`; -1: the record alone does not
+    tell).  A REJECT whose ports say nothing is left to the frame-wide rules (rule 5)."""
+    ranks = port_ranks()
+    rs, rd = ranks[ev.sport], ranks[ev.dport]
+    icmp = (ev.proto == 1) | (ev.proto == 58)
+    no_ports = ev.s_na | ev.d_na | icmp
+    ports_known = ~no_ports & ((rs != rd) | (ev.sport != ev.dport))
+    client = (rd > rs) | ((rd == rs) & (ev.dport < ev.sport))
+    rule = np.where(ports_known, PORTS, -1).astype(np.int8)
+    request, reply = _icmp_types(ev)
+    client = np.where(request, True, np.where(reply, False, client))
+    rule[request | reply] = ICMP
+    response = np.where(request | reply, reply, ~no_ports & (rs >= 2) & (rd == 0))
+    rejected = ev.reject & (rule >= 0)
+    client = np.where(rejected, ~response, client)
+    rule[rejected] = REJECT
+    tcp = ev.proto == 6
+    synack = tcp & (ev.flags >= 0) & (ev.flags & 18 == 18)
+    syn = tcp & (ev.flags >= 0) & (ev.flags & 18 == 2)
+    client = np.where(syn, True, np.where(synack, False, client))
+    rule[syn | synack] = FLAGS
+    return np.asarray(client, dtype=bool), rule
+
+
+def _text_rank(names: pd.Index) -> np.ndarray:
+    """Rank of each name in text order, with -1 (no address) mapped to -1."""
+    order = np.argsort(np.asarray(names, dtype=object).astype(str), kind="stable")
+    rank = np.empty(len(names) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    rank[-1] = -1
+    return rank
+
+
+TALK_KEYS = ("eni", "lo", "hi", "lo_port", "hi_port", "proto")
+TALK_VALUES = ("first_lo", "first_hi", "accept_lo", "accept_hi", "reject_lo", "reject_hi")
+
+
+def _ends(ev: Evidence, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The conversation ends of ``rows``: lo/hi address codes (lo first as text), their ports,
+    and whether the source is the lo end."""
+    rank = _text_rank(ev.names)
+    s, d = ev.src[rows], ev.dst[rows]
+    src_lo = rank[s] <= rank[d]
+    sp, dp = ev.sport[rows], ev.dport[rows]
+    return {
+        "lo": np.where(src_lo, s, d), "hi": np.where(src_lo, d, s),
+        "lo_port": np.where(src_lo, sp, dp), "hi_port": np.where(src_lo, dp, sp),
+        "src_lo": src_lo,
+    }  # fmt: skip
+
+
+def talks(ev: Evidence, undecided: np.ndarray) -> pd.DataFrame:
+    """The conversations of the ``undecided`` records (both addresses known), per ENI, as
+    mergeable facts: the keys (:data:`TALK_KEYS`, addresses and ENIs as text) and, per side,
+    the first start and whether a record was accepted or rejected (:data:`TALK_VALUES`).
+    Tables of several frames merge exactly (:func:`merge_talks`)."""
+    rows = np.flatnonzero(undecided & (ev.src >= 0) & (ev.dst >= 0))
+    e = _ends(ev, rows)
+    lo_side = e["src_lo"]
+    start, rej = ev.start[rows], ev.reject[rows]
+    enis = np.append(np.asarray(ev.enis, dtype=object), "")
+    names = np.asarray(ev.names, dtype=object)
+    frame = pd.DataFrame({
+        "eni": enis[ev.eni[rows]], "lo": names[e["lo"]], "hi": names[e["hi"]],
+        "lo_port": e["lo_port"].astype(np.int64), "hi_port": e["hi_port"].astype(np.int64),
+        "proto": ev.proto[rows].astype(np.int64),
+        "first_lo": np.where(lo_side, start, _NO_TIME),
+        "first_hi": np.where(lo_side, _NO_TIME, start),
+        "accept_lo": lo_side & ~rej, "accept_hi": ~lo_side & ~rej,
+        "reject_lo": lo_side & rej, "reject_hi": ~lo_side & rej,
+    })  # fmt: skip
+    return merge_talks([frame])
+
+
+def merge_talks(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`talks` of several frames together (minimum of the first starts, any of the
+    flags), one row per key, sorted: exact whatever the split."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return no_talks()
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    agg = {c: ("min" if c.startswith("first") else "max") for c in TALK_VALUES}
+    out = frame.groupby(list(TALK_KEYS), sort=True).agg(agg).reset_index()
+    return out.astype({"eni": object, "lo": object, "hi": object})
+
+
+def no_talks() -> pd.DataFrame:
+    cols: dict[str, object] = {k: pd.Series([], dtype=object) for k in TALK_KEYS[:3]}
+    cols.update({k: pd.Series([], dtype=np.int64) for k in TALK_KEYS[3:]})
+    cols.update({k: pd.Series([], dtype=np.int64 if k.startswith("first") else bool)
+                 for k in TALK_VALUES})  # fmt: skip
+    return pd.DataFrame(cols)
+
+
+def talk_decisions(
+    table: pd.DataFrame, peers: pd.Series, inside: pd.Series | None = None
+) -> pd.DataFrame:
+    """Rules 5-9 on a (merged) :func:`talks` table: ``lo_client`` and ``rule`` (-1 unknown)
+    per row.
+
+    ``peers`` are the fan-in counts (:func:`flowkit.enrich.facts.peer_counts`, text
+    addresses); ``inside`` says, per address text, whether it is inside your network (for the
+    ``edge`` rule; without it the rule does not apply).
+    """
+    n = len(table)
+    lo_client = np.zeros(n, dtype=bool)
+    rule = np.full(n, -1, dtype=np.int8)
+    if not n:
+        return table.assign(lo_client=lo_client, rule=rule)
+    rej_lo, rej_hi = table["reject_lo"].to_numpy(bool), table["reject_hi"].to_numpy(bool)
+    acc_lo, acc_hi = table["accept_lo"].to_numpy(bool), table["accept_hi"].to_numpy(bool)
+    # 5. REJECTs in one direction: their source, unless the other direction was accepted
+    one_rej = rej_lo ^ rej_hi
+    lo_client = np.where(one_rej, np.where(rej_lo, ~acc_hi, acc_lo), lo_client)
+    rule[one_rej] = REJECT
+    # 6. one direction logged on this ENI
+    seen_lo = table["first_lo"].to_numpy() != _NO_TIME
+    seen_hi = table["first_hi"].to_numpy() != _NO_TIME
+    one = (rule < 0) & (seen_lo ^ seen_hi)
+    lo_client = np.where(one, seen_lo, lo_client)
+    rule[one] = ONE_SIDED
+    # 7. first speaker over every ENI of the conversation
+    conv = list(TALK_KEYS[1:])
+    first_lo = table.groupby(conv, sort=False)["first_lo"].transform("min").to_numpy()
+    first_hi = table.groupby(conv, sort=False)["first_hi"].transform("min").to_numpy()
+    timed = (rule < 0) & (first_lo != first_hi)
+    lo_client = np.where(timed, first_lo < first_hi, lo_client)
+    rule[timed] = FIRST_SPEAKER
+    icmp = table["proto"].isin([1, 58]).to_numpy()
+    # 8. ICMP across the edge: the outside end pinged in
+    if inside is not None:
+        in_lo = table["lo"].map(inside).fillna(False).to_numpy(bool)
+        in_hi = table["hi"].map(inside).fillna(False).to_numpy(bool)
+        edge = (rule < 0) & icmp & (in_lo != in_hi)
+        lo_client = np.where(edge, ~in_lo, lo_client)
+        rule[edge] = EDGE
+    # 9. fan-in on the protocol and port
+    cls = table["proto"].to_numpy(np.int64) * 65536 + table["lo_port"].to_numpy(np.int64)
+    n_lo = _peers_of(peers, cls, table["lo"].to_numpy(object))
+    n_hi = _peers_of(peers, cls, table["hi"].to_numpy(object))
+    fan = (rule < 0) & (n_lo != n_hi)
+    lo_client = np.where(fan, np.where(icmp, n_lo > n_hi, n_lo < n_hi), lo_client)
+    rule[fan] = FAN_IN
+    return table.assign(lo_client=lo_client, rule=rule)
+
+
+def _peers_of(peers: pd.Series, cls: np.ndarray, addr: np.ndarray) -> np.ndarray:
+    if peers.empty:
+        return np.zeros(len(cls), dtype=np.int64)
+    keys = pd.MultiIndex.from_arrays([cls, addr], names=["cls", "addr"])
+    found = peers.reindex(keys).to_numpy(dtype="float64", na_value=0.0)
+    return np.nan_to_num(found).astype(np.int64)
+
+
+def frame_rules(
+    ev: Evidence, rows: np.ndarray, decided: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 5-9 for the records ``rows``, from the decisions of their conversations
+    (:func:`talk_decisions`): whether the source is the client, and the rule (-1: unknown)."""
+    client = np.zeros(len(rows), dtype=bool)
+    rule = np.full(len(rows), -1, dtype=np.int8)
+    if not len(rows) or decided.empty:
+        return client, rule
+    e = _ends(ev, rows)
+    eni_text = decided["eni"].to_numpy(object)
+    at_eni = pd.Index(ev.enis, dtype=object).get_indexer(pd.Index(eni_text, dtype=object))
+    at_eni = np.where(eni_text == "", -1, np.where(at_eni < 0, -2, at_eni))  # -2: not here
+    at_lo = ev.names.get_indexer(pd.Index(decided["lo"], dtype=object))
+    at_hi = ev.names.get_indexer(pd.Index(decided["hi"], dtype=object))
+    here = (at_eni != -2) & (at_lo >= 0) & (at_hi >= 0)  # the rows this frame can meet
+    decided = decided[here]
+    known = pd.MultiIndex.from_arrays([
+        at_eni[here], at_lo[here], at_hi[here], decided["lo_port"].to_numpy(np.int64),
+        decided["hi_port"].to_numpy(np.int64), decided["proto"].to_numpy(np.int64),
+    ])  # fmt: skip
+    wanted = pd.MultiIndex.from_arrays([
+        ev.eni[rows], e["lo"], e["hi"], e["lo_port"].astype(np.int64),
+        e["hi_port"].astype(np.int64), ev.proto[rows].astype(np.int64),
+    ])  # fmt: skip
+    at = known.get_indexer(wanted)
+    hit = at >= 0
+    lo_client = decided["lo_client"].to_numpy(bool)[at[hit]]
+    rule[hit] = decided["rule"].to_numpy(np.int8)[at[hit]]
+    client[hit] = lo_client == e["src_lo"][hit]
+    return client, rule
+
+
+def orient(ev: Evidence, decided: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every rule in order: per record, whether the source is the client and the rule that
+    decided it (index into :data:`ORIENT_RULES`, -1: unknown).
+
+    ``decided`` is the :func:`talk_decisions` table of the frame (or of a larger frame this one
+    is part of); without it, rules 5-9 are not applied.
+    """
+    client, rule = record_rules(ev)
+    if decided is None:
+        return client, rule
+    rows = np.flatnonzero((rule < 0) & (ev.src >= 0) & (ev.dst >= 0))
+    if len(rows):
+        c, r = frame_rules(ev, rows, decided)
+        client[rows] = np.where(r >= 0, c, client[rows])
+        rule[rows] = r
+    return client, rule
