@@ -161,10 +161,14 @@ def test_the_input_frame_is_unchanged() -> None:
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_a_frame_without_enrichment_is_refused() -> None:
-    df = fk.parse_lines([line("10.0.3.10", "10.0.2.10", 40000, 23)], enrich=False)
-    with pytest.raises(KeyError, match="client_addr"):
-        check_policy(df, POLICY)
+def test_a_raw_frame_is_checked_with_the_same_orientation() -> None:
+    rows = [line("10.0.3.10", "10.0.2.10", 40000, 23), line("10.0.2.10", "10.0.3.10", 23, 40000)]
+    raw = fk.parse_lines(rows, enrich=False)
+    enriched = fk.parse_lines(rows)
+    got = check_policy(raw, POLICY, inventory=INVENTORY, detail=True)
+    pd.testing.assert_frame_equal(got, check_policy(enriched, POLICY, inventory=INVENTORY,
+                                                    detail=True))  # fmt: skip
+    assert got[["client", "server", "port"]].values.tolist() == [["10.0.3.10", "10.0.2.10", 23]]
 
 
 @pytest.fixture(scope="module")

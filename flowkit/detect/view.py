@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
+from flowkit.enrich.conversations import connection_runs
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -107,19 +108,8 @@ class View:
             k1 = _pair_key(cli, srv, n_addr)
             k2 = _port_key(r["cport"].to_numpy(), r["sport"].to_numpy(), r["proto"].to_numpy())
             t, t_end = r["t"].to_numpy(), r["t_end"].to_numpy()
-            # One sort key: the hash of the connection's five values in the high bits, the
-            # time in the low bits (a hash collision can only split a connection in two).
-            span = int(t.max() - t.min()) + 1 if len(t) else 1
-            bits = max(1, span.bit_length())
-            low = np.uint64((1 << bits) - 1)
-            key = (_mix(k1, k2) & ~low) | (t - (t.min() if len(t) else 0)).astype(np.uint64)
-            order = np.argsort(key)
-            k1, k2, ts, te = k1[order], k2[order], t[order], t_end[order]
-            new = np.ones(len(order), dtype=bool)
-            new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
-            gap = np.ones(len(order), dtype=bool)
-            gap[1:] = ts[1:] - te[:-1] > idle_seconds
-            starts = np.flatnonzero(new | gap)
+            order, starts = connection_runs(k1, k2, t, t_end, idle_seconds)
+            ts, te = t[order], t_end[order]
             req = r["req"].to_numpy()[order]
             pk, by = r["pkts"].to_numpy()[order], r["bytes"].to_numpy()[order]
             rej = (~r["accept"].to_numpy()[order]).astype(np.int8)
@@ -172,20 +162,6 @@ def _pair_key(cli: np.ndarray, srv: np.ndarray, n_addr: int) -> np.ndarray:
 
 def _port_key(cport: np.ndarray, sport: np.ndarray, proto: np.ndarray) -> np.ndarray:
     return (cport.astype(np.int64) << 24) | (sport.astype(np.int64) << 8) | (proto & 0xFF)
-
-
-_C = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-
-
-def _mix(*keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of several integer keys: equal keys sort together.  (A collision only
-    keeps two copies apart, which the exact comparison after sorting tolerates.)"""
-    h = np.zeros(len(keys[0]), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k, c in zip(keys, _C, strict=False):
-            h ^= k.astype(np.uint64) * c
-            h ^= h >> np.uint64(29)
-    return h
 
 
 def build_view(df: pd.DataFrame | dd.DataFrame) -> View:

@@ -33,13 +33,13 @@ from flowkit.detect.view import (
     _NOT_SERVICE,
     View,
     _ints,
-    _mix,
     _pair_key,
     _port_key,
     _seconds,
 )
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import ip_ranges
+from flowkit.enrich.conversations import mix_keys
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.middlebox import translated, translating
 from flowkit.enrich.scope import inside
@@ -63,7 +63,7 @@ def _dedupe(
     if apart is not None:
         minute = minute + (apart.astype(np.int64) << 32)
     k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
-    order = np.lexsort((_mix(k1, k2), minute))
+    order = np.lexsort((mix_keys(k1, k2), minute))
     k1, k2, minute = k1[order], k2[order], minute[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (minute[1:] != minute[:-1])

@@ -16,7 +16,70 @@ from flowkit.enrich.orientation import ORIENT_RULES
 from flowkit.enrich.sides import orientation_of
 from flowkit.times import utc_seconds
 
-__all__ = ["conversations"]
+__all__ = ["connection_ids", "connection_runs", "conversations", "mix_keys"]
+
+_C = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def mix_keys(*keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of several integer keys: equal keys sort together.  (A collision only
+    keeps two copies apart, which an exact comparison after sorting tolerates.)"""
+    h = np.zeros(len(keys[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k, c in zip(keys, _C, strict=False):
+            h ^= k.astype(np.uint64) * c
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def connection_runs(
+    k1: np.ndarray, k2: np.ndarray, t: np.ndarray, t_end: np.ndarray, idle_seconds: int = 120
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records of one *connection*: the same two integer keys (e.g. the address pair and the
+    ports with the protocol), seen again at most ``idle_seconds`` after the previous record
+    ended; later, it is a new connection (client ports are reused).
+
+    Returns the order that sorts the records by connection, then time, and the positions in
+    that order where each connection starts.  The one connection model of flowkit: the
+    detections' :meth:`flowkit.detect.view.View.conn`, compliance and handshake health use it.
+
+    Examples
+    --------
+    >>> k = np.zeros(3, dtype=np.int64)
+    >>> order, starts = connection_runs(k, k, np.array([0, 30, 4000]), np.array([20, 50, 4010]))
+    >>> order.tolist(), starts.tolist()
+    ([0, 1, 2], [0, 2])
+    """
+    if not len(t):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # One sort key: the hash of the connection's keys in the high bits, the time in the low bits
+    # (a hash collision can only split a connection in two).
+    t0 = int(t.min())
+    bits = max(1, (int(t.max()) - t0 + 1).bit_length())
+    low = np.uint64((1 << bits) - 1)
+    key = (mix_keys(k1, k2) & ~low) | (t - t0).astype(np.uint64)
+    order = np.argsort(key)
+    a, b, ts, te = k1[order], k2[order], t[order], t_end[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (ts[1:] - te[:-1] > idle_seconds)
+    return order, np.flatnonzero(new)
+
+
+def connection_ids(
+    k1: np.ndarray, k2: np.ndarray, t: np.ndarray, t_end: np.ndarray, idle_seconds: int = 120
+) -> np.ndarray:
+    """The connection of each record (:func:`connection_runs`), as ids 0..n-1 in order.
+
+    >>> k = np.zeros(3, dtype=np.int64)
+    >>> connection_ids(k, k, np.array([0, 4000, 30]), np.array([20, 4010, 50])).tolist()
+    [0, 1, 0]
+    """
+    order, starts = connection_runs(k1, k2, t, t_end, idle_seconds)
+    new = np.zeros(len(order), dtype=np.int64)
+    new[starts] = 1
+    ids = np.empty(len(order), dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:

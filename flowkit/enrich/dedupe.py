@@ -23,7 +23,7 @@ from flowkit.enrich.facts import (
     united_codes,
 )
 from flowkit.enrich.inventory import Inventory, add_inventory
-from flowkit.enrich.middlebox import declared_kinds, is_typed, translating
+from flowkit.enrich.middlebox import is_typed, middlebox_records, translating
 from flowkit.enrich.sides import Sides, learn_facts, sides_of
 
 __all__ = [
@@ -166,7 +166,7 @@ Vantage = Literal["auto", "workload", "egress"]
 
 def _declared(df: pd.DataFrame) -> np.ndarray:
     """Per record: whether its ``eni_type`` (or ``interface_type``) is a middlebox's."""
-    return np.asarray(declared_kinds(df) != "", dtype=bool)
+    return middlebox_records(df, ())
 
 
 def _column(df: pd.DataFrame, name: str) -> np.ndarray:

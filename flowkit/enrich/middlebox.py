@@ -36,10 +36,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.inventory import Inventory
 from flowkit.enrich.scope import inside as inside_of
 
 __all__ = [
@@ -47,6 +50,8 @@ __all__ = [
     "MIDDLEBOX_TYPES",
     "declared_kinds",
     "is_typed",
+    "middlebox_records",
+    "nat_boxes",
     "translated",
     "translating",
     "untranslated_legs",
@@ -75,20 +80,64 @@ def is_typed(df: pd.DataFrame) -> bool:
     return any(c in df.columns for c in TYPE_COLUMNS)
 
 
-def declared_kinds(df: pd.DataFrame) -> np.ndarray:
-    """Per record: the middlebox kind its ``eni_type`` (else ``interface_type``) declares, or
-    ``""`` for a workload (or no type); an object array, mapped once per distinct type.
-
-    >>> declared_kinds(pd.DataFrame({"eni_type": ["natGateway", "instance", None]})).tolist()
-    ['nat_gateway', '', '']
-    """
+def _declared(df: pd.DataFrame, inventory: Inventory | None) -> tuple[np.ndarray, np.ndarray]:
+    """The declared kind of each distinct type (``""`` workload, ``None`` unknown, the last
+    entry for records without one) and every record's code into them."""
     for col in TYPE_COLUMNS:
         if col in df.columns:
             cat = df[col].astype("category")
-            names = [MIDDLEBOX_TYPES.get(str(c), "") for c in cat.cat.categories]
-            kinds = np.asarray([*names, ""], dtype=object)
-            return kinds[np.asarray(cat.cat.codes, dtype=np.int64)]
-    return np.full(len(df), "", dtype=object)
+            names = np.asarray(cat.cat.categories, dtype=object)
+            break
+    else:
+        if inventory is None or "interface_id" not in df.columns:
+            return np.asarray([None], dtype=object), np.full(len(df), -1, dtype=np.int64)
+        cat = df["interface_id"].astype("category")
+        types = inventory.table.drop_duplicates("interface_id").set_index("interface_id")["type"]
+        names = types.reindex(pd.Index(cat.cat.categories, dtype=object)).to_numpy(object)
+    kinds = [None if pd.isna(t) or t in ("", "-") else MIDDLEBOX_TYPES.get(str(t), "")
+             for t in names]  # fmt: skip
+    return np.asarray([*kinds, None], dtype=object), np.asarray(cat.cat.codes, dtype=np.int64)
+
+
+def declared_kinds(df: pd.DataFrame, inventory: Inventory | None = None) -> np.ndarray:
+    """Per record: the middlebox kind its ENI's declared type names (``eni_type``, else
+    ``interface_type``, else the type of its ``interface_id`` in ``inventory``), ``""`` for a
+    declared workload, ``None`` where no type is known; an object array, mapped once per
+    distinct value.
+
+    >>> declared_kinds(pd.DataFrame({"eni_type": ["natGateway", "instance", None]})).tolist()
+    ['nat_gateway', '', None]
+    """
+    kinds, codes = _declared(df, inventory)
+    return kinds[codes]
+
+
+def middlebox_records(
+    df: pd.DataFrame,
+    boxes: Iterable[str],
+    *,
+    inventory: Inventory | None = None,
+    kinds: Iterable[str] | None = None,
+) -> np.ndarray:
+    """Per record: its ENI is a middlebox (of one of ``kinds``, default any): its declared kind
+    (:func:`declared_kinds`) where a type is known, else whether the ENI is one of ``boxes``
+    (the ENIs seen translating, :func:`translating`).
+
+    >>> df = pd.DataFrame({"interface_id": ["eni-nat", "eni-app", "eni-x"],
+    ...                    "eni_type": ["nat_gateway", "instance", None]})
+    >>> middlebox_records(df, ["eni-x"]).tolist()
+    [True, False, True]
+    """
+    declared, codes = _declared(df, inventory)
+    wanted = set(MIDDLEBOX_KINDS if kinds is None else kinds)
+    typed = np.asarray([k in wanted for k in declared], dtype=bool)[codes]
+    unknown = np.asarray([k is None for k in declared], dtype=bool)[codes]
+    if "interface_id" not in df.columns:
+        return typed & ~unknown
+    eni = df["interface_id"].astype("category")
+    box = pd.Index(eni.cat.categories, dtype=object).isin(list(boxes))
+    on_box = np.append(box, False)[np.asarray(eni.cat.codes, dtype=np.int64)]
+    return np.where(unknown, on_box, typed)
 
 
 def translated(space: AddressSpace, n: int) -> np.ndarray:
@@ -132,3 +181,13 @@ def untranslated_legs(space: AddressSpace, eni: np.ndarray, boxes: np.ndarray) -
     n = len(eni)
     on_box = np.append(np.asarray(boxes, dtype=bool), False)[np.where(eni >= 0, eni, -1)]
     return on_box & ~translated(space, n)
+
+
+def nat_boxes(df: pd.DataFrame, space: AddressSpace) -> list[str]:
+    """The ENIs of ``df`` seen translating for an address outside the network (NAT-like:
+    :func:`translating` 2); ``space`` as made by :func:`flowkit.enrich.aws.effective_space`."""
+    if "interface_id" not in df.columns:
+        return []
+    eni = df["interface_id"].astype("category")
+    kinds = translating(space, np.asarray(eni.cat.codes, np.int64), len(eni.cat.categories))
+    return [str(x) for x in np.asarray(eni.cat.categories, dtype=object)[kinds == 2]]
