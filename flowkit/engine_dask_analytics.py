@@ -229,8 +229,9 @@ def estimate_cost_dask(
 ) -> pd.DataFrame:
     """:func:`flowkit.estimate_cost` of a Dask frame.
 
-    The facts of the whole frame (each ENI's own address when ``local_addr`` is absent, then
-    the NAT-like ENIs and the AZ of each address) are computed per partition and merged; the
+    The facts of the whole frame (each ENI's own address when ``local_addr`` is absent: the
+    read's settled direction facts, else one pass for them; then the NAT-like ENIs and the AZ
+    of each address) are computed per partition and merged; the
     records are shuffled by their packet flow (:func:`flowkit.cost.vantage.flow_key`) so that
     every record of a flow is in one partition, where the copies are found as in pandas; each
     partition is classified with the merged facts and reduced to counted bytes per ``by_cols``
@@ -239,17 +240,17 @@ def estimate_cost_dask(
     d = ddf[[c for c in ddf.columns if c in _COST_READS or c in by_cols]]
     if "transfer" in d.columns and "transfer_bytes" in d.columns:  # classified already
         return cost_finish(_each(d, cost_part, by_cols), prices, by_cols, days)
-    votes = None
-    if "local_addr" not in d.columns:
-        votes = fold(d, _vantage_part, merge_vantage_facts, None).votes
-    facts = fold(d, _vantage_part, merge_vantage_facts, votes)
+    direction = None
+    if "local_addr" not in d.columns:  # the read's settled facts, else one pass for them
+        direction = frame_facts(ddf) or fold(d, _direction_part, merge_direction_facts).settle()
+    facts = fold(d, _vantage_part, merge_vantage_facts, direction)
     keyed = d.map_partitions(_with_flow_key, meta=_with_flow_key(d._meta))
     parts = _each(keyed.shuffle(on="_flow"), _cost_part, facts, by_cols)
     return cost_finish(parts, prices, by_cols, days)
 
 
-def _vantage_part(df: pd.DataFrame, votes: pd.DataFrame | None) -> VantageFacts:
-    return vantage_facts(df, votes=votes)
+def _vantage_part(df: pd.DataFrame, direction: DirectionFacts | None) -> VantageFacts:
+    return vantage_facts(df, direction=direction)
 
 
 def _with_flow_key(df: pd.DataFrame) -> pd.DataFrame:
