@@ -55,12 +55,15 @@ NAT_INVENTORY = {"NetworkInterfaces": [
     {"NetworkInterfaceId": "eni-app", "PrivateIpAddress": "10.0.1.5",
      "Attachment": {"InstanceId": "i-1"}, "TagSet": [{"Key": "Role", "Value": "app"}]},
 ]}  # fmt: skip
-APP_OUT = load_policy("nat.yaml", text="""\
+APP_OUT = load_policy(
+    "nat.yaml",
+    text="""\
 default: deny
 vpc_cidrs: [10.0.0.0/16]
 rules:
   - {name: app-out, from: role:app, to: internet, protocol: tcp, ports: [443]}
-""")
+""",
+)
 NAT_ROWS = [  # the AWS "traffic through a NAT gateway" example, both ENIs logged
     rec("eni-nat", "10.0.1.5", "10.0.0.220", 50000, 443, 6, 1000, 0, "ingress", pdst="203.0.113.5"),
     rec("eni-nat", "10.0.0.220", "203.0.113.5", 60000, 443, 6, 1000, 0, "egress"),

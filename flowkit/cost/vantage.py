@@ -269,7 +269,7 @@ def vantage_facts(df: pd.DataFrame, *, direction: DirectionFacts | None = None) 
     if "local_addr" in df.columns:
         direction = None
     elif direction is None:
-        direction = own or learn_facts(df, every_eni=False, space=space).settle()
+        direction = own or learn_facts(df, space=space).settle()  # canonical: mergeable
     local = _local_address(df, space, direction)
     return VantageFacts(direction=direction, boxes=tuple(nat_boxes(df, space)),
                         az=_az_pairs(df, space, local))  # fmt: skip

@@ -24,7 +24,7 @@ from flowkit.enrich.facts import (
 )
 from flowkit.enrich.inventory import Inventory, add_inventory
 from flowkit.enrich.middlebox import is_typed, middlebox_records, translating
-from flowkit.enrich.sides import Sides, learn_facts, sides_of
+from flowkit.enrich.sides import SIDE_COLUMNS, Sides, learn_facts, sides_of
 
 __all__ = [
     "DedupeFacts",
@@ -220,10 +220,23 @@ def _direction(
     same context), else learned from ``df``."""
     if given is not None:
         return given
-    own = frame_facts(df) if vpc_cidrs is None and inventory is None else None
+    same_context = vpc_cidrs is None and inventory is None
+    own = frame_facts(df) if same_context else None
     if own is not None:
         return own
+    if same_context and set(SIDE_COLUMNS) <= set(df.columns):  # the columns hold the answers
+        return DirectionFacts.of(_NO_VOTES, (), _NO_EDGES)
     return learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory, every_eni=False).settle()
+
+
+_NO_VOTES = pd.DataFrame(
+    {"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object),
+     "n": np.array([], np.int64)}
+)  # fmt: skip
+_NO_EDGES = pd.DataFrame(
+    {"cls": np.array([], np.int64), "addr": pd.Series([], dtype=object),
+     "peer": pd.Series([], dtype=object)}
+)  # fmt: skip
 
 
 def dedupe_facts(

@@ -309,9 +309,16 @@ def _votes(
 
 
 def vote_facts(
-    space: AddressSpace, eni_cat: pd.Series, todo: np.ndarray, every_eni: bool
+    space: AddressSpace,
+    eni_cat: pd.Series,
+    todo: np.ndarray,
+    every_eni: bool,
+    *,
+    top_only: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``)."""
+    """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``); with
+    ``top_only`` only each ENI's most-voted addresses (what :meth:`DirectionFacts.settle`
+    keeps: facts that are settled at once, without the whole table)."""
     src, dst = space.codes[0], space.codes[1]
     eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
     known = eni >= 0  # records without an interface_id cannot vote
@@ -320,6 +327,11 @@ def vote_facts(
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
     rows = np.flatnonzero(known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0))
     e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1))
+    if top_only and len(e):  # rows come sorted by ENI
+        starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+        best = np.repeat(np.maximum.reduceat(n, starts), np.diff(np.r_[starts, len(e)]))
+        top = n == best
+        e, a, n = e[top], a[top], n[top]
     names = pd.Index(eni_cat.cat.categories, dtype=object)
     votes = pd.DataFrame({
         "eni": pd.Categorical.from_codes(e, categories=names, validate=False),

@@ -163,14 +163,17 @@ class Evidence:
 
 
 def _ints(df: pd.DataFrame, column: str, missing: int) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric column as int32 (``missing`` where NA) and its NA mask."""
     if column not in df.columns:
         return np.full(len(df), missing, dtype=np.int32), np.ones(len(df), dtype=bool)
     col = df[column]
     if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
         col = pd.to_numeric(col.astype(object), errors="coerce")
-    na = col.isna().to_numpy()
-    values = col.to_numpy(dtype="float64" if col.dtype.kind == "f" else np.int64, na_value=missing)
-    return np.asarray(values).astype(np.int32), na
+    if col.dtype.kind == "f":
+        values = col.to_numpy(dtype="float64", na_value=missing).astype(np.int32)
+    else:
+        values = col.to_numpy(dtype=np.int32, na_value=missing)
+    return np.asarray(values), col.isna().to_numpy()
 
 
 def _starts(df: pd.DataFrame) -> np.ndarray:
@@ -217,18 +220,47 @@ def evidence(df: pd.DataFrame, space: AddressSpace, src: int, dst: int) -> Evide
     )  # fmt: skip
 
 
-def _icmp_types(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
-    """Per record: the ICMP message says the source is the client (request) / server (reply)."""
-    icmp = (ev.proto == 1) | (ev.proto == 58)
-    has = icmp & ~(ev.s_na | ev.d_na) & ((ev.sport | ev.dport) != 0)
-    kind = np.where(ev.sport != 0, ev.sport, ev.dport >> 8)  # type in srcport, or NetFlow's
-    request = np.zeros(len(kind), dtype=bool)
-    reply = np.zeros(len(kind), dtype=bool)
-    for proto, types in ICMP_REQUESTS.items():
-        request |= has & (ev.proto == proto) & np.isin(kind, types)
-    for proto, types in ICMP_REPLIES.items():
-        reply |= has & (ev.proto == proto) & np.isin(kind, types) & (ev.sport != 0)
+def _icmp_types(ev: Evidence, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ICMP ``rows`` with non-zero ports: the message is a request (the source is the
+    client) / a reply (the destination is)."""
+    sport, dport, proto = ev.sport[rows], ev.dport[rows], ev.proto[rows]
+    kind = np.where(sport != 0, sport, dport >> 8)  # type in srcport, or NetFlow's in dstport
+    request = np.zeros(len(rows), dtype=bool)
+    reply = np.zeros(len(rows), dtype=bool)
+    for number, types in ICMP_REQUESTS.items():
+        request |= (proto == number) & np.isin(kind, types)
+    for number, types in ICMP_REPLIES.items():
+        reply |= (proto == number) & np.isin(kind, types) & (sport != 0)
     return request, reply
+
+
+# Record rules 1, 2 and 4 depend on a few small features of a record: they are computed once
+# for every combination of them (:func:`_rule_table`) and looked up by the combination.
+_PROTO_CLASS = np.zeros(257, dtype=np.int32)  # index protocol + 1 (-1: missing): 0 other
+_PROTO_CLASS[6 + 1], _PROTO_CLASS[1 + 1], _PROTO_CLASS[58 + 1] = 1, 2, 2  # 1 tcp, 2 icmp
+_FLAG_CLASS = np.zeros(257, dtype=np.int32)  # index flags + 1: 0 none, 1 SYN, 2 SYN-ACK
+_FLAG_CLASS[1:][(np.arange(256) & 18) == 2] = 1
+_FLAG_CLASS[1:][(np.arange(256) & 18) == 18] = 2
+_SIZES = (3, 3, 2, 2, 5, 5, 3)  # proto class, flag class, reject, ports missing, rs, rd, cmp
+
+
+@lru_cache(maxsize=1)
+def _rule_table() -> tuple[np.ndarray, np.ndarray]:
+    """``client`` and ``rule`` of rules 1, 2 and 4 for every feature combination."""
+    pc, fc, rej, na, rs, rd, cmp = np.indices(_SIZES).reshape(len(_SIZES), -1)
+    rs, rd = rs - 1, rd - 1  # ranks -1..3
+    no_ports = (na == 1) | (pc == 2)
+    ports_known = ~no_ports & ((rs != rd) | (cmp != 0))
+    client = (rd > rs) | ((rd == rs) & (cmp == 1))  # cmp 1: dport < sport, 2: dport > sport
+    rule = np.where(ports_known, PORTS, -1)
+    response = ~no_ports & (rs >= 2) & (rd == 0)
+    rejected = (rej == 1) & ports_known
+    client = np.where(rejected, ~response, client)
+    rule = np.where(rejected, REJECT, rule)
+    tcp = pc == 1
+    client = np.where(tcp & (fc == 1), True, np.where(tcp & (fc == 2), False, client))
+    rule = np.where(tcp & (fc > 0), FLAGS, rule)
+    return client.astype(bool), rule.astype(np.int8)
 
 
 def record_rules(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
@@ -236,25 +268,25 @@ def record_rules(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
     the rule that decided it (index into :data:`ORIENT_RULES`; -1: the record alone does not
     tell).  A REJECT whose ports say nothing is left to the frame-wide rules (rule 5)."""
     ranks = port_ranks()
-    rs, rd = ranks[ev.sport], ranks[ev.dport]
-    icmp = (ev.proto == 1) | (ev.proto == 58)
-    no_ports = ev.s_na | ev.d_na | icmp
-    ports_known = ~no_ports & ((rs != rd) | (ev.sport != ev.dport))
-    client = (rd > rs) | ((rd == rs) & (ev.dport < ev.sport))
-    rule = np.where(ports_known, PORTS, -1).astype(np.int8)
-    request, reply = _icmp_types(ev)
-    client = np.where(request, True, np.where(reply, False, client))
-    rule[request | reply] = ICMP
-    response = np.where(request | reply, reply, ~no_ports & (rs >= 2) & (rd == 0))
-    rejected = ev.reject & (rule >= 0)
-    client = np.where(rejected, ~response, client)
-    rule[rejected] = REJECT
-    tcp = ev.proto == 6
-    synack = tcp & (ev.flags >= 0) & (ev.flags & 18 == 18)
-    syn = tcp & (ev.flags >= 0) & (ev.flags & 18 == 2)
-    client = np.where(syn, True, np.where(synack, False, client))
-    rule[syn | synack] = FLAGS
-    return np.asarray(client, dtype=bool), rule
+    missing = ev.s_na | ev.d_na
+    pc = _PROTO_CLASS[np.clip(ev.proto, -1, 255) + 1]
+    idx = pc * 3 + _FLAG_CLASS[np.clip(ev.flags, -1, 255) + 1]
+    idx = idx * 2 + ev.reject
+    idx = idx * 2 + missing
+    idx = idx * 5 + (ranks[ev.sport] + 1)
+    idx = idx * 5 + (ranks[ev.dport] + 1)
+    idx = idx * 3 + (ev.dport < ev.sport) + 2 * (ev.dport > ev.sport)
+    table_client, table_rule = _rule_table()
+    client, rule = table_client[idx], table_rule[idx]
+    typed = np.flatnonzero((pc == 2) & ~missing & ((ev.sport | ev.dport) != 0))
+    if len(typed):  # rule 3: ICMP types in the ports (rule 2 for a REJECTed one)
+        request, reply = _icmp_types(ev, typed)
+        told = request | reply
+        at = typed[told]
+        rejected = ev.reject[at]
+        client[at] = np.where(rejected, ~reply[told], request[told])
+        rule[at] = np.where(rejected, REJECT, ICMP)
+    return client, rule
 
 
 def _text_rank(names: pd.Index) -> np.ndarray:
@@ -284,19 +316,18 @@ def _ends(ev: Evidence, rows: np.ndarray) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
-def talks(ev: Evidence, undecided: np.ndarray) -> pd.DataFrame:
+def talks(ev: Evidence, undecided: np.ndarray, *, canonical: bool = True) -> pd.DataFrame:
     """The conversations of the ``undecided`` records (both addresses known), per ENI, as
     mergeable facts: the keys (:data:`TALK_KEYS`, addresses and ENIs as text) and, per side,
     the first start and whether a record was accepted or rejected (:data:`TALK_VALUES`).
-    Tables of several frames merge exactly (:func:`merge_talks`)."""
+    Tables of several frames merge exactly (:func:`merge_talks`); ``canonical`` sorts the
+    rows (for comparing and merging; the decisions do not need it)."""
     rows = np.flatnonzero(undecided & (ev.src >= 0) & (ev.dst >= 0))
     e = _ends(ev, rows)
     lo_side = e["src_lo"]
     start, rej = ev.start[rows], ev.reject[rows]
-    enis = np.append(np.asarray(ev.enis, dtype=object), "")
-    names = np.asarray(ev.names, dtype=object)
-    frame = pd.DataFrame({
-        "eni": enis[ev.eni[rows]], "lo": names[e["lo"]], "hi": names[e["hi"]],
+    codes = pd.DataFrame({
+        "eni": ev.eni[rows], "lo": e["lo"], "hi": e["hi"],
         "lo_port": e["lo_port"].astype(np.int64), "hi_port": e["hi_port"].astype(np.int64),
         "proto": ev.proto[rows].astype(np.int64),
         "first_lo": np.where(lo_side, start, _NO_TIME),
@@ -304,7 +335,13 @@ def talks(ev: Evidence, undecided: np.ndarray) -> pd.DataFrame:
         "accept_lo": lo_side & ~rej, "accept_hi": ~lo_side & ~rej,
         "reject_lo": lo_side & rej, "reject_hi": ~lo_side & rej,
     })  # fmt: skip
-    return merge_talks([frame])
+    agg = {c: ("min" if c.startswith("first") else "max") for c in TALK_VALUES}
+    codes = codes.groupby(list(TALK_KEYS), sort=False).agg(agg).reset_index()
+    enis = np.append(np.asarray(ev.enis, dtype=object), "")
+    names = np.asarray(ev.names, dtype=object)
+    frame = codes.assign(eni=enis[codes["eni"].to_numpy()], lo=names[codes["lo"].to_numpy()],
+                         hi=names[codes["hi"].to_numpy()])  # fmt: skip
+    return merge_talks([frame]) if canonical else frame
 
 
 def merge_talks(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -420,14 +457,19 @@ def frame_rules(
     return client, rule
 
 
-def orient(ev: Evidence, decided: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+def orient(
+    ev: Evidence,
+    decided: pd.DataFrame | None,
+    by_record: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every rule in order: per record, whether the source is the client and the rule that
     decided it (index into :data:`ORIENT_RULES`, -1: unknown).
 
     ``decided`` is the :func:`talk_decisions` table of the frame (or of a larger frame this one
-    is part of); without it, rules 5-9 are not applied.
+    is part of); without it, rules 5-9 are not applied.  ``by_record``: the
+    :func:`record_rules` of ``ev`` when already computed.
     """
-    client, rule = record_rules(ev)
+    client, rule = record_rules(ev) if by_record is None else by_record
     if decided is None:
         return client, rule
     rows = np.flatnonzero((rule < 0) & (ev.src >= 0) & (ev.dst >= 0))

@@ -104,15 +104,18 @@ def _own_votes(
     todo = ~known & (src >= 0) & (dst >= 0)
     if eni_cat is None:
         return pd.DataFrame(columns=["eni", "addr", "n"]), []
-    return vote_facts(space, eni_cat, todo, every_eni=every_eni)
+    return vote_facts(space, eni_cat, todo, every_eni=every_eni, top_only=not every_eni)
 
 
 def _edges(ev: Evidence, rows: np.ndarray) -> pd.DataFrame:
-    """Both orientations of the ``rows``' address pairs (text), per protocol and port."""
+    """Both orientations of the ``rows``' distinct address pairs (text), per protocol and
+    port."""
     cls = ev.proto[rows].astype(np.int64) * 65536 + ev.sport[rows]
+    a, b = ev.src[rows], ev.dst[rows]
+    codes = pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
+    codes = codes.drop_duplicates()
     names = np.asarray(ev.names, dtype=object)
-    a, b = names[ev.src[rows]], names[ev.dst[rows]]
-    return pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
+    return codes.assign(addr=names[codes["addr"].to_numpy()], peer=names[codes["peer"].to_numpy()])
 
 
 def learn_facts(
@@ -133,31 +136,54 @@ def learn_facts(
         space, _, _ = effective_space(df)
     inside = inside_of(space, vpc_cidrs, inventory)
     _, known, eni_cat = _local_known(df, space, inside, inventory)
-    votes, wanted = _own_votes(space, eni_cat, known, every_eni)
     ev = evidence(df, space, 4, 5)
     _, rule = record_rules(ev)
+    return _learn(space, inside, known, eni_cat, ev, rule, every_eni)
+
+
+def _learn(
+    space: AddressSpace,
+    inside: np.ndarray,
+    known: np.ndarray,
+    eni_cat: pd.Series | None,
+    ev: Evidence,
+    rule: np.ndarray,
+    every_eni: bool,
+) -> DirectionFacts:
+    """:func:`learn_facts` from what :func:`sides` computed already."""
+    votes, wanted = _own_votes(space, eni_cat, known, every_eni)
     undecided = (rule < 0) & (ev.src >= 0) & (ev.dst >= 0)
     rows = np.flatnonzero(undecided)
     boxes = translating(space, ev.eni, len(ev.enis), inside)
     enis = np.asarray(ev.enis, dtype=object)
+    box_names = [str(x) for x in enis[boxes > 0]]
+    nat_names = [str(x) for x in enis[boxes == 2]]
+    if not every_eni:  # settled at once: what the decisions read, in no canonical order
+        return DirectionFacts(
+            votes=votes, wanted=tuple(sorted(set(wanted))), edges=_edges(ev, rows),
+            talks=talks(ev, undecided, canonical=False), boxes=tuple(box_names),
+            nat_boxes=tuple(nat_names), settled=True,
+        )  # fmt: skip
     return DirectionFacts.of(
-        votes, wanted, _edges(ev, rows), talks(ev, undecided),
-        boxes=[str(x) for x in enis[boxes > 0]], nat_boxes=[str(x) for x in enis[boxes == 2]],
-    )  # fmt: skip
+        votes,
+        wanted,
+        _edges(ev, rows),
+        talks(ev, undecided),
+        boxes=box_names,
+        nat_boxes=nat_names,
+    )
 
 
 def _local_is_src(
-    df: pd.DataFrame,
     space: AddressSpace,
-    inside: np.ndarray,
-    inventory: Inventory | None,
+    known_ends: tuple[np.ndarray, np.ndarray, pd.Series | None],
     facts: DirectionFacts,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per record: whether the source is the capturing ENI's end, and whether that is known.
 
-    Left undecided by :func:`_local_known`: the ENI's own address (:func:`own_addresses` of the
-    votes in ``facts``) is the local end."""
-    local_src, known, eni_cat = _local_known(df, space, inside, inventory)
+    Left undecided by :func:`_local_known` (``known_ends``): the ENI's own address
+    (:func:`own_addresses` of the votes in ``facts``) is the local end."""
+    local_src, known, eni_cat = known_ends
     src, dst = space.codes[0], space.codes[1]
     todo = ~known & (src >= 0) & (dst >= 0)
     if eni_cat is not None and todo.any():
@@ -172,15 +198,16 @@ def _local_is_src(
     return local_src, known
 
 
-def _orient(
-    ev: Evidence, facts: DirectionFacts, inside: np.ndarray
+def _frame_rules(
+    ev: Evidence, facts: DirectionFacts, inside: np.ndarray, client: np.ndarray, rule: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every rule of the orientation model: the record's, then the frame's (from ``facts``)."""
-    decided = None
-    if len(facts.talks):
-        inner = pd.Series(inside, index=ev.names)
-        decided = talk_decisions(facts.talks, peer_counts(facts.edges), inner)
-    return orient(ev, decided)
+    """The frame-wide rules of the orientation model (from ``facts``) on the records the
+    record rules (``client``, ``rule``) left undecided."""
+    if not len(facts.talks) or not (rule < 0).any():
+        return client, rule
+    inner = pd.Series(inside, index=ev.names)
+    decided = talk_decisions(facts.talks, peer_counts(facts.edges), inner)
+    return orient(ev, decided, (client, rule))
 
 
 @dataclass(frozen=True)
@@ -222,9 +249,11 @@ def sides(
     src, dst, psrc, pdst = space.codes[:4]
     eff_src, eff_dst = space.codes[eff_src_i], space.codes[eff_dst_i]
     inside = inside_of(space, vpc_cidrs, inventory)
+    known_ends = _local_known(df, space, inside, inventory)
+    ev = evidence(df, space, eff_src_i, eff_dst_i)
+    client, rule = record_rules(ev)
     if facts is None:
-        facts = learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory, every_eni=False,
-                            space=space).settle()  # fmt: skip
+        facts = _learn(space, inside, known_ends[1], known_ends[2], ev, rule, False)
     in_s = np.append(inside, False)[eff_src]
     in_d = np.append(inside, False)[eff_dst]
     has = (eff_src >= 0) & (eff_dst >= 0)
@@ -233,7 +262,7 @@ def sides(
         (in_s.view(np.int8) << 1) | in_d.view(np.int8)
     ]
     direction = np.where(has, direction, -1).astype(np.int8)
-    local_src, lknown = _local_is_src(df, space, inside, inventory, facts)
+    local_src, lknown = _local_is_src(space, known_ends, facts)
     local = np.where(lknown, np.where(local_src, src, dst), -1)
     if "pkt_srcaddr" in df.columns or "pkt_dstaddr" in df.columns:
         remote_raw = np.where(local_src, dst, src)
@@ -245,8 +274,7 @@ def sides(
     else:
         remote, translated = np.where(local_src, dst, src), np.zeros(len(df), dtype=bool)
     remote = np.where(lknown, remote, -1)
-    ev = evidence(df, space, eff_src_i, eff_dst_i)
-    client, rule = _orient(ev, facts, inside)
+    client, rule = _frame_rules(ev, facts, inside, client, rule)
     return Sides(
         space=space, facts=facts, direction=direction, local=local, remote=remote,
         local_src=local_src, lknown=lknown, translated=translated, sport=ev.sport,
@@ -283,8 +311,9 @@ def orientation_of(
     if facts is None:
         facts = frame_facts(df)
     if facts is None:
-        facts = learn_facts(df, every_eni=False, space=space).settle()
-    client, rule = _orient(evidence(df, space, si, di), facts, inside_of(space))
+        facts = learn_facts(df, every_eni=False, space=space)
+    ev = evidence(df, space, si, di)
+    client, rule = _frame_rules(ev, facts, inside_of(space), *record_rules(ev))
     return space, si, di, client, rule
 
 
