@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["AddressSpace", "IntervalTable", "ParsedAddresses", "parse_addresses"]
+__all__ = ["AddressSpace", "IntervalTable", "ParsedAddresses", "compact", "parse_addresses"]
 
 _V4_RE = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
 _V4_TOP = 2**32 - 1
@@ -232,5 +232,17 @@ class AddressSpace:
         return ext[self.codes[column]]
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
-        """A categorical of addresses from codes into :attr:`uniques` (-1 = NA)."""
-        return pd.Categorical.from_codes(codes, categories=self.uniques, validate=False)
+        """A categorical of addresses from codes into :attr:`uniques` (-1 = NA), with only the
+        addresses used as categories (:func:`compact`: small codes, small categories)."""
+        return compact(np.asarray(self.uniques, dtype=object), np.asarray(codes))
+
+
+def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
+    used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
+    pickle and to compare: the same values always give the same categories."""
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
+    position = np.full(len(names) + 1, -1, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    categories = pd.Index(names[used], dtype=object)
+    return pd.Categorical.from_codes(position[codes], categories=categories)

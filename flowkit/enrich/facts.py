@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.addresses import AddressSpace, compact
 from flowkit.enrich.orientation import merge_talks, no_talks
 
 __all__ = [
@@ -85,17 +85,6 @@ def united_codes(columns: Sequence[pd.Series | np.ndarray]) -> tuple[np.ndarray,
         out.append(here[codes])
     codes = np.concatenate(out) if out else np.array([], dtype=np.int64)
     return names.astype(object), codes.astype(np.int64)
-
-
-def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
-    """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
-    used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
-    pickle and to compare: the same values always give the same categories."""
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
-    position = np.full(len(names) + 1, -1, dtype=np.int64)
-    position[used] = np.arange(len(used))
-    categories = pd.Index(names[used], dtype=object)
-    return pd.Categorical.from_codes(position[codes], categories=categories)
 
 
 def tally_votes(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
