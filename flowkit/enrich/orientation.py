@@ -36,8 +36,11 @@ evidence of the whole frame, per *conversation* (ENI, protocol, the unordered pa
 packet-level address and port ends):
 
 5. ``reject`` again: a conversation on an ENI with REJECTs in one direction only is decided
-   as in rule 2 (the REJECTs' source, or their destination when the other direction was
-   accepted on that ENI: a response rejected).
+   as in rule 2: the REJECTs' source, or their destination when they left the ENI (egress) as
+   the answer to what the ENI accepted the other way (a response rejected).  A REJECT arriving
+   at the ENI (ingress, or its end not known) is a request even when the other direction was
+   accepted: other ICMP messages between the same hosts (port unreachables, their own pings)
+   share the conversation.
 6. ``one_sided``: an ENI logged only one direction of the conversation: its source is the
    client (a reply is never logged without the request on the ENI that sends it).
 7. ``first_speaker``: the side whose first record (over every ENI) starts earlier (an echo
@@ -299,7 +302,10 @@ def _text_rank(names: pd.Index) -> np.ndarray:
 
 
 TALK_KEYS = ("eni", "lo", "hi", "lo_port", "hi_port", "proto")
-TALK_VALUES = ("first_lo", "first_hi", "accept_lo", "accept_hi", "reject_lo", "reject_hi")
+TALK_VALUES = (
+    "first_lo", "first_hi", "accept_lo", "accept_hi", "reject_lo", "reject_hi", "local_lo",
+    "local_hi",
+)  # fmt: skip
 
 
 def _ends(ev: Evidence, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -316,16 +322,25 @@ def _ends(ev: Evidence, rows: np.ndarray) -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
-def talks(ev: Evidence, undecided: np.ndarray, *, canonical: bool = True) -> pd.DataFrame:
+def talks(
+    ev: Evidence,
+    undecided: np.ndarray,
+    local_src: np.ndarray | None = None,
+    *,
+    canonical: bool = True,
+) -> pd.DataFrame:
     """The conversations of the ``undecided`` records (both addresses known), per ENI, as
     mergeable facts: the keys (:data:`TALK_KEYS`, addresses and ENIs as text) and, per side,
-    the first start and whether a record was accepted or rejected (:data:`TALK_VALUES`).
-    Tables of several frames merge exactly (:func:`merge_talks`); ``canonical`` sorts the
-    rows (for comparing and merging; the decisions do not need it)."""
+    the first start, whether a record was accepted or rejected, and whether the side is the
+    ENI's own end (``local_src``: per record, 1 the source is, 0 the destination is, -1 not
+    known without the frame) (:data:`TALK_VALUES`).  Tables of several frames merge exactly
+    (:func:`merge_talks`); ``canonical`` sorts the rows (for comparing and merging; the
+    decisions do not need it)."""
     rows = np.flatnonzero(undecided & (ev.src >= 0) & (ev.dst >= 0))
     e = _ends(ev, rows)
     lo_side = e["src_lo"]
     start, rej = ev.start[rows], ev.reject[rows]
+    local = np.full(len(rows), -1, np.int8) if local_src is None else local_src[rows]
     codes = pd.DataFrame({
         "eni": ev.eni[rows], "lo": e["lo"], "hi": e["hi"],
         "lo_port": e["lo_port"].astype(np.int64), "hi_port": e["hi_port"].astype(np.int64),
@@ -334,6 +349,8 @@ def talks(ev: Evidence, undecided: np.ndarray, *, canonical: bool = True) -> pd.
         "first_hi": np.where(lo_side, _NO_TIME, start),
         "accept_lo": lo_side & ~rej, "accept_hi": ~lo_side & ~rej,
         "reject_lo": lo_side & rej, "reject_hi": ~lo_side & rej,
+        "local_lo": (local >= 0) & ((local == 1) == lo_side),
+        "local_hi": (local >= 0) & ((local == 1) != lo_side),
     })  # fmt: skip
     agg = {c: ("min" if c.startswith("first") else "max") for c in TALK_VALUES}
     codes = codes.groupby(list(TALK_KEYS), sort=False).agg(agg).reset_index()
@@ -381,9 +398,13 @@ def talk_decisions(
         return table.assign(lo_client=lo_client, rule=rule)
     rej_lo, rej_hi = table["reject_lo"].to_numpy(bool), table["reject_hi"].to_numpy(bool)
     acc_lo, acc_hi = table["accept_lo"].to_numpy(bool), table["accept_hi"].to_numpy(bool)
-    # 5. REJECTs in one direction: their source, unless the other direction was accepted
+    # 5. REJECTs in one direction: their source opened the connection, unless they left the
+    # ENI (egress: the REJECT's source is the ENI's own end) as the answer to what it accepted
+    # the other way (a network ACL rejecting a response: the AWS ping example)
+    local_lo, local_hi = table["local_lo"].to_numpy(bool), table["local_hi"].to_numpy(bool)
     one_rej = rej_lo ^ rej_hi
-    lo_client = np.where(one_rej, np.where(rej_lo, ~acc_hi, acc_lo), lo_client)
+    lo_client = np.where(one_rej, np.where(rej_lo, ~(local_lo & acc_hi), local_hi & acc_lo),
+                         lo_client)  # fmt: skip
     rule[one_rej] = REJECT
     # 6. one direction logged on this ENI
     seen_lo = table["first_lo"].to_numpy() != _NO_TIME

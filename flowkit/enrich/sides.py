@@ -135,15 +135,16 @@ def learn_facts(
     if space is None:
         space, _, _ = effective_space(df)
     inside = inside_of(space, vpc_cidrs, inventory)
-    _, known, eni_cat = _local_known(df, space, inside, inventory)
+    local_src, known, eni_cat = _local_known(df, space, inside, inventory)
     ev = evidence(df, space, 4, 5)
     _, rule = record_rules(ev)
-    return _learn(space, inside, known, eni_cat, ev, rule, every_eni)
+    return _learn(space, inside, local_src, known, eni_cat, ev, rule, every_eni)
 
 
 def _learn(
     space: AddressSpace,
     inside: np.ndarray,
+    local_src: np.ndarray,
     known: np.ndarray,
     eni_cat: pd.Series | None,
     ev: Evidence,
@@ -153,6 +154,7 @@ def _learn(
     """:func:`learn_facts` from what :func:`sides` computed already."""
     votes, wanted = _own_votes(space, eni_cat, known, every_eni)
     undecided = (rule < 0) & (ev.src >= 0) & (ev.dst >= 0)
+    local = np.where(known, local_src, -1).astype(np.int8)  # what the frame need not tell
     rows = np.flatnonzero(undecided)
     boxes = translating(space, ev.eni, len(ev.enis), inside)
     enis = np.asarray(ev.enis, dtype=object)
@@ -161,7 +163,7 @@ def _learn(
     if not every_eni:  # settled at once: what the decisions read, in no canonical order
         return DirectionFacts(
             votes=votes, wanted=tuple(sorted(set(wanted))), edges=_edges(ev, rows),
-            talks=talks(ev, undecided, canonical=False), boxes=tuple(box_names),
+            talks=talks(ev, undecided, local, canonical=False), boxes=tuple(box_names),
             nat_boxes=tuple(nat_names), settled=True,
         )  # fmt: skip
     return DirectionFacts.of(
@@ -253,7 +255,7 @@ def sides(
     ev = evidence(df, space, eff_src_i, eff_dst_i)
     client, rule = record_rules(ev)
     if facts is None:
-        facts = _learn(space, inside, known_ends[1], known_ends[2], ev, rule, False)
+        facts = _learn(space, inside, *known_ends, ev, rule, False)
     in_s = np.append(inside, False)[eff_src]
     in_d = np.append(inside, False)[eff_dst]
     has = (eff_src >= 0) & (eff_dst >= 0)
