@@ -240,9 +240,16 @@ class AddressSpace:
 def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
     used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
-    pickle and to compare: the same values always give the same categories."""
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
-    position = np.full(len(names) + 1, -1, dtype=np.int64)
-    position[used] = np.arange(len(used))
+    pickle and to compare: the same values always give the same categories.
+
+    >>> compact(np.array(["a", "b", "c"], dtype=object), np.array([2, -1, 2, 0])).tolist()
+    ['c', nan, 'c', 'a']
+    """
+    codes = np.asarray(codes)
+    counts = np.bincount(codes + 1, minlength=len(names) + 1)[1:] if len(codes) else codes[:0]
+    used = np.flatnonzero(counts)
+    small = np.int8 if len(used) < 128 else np.int16 if len(used) < 32768 else np.int32
+    position = np.full(len(names) + 1, -1, dtype=small)
+    position[used] = np.arange(len(used), dtype=small)
     categories = pd.Index(names[used], dtype=object)
-    return pd.Categorical.from_codes(position[codes], categories=categories)
+    return pd.Categorical.from_codes(position[codes], categories=categories, validate=False)

@@ -282,19 +282,74 @@ def peer_counts(edges: pd.DataFrame) -> pd.Series:
 
 
 def _votes(
-    eni: np.ndarray, src: np.ndarray, dst: np.ndarray, rows: np.ndarray, nu: int
+    eni: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    rows: np.ndarray | None,
+    nu: int,
+    top_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ENI code, address code and count of every (ENI, address) pair of the ``rows``."""
-    e, s, d = eni[rows].astype(np.int64), src[rows], dst[rows]
-    flat = np.concatenate([e * nu + s, e * nu + d])
-    size = (int(eni.max(initial=-1)) + 1) * nu
+    """ENI code, address code and count of every (ENI, address) pair of the ``rows``, sorted
+    by ENI then address (with ``top_only``, of each ENI's most-voted addresses only)."""
+    every = rows is None
+    e = eni if every else eni[rows]
+    s, d = (src, dst) if every else (src[rows], dst[rows])
+    n_eni = int(eni.max(initial=-1)) + 1
+    if top_only:
+        return _top_votes(e.astype(np.int64), s, d, n_eni, nu)
+    base = e.astype(np.int64) * nu
+    size = n_eni * nu
     if size <= 2**26:  # small: count with bincount, no sort
-        counts = np.bincount(flat, minlength=size)
-        present = np.flatnonzero(counts)
-        keys, n = present, counts[present]
+        counts = np.bincount(base + s, minlength=size) + np.bincount(base + d, minlength=size)
+        keys = np.flatnonzero(counts)
+        n = counts[keys]
     else:
-        keys, n = np.unique(flat, return_counts=True)
+        keys, n = np.unique(np.concatenate([base + s, base + d]), return_counts=True)
     return keys // nu, keys % nu, n
+
+
+def _top_votes(
+    e: np.ndarray, s: np.ndarray, d: np.ndarray, n_eni: int, nu: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each ENI's most-voted addresses and their votes, without counting every address.
+
+    An ENI's own address is in every one of its records, hence in its first: only the two
+    addresses of the first record are counted.  One of them in every record has the most
+    votes (another address is in fewer records, and no record holds it twice), and only the
+    other can tie with it.  ENIs with no address in every record (several own addresses) are
+    counted in full."""
+    n = len(e)
+    if not n:
+        return e[:0], e[:0], e[:0]
+    first = np.full(n_eni, -1, dtype=np.int64)
+    first[e[::-1]] = np.arange(n - 1, -1, -1)
+    present = first >= 0
+    records = np.bincount(e, minlength=n_eni)
+    counted = []
+    for ends in (s, d):
+        cand = np.where(present, ends[np.maximum(first, 0)], -1)
+        at = cand[e]
+        in_s, in_d = s == at, d == at
+        every = np.bincount(e[in_s | in_d], minlength=n_eni) == records
+        votes = np.bincount(e[in_s], minlength=n_eni) + np.bincount(e[in_d], minlength=n_eni)
+        counted.append((cand, present & every, votes.astype(np.int64)))
+    (ca, every_a, va), (cb, every_b, vb) = counted
+    every_b &= cb != ca  # the same address twice: count it once
+    settled = every_a | every_b
+    best = np.maximum(np.where(every_a, va, 0), np.where(every_b, vb, 0))
+    win_a = np.flatnonzero(every_a & (va == best))
+    win_b = np.flatnonzero(every_b & (vb == best))
+    te, ta = np.r_[win_a, win_b], np.r_[ca[win_a], cb[win_b]]
+    tn = best[te]
+    rest = np.flatnonzero(present & ~settled)
+    if len(rest):  # several own addresses: count every address of these ENIs
+        rows = np.flatnonzero(np.isin(e, rest))
+        re_, ra, rn = _votes(e, s, d, rows, nu)
+        starts = np.flatnonzero(np.r_[True, re_[1:] != re_[:-1]]) if len(re_) else re_
+        top = rn == np.repeat(np.maximum.reduceat(rn, starts), np.diff(np.r_[starts, len(re_)]))
+        te, ta, tn = np.r_[te, re_[top]], np.r_[ta, ra[top]], np.r_[tn, rn[top]]
+    order = np.lexsort((ta, te))
+    return te[order], ta[order].astype(np.int64), tn[order]
 
 
 def vote_facts(
@@ -314,13 +369,9 @@ def vote_facts(
     n_eni = len(eni_cat.cat.categories)
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
-    rows = np.flatnonzero(known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0))
-    e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1))
-    if top_only and len(e):  # rows come sorted by ENI
-        starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-        best = np.repeat(np.maximum.reduceat(n, starts), np.diff(np.r_[starts, len(e)]))
-        top = n == best
-        e, a, n = e[top], a[top], n[top]
+    voting = known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0)
+    rows = None if voting.all() else np.flatnonzero(voting)
+    e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1), top_only)
     names = pd.Index(eni_cat.cat.categories, dtype=object)
     votes = pd.DataFrame({
         "eni": pd.Categorical.from_codes(e, categories=names, validate=False),

@@ -462,15 +462,17 @@ def frame_rules(
     at_hi = ev.names.get_indexer(pd.Index(decided["hi"], dtype=object))
     here = (at_eni != -2) & (at_lo >= 0) & (at_hi >= 0)  # the rows this frame can meet
     decided = decided[here]
-    known = pd.MultiIndex.from_arrays([
-        at_eni[here], at_lo[here], at_hi[here], decided["lo_port"].to_numpy(np.int64),
-        decided["hi_port"].to_numpy(np.int64), decided["proto"].to_numpy(np.int64),
-    ])  # fmt: skip
-    wanted = pd.MultiIndex.from_arrays([
-        ev.eni[rows], e["lo"], e["hi"], e["lo_port"].astype(np.int64),
-        e["hi_port"].astype(np.int64), ev.proto[rows].astype(np.int64),
-    ])  # fmt: skip
-    at = known.get_indexer(wanted)
+    width = len(ev.names) + 1
+    k1 = np.r_[(at_eni[here] + 2) * width + at_lo[here], (ev.eni[rows] + 2) * width + e["lo"]]
+    k1 = k1 * width + np.r_[at_hi[here], e["hi"]]
+    ports = np.r_[decided["lo_port"].to_numpy(np.int64) * 65536
+                  + decided["hi_port"].to_numpy(np.int64),
+                  e["lo_port"].astype(np.int64) * 65536 + e["hi_port"]]  # fmt: skip
+    ports = ports * 256 + (np.r_[decided["proto"].to_numpy(np.int64), ev.proto[rows]] & 255)
+    group, _ = pd.factorize(k1)
+    key = group.astype(np.int64) * 2**40 + ports  # one int64 per (ENI, ends, ports, protocol)
+    n_known = int(here.sum())
+    at = pd.Index(key[:n_known]).get_indexer(key[n_known:])
     hit = at >= 0
     lo_client = decided["lo_client"].to_numpy(bool)[at[hit]]
     rule[hit] = decided["rule"].to_numpy(np.int8)[at[hit]]
