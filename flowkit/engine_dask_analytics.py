@@ -12,8 +12,10 @@ the pandas engine's own code in two or three steps instead:
    ENIs seen; the addresses and the interfaces that translate addresses), combined exactly
    too (minimum, maximum, union);
 2. the partial results are combined and finished by the same pandas code that the pandas
-   engine runs on its one frame's part: records matched across partitions (the first speaker
-   of a conversation, copies of one flow on two ENIs, a NAT's untranslated leg) meet there.
+   engine runs on its one frame's part: records matched across partitions (copies of one flow
+   on two ENIs, a NAT's untranslated leg) meet there.  Who is the client of a record is the
+   enrichment's (the read oriented every partition with the facts of all of them), or, for a
+   raw frame, the one orientation model's with those facts (one more pass).
 
 Nothing is computed twice by different code: the pandas functions are themselves written as
 "parts, then finish" (:func:`flowkit.perf.traffic.throughput_counts`,
@@ -31,10 +33,12 @@ current scheduler runs it (the current ``dask.distributed`` client, else local t
 
 Top talkers and conversations count each byte once (:func:`flowkit.dedupe`), which takes facts
 of the whole frame (each ENI's own address, the ENIs that translate addresses, the addresses
-logged by a workload ENI, the peers and services they logged): these are computed per
-partition and merged exactly (:func:`dedupe_facts_dask`, two passes), then every partition is
-de-duplicated with the merged facts and reduced to per-host sums, which add up exactly.  The
-cost estimate merges its facts the same way (:func:`flowkit.cost.vantage.vantage_facts`), but
+logged by a workload ENI, the peers and services they logged): the direction facts are the
+ones the read settled and left with the frame (a pass computes them only for a frame that
+does not carry them), the rest is computed per partition and merged exactly
+(:func:`dedupe_facts_dask`), then every partition is de-duplicated with the merged facts and
+reduced to per-host sums, which add up exactly.  The cost estimate merges its facts the same
+way (:func:`flowkit.cost.vantage.vantage_facts`), but
 which ENI's record of a packet flow counts is decided by comparing the flow's records: the
 records are shuffled by packet flow first (:func:`estimate_cost_dask`).  Each pass reads the
 partitions again: ``ddf.persist()`` first if they fit in the cluster's memory.

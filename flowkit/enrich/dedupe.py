@@ -225,18 +225,8 @@ def _direction(
     if own is not None:
         return own
     if same_context and set(SIDE_COLUMNS) <= set(df.columns):  # the columns hold the answers
-        return DirectionFacts.of(_NO_VOTES, (), _NO_EDGES)
+        return merge_direction_facts([])  # none needed
     return learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory, every_eni=False).settle()
-
-
-_NO_VOTES = pd.DataFrame(
-    {"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object),
-     "n": np.array([], np.int64)}
-)  # fmt: skip
-_NO_EDGES = pd.DataFrame(
-    {"cls": np.array([], np.int64), "addr": pd.Series([], dtype=object),
-     "peer": pd.Series([], dtype=object)}
-)  # fmt: skip
 
 
 def dedupe_facts(

@@ -26,6 +26,7 @@ from flowkit.enrich.aws import effective_space
 from flowkit.enrich.facts import (
     DirectionFacts,
     frame_facts,
+    merge_direction_facts,
     own_addresses,
     peer_counts,
     vote_facts,
@@ -348,9 +349,7 @@ def sides_of(
     direction = df["direction"].astype(pd.CategoricalDtype(list(DIRECTIONS)))
     ev = evidence(df, space, si, di)
     return Sides(
-        space=space, facts=facts if facts is not None else DirectionFacts.of(
-            pd.DataFrame(columns=["eni", "addr", "n"]), (),
-            pd.DataFrame(columns=["cls", "addr", "peer"])),
+        space=space, facts=facts if facts is not None else merge_direction_facts([]),
         direction=np.asarray(direction.cat.codes, dtype=np.int8), local=local,
         remote=_codes_in(space, df["remote_addr"]), local_src=local_src, lknown=lknown,
         translated=(local_pkt >= 0) & (local_pkt != local), sport=ev.sport, dport=ev.dport,
