@@ -330,9 +330,9 @@ def _top_votes(
         cand = np.where(present, ends[np.maximum(first, 0)], -1)
         at = cand[e]
         in_s, in_d = s == at, d == at
-        every = np.bincount(e[in_s | in_d], minlength=n_eni) == records
-        votes = np.bincount(e[in_s], minlength=n_eni) + np.bincount(e[in_d], minlength=n_eni)
-        counted.append((cand, present & every, votes.astype(np.int64)))
+        missing = np.bincount(e[~(in_s | in_d)], minlength=n_eni)  # few: mostly own records
+        twice = np.bincount(e[in_s & in_d], minlength=n_eni)  # records with both ends equal
+        counted.append((cand, present & (missing == 0), records - missing + twice))
     (ca, every_a, va), (cb, every_b, vb) = counted
     every_b &= cb != ca  # the same address twice: count it once
     settled = every_a | every_b

@@ -328,6 +328,7 @@ def talks(
     local_src: np.ndarray | None = None,
     *,
     canonical: bool = True,
+    with_codes: bool = False,
 ) -> pd.DataFrame:
     """The conversations of the ``undecided`` records (both addresses known), per ENI, as
     mergeable facts: the keys (:data:`TALK_KEYS`, addresses and ENIs as text) and, per side,
@@ -335,7 +336,8 @@ def talks(
     ENI's own end (``local_src``: per record, 1 the source is, 0 the destination is, -1 not
     known without the frame) (:data:`TALK_VALUES`).  Tables of several frames merge exactly
     (:func:`merge_talks`); ``canonical`` sorts the rows (for comparing and merging; the
-    decisions do not need it)."""
+    decisions do not need it); ``with_codes`` keeps the ends' positions in ``ev.names``
+    (``lo_at``, ``hi_at``: for :func:`talk_decisions` on the same frame, not for facts)."""
     rows = np.flatnonzero(undecided & (ev.src >= 0) & (ev.dst >= 0))
     e = _ends(ev, rows)
     lo_side = e["src_lo"]
@@ -358,6 +360,8 @@ def talks(
     names = np.asarray(ev.names, dtype=object)
     frame = codes.assign(eni=enis[codes["eni"].to_numpy()], lo=names[codes["lo"].to_numpy()],
                          hi=names[codes["hi"].to_numpy()])  # fmt: skip
+    if with_codes:
+        return frame.assign(lo_at=codes["lo"].to_numpy(), hi_at=codes["hi"].to_numpy())
     return merge_talks([frame]) if canonical else frame
 
 
@@ -382,15 +386,27 @@ def no_talks() -> pd.DataFrame:
 
 
 def talk_decisions(
-    table: pd.DataFrame, peers: pd.Series, inside: pd.Series | None = None
+    table: pd.DataFrame,
+    edges: pd.DataFrame,
+    names: pd.Index,
+    inside: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Rules 5-9 on a (merged) :func:`talks` table: ``lo_client`` and ``rule`` (-1 unknown)
-    per row.
+    """Rules 5-9 on a (merged) :func:`talks` table, for the conversations of a frame whose
+    addresses are ``names``: its rows whose ends are both in ``names``, with ``lo_at`` and
+    ``hi_at`` (the ends' positions in ``names``), ``lo_client`` and ``rule`` (-1 unknown).
 
-    ``peers`` are the fan-in counts (:func:`flowkit.enrich.facts.peer_counts`, text
-    addresses); ``inside`` says, per address text, whether it is inside your network (for the
-    ``edge`` rule; without it the rule does not apply).
+    ``edges`` are the fan-in edges (``cls``, ``addr``, ``peer``, text;
+    :class:`flowkit.enrich.facts.DirectionFacts`); ``inside`` says, per name, whether it is
+    inside your network (for the ``edge`` rule; without it the rule does not apply).
     """
+    if "lo_at" in table.columns:  # made from this frame (talks(..., with_codes=True))
+        lo_at, hi_at = table["lo_at"].to_numpy(np.int64), table["hi_at"].to_numpy(np.int64)
+    else:
+        lo_at = names.get_indexer(pd.Index(table["lo"], dtype=object))
+        hi_at = names.get_indexer(pd.Index(table["hi"], dtype=object))
+        here = (lo_at >= 0) & (hi_at >= 0)  # other rows cannot meet this frame's records
+        table = table[here].assign(lo_at=lo_at[here], hi_at=hi_at[here])
+        lo_at, hi_at = lo_at[here], hi_at[here]
     n = len(table)
     lo_client = np.zeros(n, dtype=bool)
     rule = np.full(n, -1, dtype=np.int8)
@@ -413,43 +429,64 @@ def talk_decisions(
     lo_client = np.where(one, seen_lo, lo_client)
     rule[one] = ONE_SIDED
     # 7. first speaker over every ENI of the conversation
-    conv = list(TALK_KEYS[1:])
-    first_lo = table.groupby(conv, sort=False)["first_lo"].transform("min").to_numpy()
-    first_hi = table.groupby(conv, sort=False)["first_hi"].transform("min").to_numpy()
+    width = len(names) + 1
+    ends, _ = pd.factorize(lo_at.astype(np.int64) * width + hi_at)
+    ports = table["lo_port"].to_numpy(np.int64) * 65536 + table["hi_port"].to_numpy(np.int64)
+    proto = table["proto"].to_numpy(np.int64)
+    conv, _ = pd.factorize(ends.astype(np.int64) * 2**40 + ports * 256 + (proto & 255))
+    first_lo = pd.Series(table["first_lo"].to_numpy()).groupby(conv).transform("min").to_numpy()
+    first_hi = pd.Series(table["first_hi"].to_numpy()).groupby(conv).transform("min").to_numpy()
     timed = (rule < 0) & (first_lo != first_hi)
     lo_client = np.where(timed, first_lo < first_hi, lo_client)
     rule[timed] = FIRST_SPEAKER
-    icmp = table["proto"].isin([1, 58]).to_numpy()
+    icmp = (proto == 1) | (proto == 58)
     # 8. ICMP across the edge: the outside end pinged in
     if inside is not None:
-        in_lo = table["lo"].map(inside).fillna(False).to_numpy(bool)
-        in_hi = table["hi"].map(inside).fillna(False).to_numpy(bool)
+        in_lo, in_hi = inside[lo_at], inside[hi_at]
         edge = (rule < 0) & icmp & (in_lo != in_hi)
         lo_client = np.where(edge, ~in_lo, lo_client)
         rule[edge] = EDGE
     # 9. fan-in on the protocol and port
-    cls = table["proto"].to_numpy(np.int64) * 65536 + table["lo_port"].to_numpy(np.int64)
-    n_lo = _peers_of(peers, cls, table["lo"].to_numpy(object))
-    n_hi = _peers_of(peers, cls, table["hi"].to_numpy(object))
-    fan = (rule < 0) & (n_lo != n_hi)
-    lo_client = np.where(fan, np.where(icmp, n_lo > n_hi, n_lo < n_hi), lo_client)
-    rule[fan] = FAN_IN
+    if (rule < 0).any():
+        cls = proto * 65536 + table["lo_port"].to_numpy(np.int64)
+        peers = _peer_counts(edges, names)
+        n_lo = _count_of(peers, cls * width + lo_at)
+        n_hi = _count_of(peers, cls * width + hi_at)
+        fan = (rule < 0) & (n_lo != n_hi)
+        lo_client = np.where(fan, np.where(icmp, n_lo > n_hi, n_lo < n_hi), lo_client)
+        rule[fan] = FAN_IN
     return table.assign(lo_client=lo_client, rule=rule)
 
 
-def _peers_of(peers: pd.Series, cls: np.ndarray, addr: np.ndarray) -> np.ndarray:
-    if peers.empty:
-        return np.zeros(len(cls), dtype=np.int64)
-    keys = pd.MultiIndex.from_arrays([cls, addr], names=["cls", "addr"])
-    found = peers.reindex(keys).to_numpy(dtype="float64", na_value=0.0)
-    return np.nan_to_num(found).astype(np.int64)
+def _peer_counts(edges: pd.DataFrame, names: pd.Index) -> pd.Series:
+    """Distinct peers per ``cls * (len(names) + 1) + position of the address in names``
+    (``edges`` with ``addr_at``/``peer_at`` columns: made from this frame, no text to map)."""
+    if "addr_at" in edges.columns:
+        at = edges["addr_at"].to_numpy(np.int64)
+        peer = edges["peer_at"].to_numpy(np.int64)
+        cls = edges["cls"].to_numpy(np.int64)
+    else:
+        at = names.get_indexer(pd.Index(edges["addr"], dtype=object))
+        keep = at >= 0
+        peer = pd.factorize(edges["peer"].to_numpy(object)[keep])[0].astype(np.int64)
+        at, cls = at[keep], edges["cls"].to_numpy(np.int64)[keep]
+    pairs = pd.DataFrame({"key": cls * (len(names) + 1) + at, "peer": peer}).drop_duplicates()
+    return pairs.groupby("key").size()
+
+
+def _count_of(counts: pd.Series, keys: np.ndarray) -> np.ndarray:
+    if counts.empty:
+        return np.zeros(len(keys), dtype=np.int64)
+    at = counts.index.get_indexer(pd.Index(keys))
+    return np.where(at >= 0, counts.to_numpy(np.int64)[np.maximum(at, 0)], 0)
 
 
 def frame_rules(
     ev: Evidence, rows: np.ndarray, decided: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rules 5-9 for the records ``rows``, from the decisions of their conversations
-    (:func:`talk_decisions`): whether the source is the client, and the rule (-1: unknown)."""
+    (:func:`talk_decisions` with this frame's names): whether the source is the client, and
+    the rule (-1: unknown)."""
     client = np.zeros(len(rows), dtype=bool)
     rule = np.full(len(rows), -1, dtype=np.int8)
     if not len(rows) or decided.empty:
@@ -458,9 +495,8 @@ def frame_rules(
     eni_text = decided["eni"].to_numpy(object)
     at_eni = pd.Index(ev.enis, dtype=object).get_indexer(pd.Index(eni_text, dtype=object))
     at_eni = np.where(eni_text == "", -1, np.where(at_eni < 0, -2, at_eni))  # -2: not here
-    at_lo = ev.names.get_indexer(pd.Index(decided["lo"], dtype=object))
-    at_hi = ev.names.get_indexer(pd.Index(decided["hi"], dtype=object))
-    here = (at_eni != -2) & (at_lo >= 0) & (at_hi >= 0)  # the rows this frame can meet
+    at_lo, at_hi = decided["lo_at"].to_numpy(np.int64), decided["hi_at"].to_numpy(np.int64)
+    here = at_eni != -2  # the rows this frame can meet
     decided = decided[here]
     width = len(ev.names) + 1
     k1 = np.r_[(at_eni[here] + 2) * width + at_lo[here], (ev.eni[rows] + 2) * width + e["lo"]]

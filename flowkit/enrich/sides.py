@@ -16,7 +16,7 @@ this one is part of: a Dask frame's partitions).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,6 @@ from flowkit.enrich.facts import (
     frame_facts,
     merge_direction_facts,
     own_addresses,
-    peer_counts,
     vote_facts,
 )
 from flowkit.enrich.inventory import Inventory
@@ -108,15 +107,17 @@ def _own_votes(
     return vote_facts(space, eni_cat, todo, every_eni=every_eni, top_only=not every_eni)
 
 
-def _edges(ev: Evidence, rows: np.ndarray) -> pd.DataFrame:
+def _edges(ev: Evidence, rows: np.ndarray, with_codes: bool = False) -> pd.DataFrame:
     """Both orientations of the ``rows``' distinct address pairs (text), per protocol and
-    port."""
+    port; ``with_codes`` keeps their positions in ``ev.names`` (``addr_at``, ``peer_at``)."""
     cls = ev.proto[rows].astype(np.int64) * 65536 + ev.sport[rows]
     a, b = ev.src[rows], ev.dst[rows]
     codes = pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
     codes = codes.drop_duplicates()
     names = np.asarray(ev.names, dtype=object)
-    return codes.assign(addr=names[codes["addr"].to_numpy()], peer=names[codes["peer"].to_numpy()])
+    addr, peer = codes["addr"].to_numpy(), codes["peer"].to_numpy()
+    out = codes.assign(addr=names[addr], peer=names[peer])
+    return out.assign(addr_at=addr, peer_at=peer) if with_codes else out
 
 
 def learn_facts(
@@ -151,8 +152,11 @@ def _learn(
     ev: Evidence,
     rule: np.ndarray,
     every_eni: bool,
+    coded: bool = False,
 ) -> DirectionFacts:
-    """:func:`learn_facts` from what :func:`sides` computed already."""
+    """:func:`learn_facts` from what :func:`sides` computed already; ``coded`` keeps the
+    positions of the addresses in this frame in the conversations and edges, for deciding
+    this frame (:func:`_plain` removes them before the facts leave it)."""
     votes, wanted = _own_votes(space, eni_cat, known, every_eni)
     undecided = (rule < 0) & (ev.src >= 0) & (ev.dst >= 0)
     local = np.where(known, local_src, -1).astype(np.int8)  # what the frame need not tell
@@ -163,9 +167,9 @@ def _learn(
     nat_names = [str(x) for x in enis[boxes == 2]]
     if not every_eni:  # settled at once: what the decisions read, in no canonical order
         return DirectionFacts(
-            votes=votes, wanted=tuple(sorted(set(wanted))), edges=_edges(ev, rows),
-            talks=talks(ev, undecided, local, canonical=False), boxes=tuple(box_names),
-            nat_boxes=tuple(nat_names), settled=True,
+            votes=votes, wanted=tuple(sorted(set(wanted))), edges=_edges(ev, rows, coded),
+            talks=talks(ev, undecided, local, canonical=False, with_codes=coded),
+            boxes=tuple(box_names), nat_boxes=tuple(nat_names), settled=True,
         )  # fmt: skip
     return DirectionFacts.of(
         votes,
@@ -201,6 +205,15 @@ def _local_is_src(
     return local_src, known
 
 
+def _plain(facts: DirectionFacts) -> DirectionFacts:
+    """Facts without the positions of a frame's addresses (what may travel with it)."""
+    return replace(
+        facts,
+        talks=facts.talks.drop(columns=["lo_at", "hi_at"], errors="ignore"),
+        edges=facts.edges.drop(columns=["addr_at", "peer_at"], errors="ignore"),
+    )
+
+
 def _frame_rules(
     ev: Evidence, facts: DirectionFacts, inside: np.ndarray, client: np.ndarray, rule: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -208,8 +221,7 @@ def _frame_rules(
     record rules (``client``, ``rule``) left undecided."""
     if not len(facts.talks) or not (rule < 0).any():
         return client, rule
-    inner = pd.Series(inside, index=ev.names)
-    decided = talk_decisions(facts.talks, peer_counts(facts.edges), inner)
+    decided = talk_decisions(facts.talks, facts.edges, ev.names, inside)
     return orient(ev, decided, (client, rule))
 
 
@@ -255,8 +267,10 @@ def sides(
     known_ends = _local_known(df, space, inside, inventory)
     ev = evidence(df, space, eff_src_i, eff_dst_i)
     client, rule = record_rules(ev)
+    coded = None
     if facts is None:
-        facts = _learn(space, inside, *known_ends, ev, rule, False)
+        coded = _learn(space, inside, *known_ends, ev, rule, False, coded=True)
+        facts = _plain(coded)
     in_s = np.append(inside, False)[eff_src]
     in_d = np.append(inside, False)[eff_dst]
     has = (eff_src >= 0) & (eff_dst >= 0)
@@ -277,7 +291,7 @@ def sides(
     else:
         remote, translated = np.where(local_src, dst, src), np.zeros(len(df), dtype=bool)
     remote = np.where(lknown, remote, -1)
-    client, rule = _frame_rules(ev, facts, inside, client, rule)
+    client, rule = _frame_rules(ev, coded or facts, inside, client, rule)
     return Sides(
         space=space, facts=facts, direction=direction, local=local, remote=remote,
         local_src=local_src, lknown=lknown, translated=translated, sport=ev.sport,
