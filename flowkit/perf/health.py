@@ -10,8 +10,8 @@ import pandas as pd
 
 from flowkit.cost.vantage import bare
 from flowkit.enrich.conversations import connection_ids
+from flowkit.enrich.dedupe import dedupe
 from flowkit.enrich.facts import frame_facts
-from flowkit.enrich.middlebox import middlebox_records, nat_boxes
 from flowkit.enrich.names import service_name
 from flowkit.enrich.sides import orientation_of
 from flowkit.perf.frames import require_columns, traffic_records
@@ -102,9 +102,10 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     *connection* is the client, client port, server, service port (packet-level addresses) seen
     within two idle minutes of each other
     (:func:`flowkit.enrich.conversations.connection_ids`): it counts once however many ENIs
-    logged it, and a client port reused an hour later is a new attempt.  A NAT gateway's
-    records are left out (the ENIs behind it log the same connections; the one middlebox
-    rule).  RST is counted over all TCP records of the service (the one orientation model
+    logged it, and a client port reused an hour later is a new attempt.  A middlebox's copies
+    of connections a workload ENI logged (a NAT gateway's legs; :func:`flowkit.dedupe`) are
+    left out; what reached the middlebox itself (a scan of a NAT's address) is not.  RST is
+    counted over all TCP records of the service (the one orientation model
     gives their service port).
 
     Returns
@@ -135,8 +136,7 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     d = d[d["protocol"].eq(6).fillna(False).to_numpy() & d["tcp_flags"].notna().to_numpy()]
     space, si, di, client, rule = orientation_of(d, facts)
-    boxes = facts.nat_boxes if facts is not None else nat_boxes(d, space)
-    keep = ~middlebox_records(d, boxes, kinds=("nat_gateway",))
+    keep = d.index.isin(dedupe(d).index)  # a middlebox's copies of what a workload logged
     src, dst = np.asarray(space.codes[si], np.int64), np.asarray(space.codes[di], np.int64)
     sport = d["srcport"].to_numpy("int64", na_value=-1)
     dport = d["dstport"].to_numpy("int64", na_value=-1)
