@@ -238,9 +238,10 @@ class AddressSpace:
 
 
 def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
-    """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
-    used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
-    pickle and to compare: the same values always give the same categories.
+    """A categorical of ``names[codes]`` (text; -1: missing) whose categories are only the
+    names used, in the order of ``names`` (sorted names: sorted categories), typed ``str`` (as
+    the loaded columns' and as pandas unites partitions').  Compact to hold, to pickle and to
+    compare: the same values always give the same categories.
 
     >>> compact(np.array(["a", "b", "c"], dtype=object), np.array([2, -1, 2, 0])).tolist()
     ['c', nan, 'c', 'a']
@@ -251,5 +252,5 @@ def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     small = np.int8 if len(used) < 128 else np.int16 if len(used) < 32768 else np.int32
     position = np.full(len(names) + 1, -1, dtype=small)
     position[used] = np.arange(len(used), dtype=small)
-    categories = pd.Index(names[used], dtype=object)
+    categories = pd.Index(names[used], dtype="str")  # as Arrow dictionaries load, and unite
     return pd.Categorical.from_codes(position[codes], categories=categories, validate=False)
