@@ -216,3 +216,14 @@ def test_sample_background_traffic_breaks_no_rule(sample: pd.DataFrame, truth: d
     # compliance (08, 09) and the security incidents that also break the policy
     assert actors == {"INC-04", "INC-05", "INC-06", "INC-07", "INC-08", "INC-09"}
     assert set(v.loc[v["outcome"] == "blocked", "kind"]) <= {"forbidden", "exposure", "not_allowed"}
+
+
+def test_sample_no_connection_is_both_breach_and_blocked(sample: pd.DataFrame) -> None:
+    v = check_policy(sample, ROOT / "data" / "policy.yaml",
+                     inventory=ROOT / "data" / "inventory.json", detail=True)  # fmt: skip
+    key = ["client", "server", "protocol", "port"]
+    breach = set(map(tuple, v.loc[v["outcome"] == "breach", key].values.tolist()))
+    blocked = set(map(tuple, v.loc[v["outcome"] == "blocked", key].values.tolist()))
+    assert breach
+    assert blocked
+    assert not breach & blocked  # 24 of 35 breach rows were also blocked before issue 15
