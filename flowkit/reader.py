@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
+from flowkit.evidence import warn_if_no_evidence
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
 from flowkit.sources import discover, feed_files
@@ -256,6 +257,15 @@ def read(
     threat_list : path(s) or dict, optional
         Addresses and CIDRs to flag (``threat_match``, ``threat_label``).
 
+    Warns
+    -----
+    flowkit.errors.NoEvidenceWarning
+        When the load holds no evidence: no file, no record (all lines quarantined, only
+        headers, or every record outside ``start``/``end``), or more lines quarantined than
+        loaded.  The frame is returned all the same; :func:`flowkit.judge_evidence` gives the
+        judgement and :func:`flowkit.require_evidence` raises instead (see
+        :mod:`flowkit.evidence`).
+
     Returns
     -------
     pandas.DataFrame
@@ -296,8 +306,10 @@ def read(
     aws = AwsOptions(accounts=accounts, regions=regions, endpoint_url=endpoint_url,
                      profile=profile, session=session, cache_dir=cache_dir)  # fmt: skip
     context = EnrichOptions(inventory=inventory, vpc_cidrs=vpc_cidrs, threat_list=threat_list)
-    return _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
-                 record_type="vpc", progress=progress, aws=aws, context=context)  # fmt: skip
+    df = _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
+               record_type="vpc", progress=progress, aws=aws, context=context)  # fmt: skip
+    warn_if_no_evidence(df)
+    return df
 
 
 def read_tgw(
@@ -316,8 +328,10 @@ def read_tgw(
     ``action``.  Parameters and result are as for :func:`read`; header-less input needs
     ``fields`` (for example :data:`flowkit.schema.TGW_DEFAULT_FIELDS`).
     """
-    return _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
-                 record_type="tgw", progress=progress)  # fmt: skip
+    df = _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
+               record_type="tgw", progress=progress)  # fmt: skip
+    warn_if_no_evidence(df)
+    return df
 
 
 def parse_lines(

@@ -1,0 +1,264 @@
+"""Whether a load holds evidence: the one judgement of what :func:`flowkit.read` read.
+
+"Nothing found" may only be said when something was read.  :func:`judge_evidence` reads the
+counts a load keeps in ``df.attrs["flowkit"]`` (files, lines, records, quarantined lines, file
+problems, records outside the time window) and says whether there is evidence to analyse, and if
+not, why, in one line.  It is used in three places, so they always agree:
+
+* :func:`flowkit.read` and :func:`flowkit.read_tgw` give a
+  :class:`~flowkit.errors.NoEvidenceWarning` (a :class:`~flowkit.errors.FlowkitWarning`; a
+  warning box in notebooks) and still return the
+  frame, whose provenance and quarantine say what happened.  They never raise for it: an empty
+  frame is the honest answer to "what is in this window", and a notebook can show why.
+* the command line verbs (``hunt``, ``audit``, ``cost``) call :func:`require_evidence`, which
+  raises :class:`~flowkit.errors.NoEvidenceError`, and exit with status 3 and the message;
+* notebooks display :func:`judge_evidence` (``.ok``, ``.message``).
+
+The verdicts: ``ok``; ``nothing_read`` (no file, or only files of another record type);
+``no_records`` (files read but no record loaded: all lines quarantined, only headers, file
+problems, or every record outside ``start``/``end``); ``mostly_quarantined`` (more lines
+quarantined than loaded as records).
+
+Examples
+--------
+>>> import flowkit as fk, warnings
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore")
+...     df = fk.parse_lines(["srcaddr,dstaddr,bytes", "192.0.2.1,198.51.100.2,40"])
+>>> ev = judge_evidence(df)
+>>> ev.ok, ev.verdict, ev.likely_format
+(False, 'no_records', 'CSV')
+>>> print(ev.message)  # doctest: +NORMALIZE_WHITESPACE
+no records: read 1 file, 2 lines: 0 records, 2 quarantined; the quarantined lines look like
+CSV (first: 'srcaddr,dstaddr,bytes'); see fk.quarantine(df)
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from flowkit.errors import NoEvidenceError, NoEvidenceWarning
+from flowkit.provenance import provenance
+from flowkit.sources.local import DATA_SUFFIXES
+
+__all__ = ["Evidence", "Verdict", "judge_evidence", "likely_format", "require_evidence",
+           "warn_if_no_evidence"]  # fmt: skip
+
+Verdict = Literal["ok", "nothing_read", "no_records", "mostly_quarantined"]
+#: How many quarantined lines :func:`likely_format` looks at.
+SAMPLE = 1000
+_FLOW_TOKEN = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:]+|eni-[0-9a-f]+|ACCEPT|REJECT|NODATA|"
+    r"SKIPDATA)$"
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a load read, and whether it is evidence to analyse.
+
+    Attributes
+    ----------
+    verdict : {"ok", "nothing_read", "no_records", "mostly_quarantined"}
+    files : int
+        Files (or objects) whose lines were counted.
+    lines_read, quarantined, header_lines, blank_lines, file_errors : int
+        Totals of the per-file counts.
+    records : int
+        Records in the frame (after the time window).
+    outside_window : int
+        Records read but dropped by ``start``/``end``.
+    skipped_files : int
+        Files of the other record type (VPC vs Transit Gateway), not read.
+    likely_format : str or None
+        What most quarantined lines look like: ``CSV``, ``JSON``, ``binary data``,
+        ``flow-log records of another format`` or ``unrelated text``.
+    example : str or None
+        The first quarantined line (cut at 60 characters) or file problem.
+    """
+
+    verdict: Verdict
+    files: int
+    lines_read: int
+    records: int
+    quarantined: int
+    header_lines: int
+    blank_lines: int
+    file_errors: int
+    outside_window: int
+    skipped_files: int
+    likely_format: str | None
+    example: str | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether there is evidence to analyse (the verdict is ``ok``)."""
+        return self.verdict == "ok"
+
+    @property
+    def message(self) -> str:
+        """One line: what was read, what was quarantined, what the quarantined lines look like."""
+        if self.verdict == "nothing_read":
+            if self.skipped_files:
+                return (f"nothing read: {_n(self.skipped_files, 'file')} of another record type "
+                        "(VPC or Transit Gateway) skipped; see df.attrs['flowkit']"
+                        "['skipped_files']")  # fmt: skip
+            return ("nothing read: no flow-log files found (a folder is walked for files ending "
+                    f"{', '.join(DATA_SUFFIXES)}; name .csv, .json and other files explicitly "
+                    "or with a glob)")  # fmt: skip
+        parts = [f"read {_n(self.files, 'file')}, {_n(self.lines_read, 'line')}: "
+                 f"{_n(self.records, 'record')}"]  # fmt: skip
+        if self.outside_window:
+            parts.append(f"{self.outside_window:,} outside the time window")
+        for count, what in ((self.quarantined, "quarantined"),
+                            (self.header_lines, "header line"), (self.blank_lines, "blank line"),
+                            (self.file_errors, "file problem")):  # fmt: skip
+            if count:
+                parts.append(f"{count:,} {what}" if what == "quarantined" else _n(count, what))
+        text = ", ".join(parts)
+        if self.verdict == "no_records":
+            head = "no records"
+        elif self.verdict == "mostly_quarantined":
+            head = f"only {self.records:,} of {self.records + self.quarantined:,} lines loaded"
+        else:
+            head = "evidence"
+        if self.likely_format is not None:
+            text += f"; the quarantined lines look like {self.likely_format}"
+            if self.example:
+                text += f" (first: {self.example!r})"
+        elif self.file_errors and self.example:
+            text += f" ({self.example})"
+        if self.quarantined or self.file_errors:
+            text += "; see fk.quarantine(df)"
+        return f"{head}: {text}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _kind(raw: str, reason: str) -> str:
+    if reason.startswith("binary"):
+        return "binary data"
+    text = raw.strip()
+    if text[:1] in ("{", "["):
+        return "JSON"
+    if text.count(",") >= 2:
+        return "CSV"
+    tokens = text.split()
+    if len(tokens) >= 3 and sum(bool(_FLOW_TOKEN.match(t)) for t in tokens) >= 2:
+        return "flow-log records of another format"
+    return "unrelated text"
+
+
+def likely_format(raw: Iterable[str], reasons: Iterable[str] | None = None) -> str | None:
+    """Say what quarantined lines look like (the most common kind), or None if there are none.
+
+    >>> likely_format(["a,b,c", "1,2,3", "just words"])
+    'CSV'
+    >>> likely_format(['{"events": []}']), likely_format(["see the manual"])
+    ('JSON', 'unrelated text')
+    """
+    lines = list(raw)[:SAMPLE]
+    why = list(reasons)[:SAMPLE] if reasons is not None else [""] * len(lines)
+    kinds = Counter(_kind(r, w) for r, w in zip(lines, why, strict=False))
+    if not kinds:
+        return None
+    order = ("CSV", "JSON", "binary data", "flow-log records of another format", "unrelated text")
+    return max(kinds, key=lambda k: (kinds[k], -order.index(k)))
+
+
+def judge_evidence(df: pd.DataFrame) -> Evidence:
+    """Judge whether a load holds evidence, from the counts in ``df.attrs["flowkit"]``.
+
+    A frame without those counts (built by hand) is judged by its length alone.  Never raises
+    and never warns; see :func:`require_evidence` and :func:`warn_if_no_evidence`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame returned by :func:`flowkit.read`, :func:`flowkit.read_tgw` or
+        :func:`flowkit.parse_lines` (or any frame derived from one that kept its ``attrs``).
+
+    Returns
+    -------
+    Evidence
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"judge_evidence takes a pandas DataFrame, not {type(df).__name__}")
+    prov = provenance(df)
+    files = prov.get("files") or {}
+    totals = {k: sum(int(c.get(k, 0)) for c in files.values())
+              for k in ("lines_read", "quarantined", "header_lines", "blank_lines",
+                        "file_errors")}  # fmt: skip
+    records = len(df)
+    outside = int((prov.get("time_filter") or {}).get("records_outside", 0))
+    skipped = len(prov.get("skipped_files") or {})
+    table = prov.get("quarantine")
+    kind, example = None, None
+    if isinstance(table, pd.DataFrame) and len(table):
+        lines = table[table["line"].fillna(0) > 0]
+        if len(lines):
+            kind = likely_format(lines["raw"].astype(str).head(SAMPLE).tolist(),
+                                 lines["reason"].astype(str).head(SAMPLE).tolist())  # fmt: skip
+            example = str(lines["raw"].iloc[0])[:60]
+        else:
+            example = str(table["reason"].iloc[0])[:60]
+    if "files" not in prov:
+        verdict: Verdict = "ok" if records else "no_records"
+    elif not files:
+        verdict = "nothing_read" if not records else "ok"
+    elif records == 0:
+        verdict = "no_records"
+    elif totals["quarantined"] > records:
+        verdict = "mostly_quarantined"
+    else:
+        verdict = "ok"
+    return Evidence(verdict=verdict, files=len(files), lines_read=totals["lines_read"],
+                    records=records, quarantined=totals["quarantined"],
+                    header_lines=totals["header_lines"], blank_lines=totals["blank_lines"],
+                    file_errors=totals["file_errors"], outside_window=outside,
+                    skipped_files=skipped, likely_format=kind, example=example)  # fmt: skip
+
+
+def require_evidence(df: pd.DataFrame) -> Evidence:
+    """Return the judgement of a load, or raise if it holds no evidence.
+
+    Raises
+    ------
+    flowkit.errors.NoEvidenceError
+        If the verdict is not ``ok``; ``.evidence`` holds the judgement, the message says why.
+
+    Examples
+    --------
+    >>> import flowkit as fk, warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     df = fk.parse_lines(["hello world"])
+    >>> require_evidence(df)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    flowkit.errors.NoEvidenceError: no records: read 1 file, 1 line: 0 records, 1 quarantined; ...
+    """
+    ev = judge_evidence(df)
+    if not ev.ok:
+        raise NoEvidenceError(ev)
+    return ev
+
+
+def warn_if_no_evidence(df: pd.DataFrame, *, stacklevel: int = 2) -> Evidence:
+    """Give one :class:`~flowkit.errors.NoEvidenceWarning` if a load holds no evidence.
+
+    Returns the judgement either way.  ``stacklevel`` counts from the caller of this function.
+    """
+    ev = judge_evidence(df)
+    if not ev.ok:
+        warnings.warn(f"flowkit: {ev.message}", NoEvidenceWarning, stacklevel=stacklevel + 1)
+    return ev
