@@ -4,6 +4,13 @@ To add a verb, write ``_add_<verb>(sub)`` (its arguments) and ``_run_<verb>(args
 add one row to :data:`VERBS`.  Messages go to stdout/stderr through ``sys.stdout.write``; the
 exit status is the return value of :func:`main`.
 
+Exit status: 0 done; 1 ``audit --fail-on-breach`` found a breach; 2 bad arguments or input
+(a missing path, a bad config, records that lack a field the verb needs); 3
+(:data:`NO_EVIDENCE`) the load holds no evidence to analyse (nothing read, no record, or more
+lines quarantined than loaded; see :mod:`flowkit.evidence`): one line on stderr says what was
+read, what was quarantined and what it looks like, and nothing else is written.  Verbs that
+analyse a load read it with :func:`read_for_verb`.
+
 Examples
 --------
 >>> import pathlib, tempfile
@@ -19,10 +26,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["VERBS", "build_parser", "main"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flowkit.errors import NoEvidenceError
+
+__all__ = ["NO_EVIDENCE", "VERBS", "build_parser", "main", "no_evidence", "read_for_verb"]
+
+#: Exit status of a verb whose load holds no evidence (see :mod:`flowkit.evidence`).
+NO_EVIDENCE = 3
+
+
+def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
+    """Read flow logs for a verb, or raise when they hold no evidence to analyse.
+
+    :func:`flowkit.read` with ``progress=False`` unless given; its warnings (quarantined
+    lines, unexpected values) are written to stderr as one line each, ``flowkit VERB: warning:
+    ...``, once the load is known to hold evidence.
+
+    Raises
+    ------
+    flowkit.errors.NoEvidenceError
+        When :func:`flowkit.evidence.require_evidence` says so; report it with
+        :func:`no_evidence`.
+    """
+    import flowkit as fk
+    from flowkit.errors import NoEvidenceWarning
+    from flowkit.evidence import require_evidence
+
+    kwargs.setdefault("progress", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = fk.read(path, **kwargs)
+    require_evidence(df)
+    for w in caught:
+        if not issubclass(w.category, NoEvidenceWarning):
+            text = str(w.message).removeprefix("flowkit: ")
+            sys.stderr.write(f"flowkit {verb}: warning: {text}\n")
+    return df
+
+
+def no_evidence(verb: str, path: str, exc: NoEvidenceError) -> int:
+    """Write the one line that says why ``path`` holds no evidence; return :data:`NO_EVIDENCE`."""
+    sys.stderr.write(f"flowkit {verb}: no evidence in {path}: {exc.evidence.summary}\n")
+    return NO_EVIDENCE
 
 
 def _add_sample(sub: argparse.ArgumentParser) -> None:
@@ -67,7 +118,10 @@ def _run_sample(args: argparse.Namespace) -> int:
             hive=args.hive,
             overwrite=args.force,
         )
-    except (FileExistsError, ValueError) as exc:
+    except FileExistsError as exc:  # the library says overwrite=True; this command says --force
+        sys.stderr.write(f"flowkit sample: {exc.filename} exists; add --force to replace it\n")
+        return 2
+    except ValueError as exc:
         sys.stderr.write(f"flowkit sample: {exc}\n")
         return 2
     sys.stdout.write(

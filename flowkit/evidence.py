@@ -104,7 +104,15 @@ class Evidence:
 
     @property
     def message(self) -> str:
-        """One line: what was read, what was quarantined, what the quarantined lines look like."""
+        """One line: what was read, what was quarantined, what the quarantined lines look like,
+        and where to see them (``fk.quarantine(df)``)."""
+        if self.quarantined or self.file_errors:
+            return f"{self.summary}; see fk.quarantine(df)"
+        return self.summary
+
+    @property
+    def summary(self) -> str:
+        """:attr:`message` without the pointer to ``fk.quarantine`` (for the command line)."""
         if self.verdict == "nothing_read":
             if self.skipped_files:
                 return (f"nothing read: {_n(self.skipped_files, 'file')} of another record type "
@@ -135,8 +143,6 @@ class Evidence:
                 text += f" (first: {self.example!r})"
         elif self.file_errors and self.example:
             text += f" ({self.example})"
-        if self.quarantined or self.file_errors:
-            text += "; see fk.quarantine(df)"
         return f"{head}: {text}"
 
 
