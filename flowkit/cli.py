@@ -63,11 +63,14 @@ def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
         warnings.simplefilter("always")
         df = fk.read(path, **kwargs)
     require_evidence(df)
-    for w in caught:
-        if not issubclass(w.category, NoEvidenceWarning):
-            text = str(w.message).removeprefix("flowkit: ")
-            sys.stderr.write(f"flowkit {verb}: warning: {text}\n")
+    _write_warnings(verb, [w for w in caught if not issubclass(w.category, NoEvidenceWarning)])
     return df
+
+
+def _write_warnings(verb: str, caught: Sequence[warnings.WarningMessage]) -> None:
+    for w in caught:
+        text = str(w.message).removeprefix("flowkit: ")
+        sys.stderr.write(f"flowkit {verb}: warning: {text}\n")
 
 
 def no_evidence(verb: str, path: str, exc: NoEvidenceError) -> int:
@@ -148,20 +151,31 @@ def _add_convert(sub: argparse.ArgumentParser) -> None:
 def _run_convert(args: argparse.Namespace) -> int:
     from flowkit.convert import convert
     from flowkit.errors import FlowkitError
+    from flowkit.evidence import judge_counts
 
     try:
-        s = convert(
-            args.src, args.dst, fields=args.fields, errors=args.errors,
-            progress=False if args.no_progress else None,
-        )  # fmt: skip
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            s = convert(
+                args.src, args.dst, fields=args.fields, errors=args.errors,
+                progress=False if args.no_progress else None,
+            )  # fmt: skip
     except (FlowkitError, ValueError) as exc:
         sys.stderr.write(f"flowkit convert: {exc}\n")
         return 2
-    sys.stdout.write(
-        f"converted {s.inputs_converted} input(s) ({s.bytes_read / 1e6:.1f} MB), skipped "
-        f"{s.inputs_skipped} already converted: {s.records} records in {s.parts_written} "
-        f"Parquet file(s), {s.quarantined} quarantined, in {args.dst}\n"
-    )
+    line = (f"converted {s.inputs_converted} input(s) ({s.bytes_read / 1e6:.1f} MB), skipped "
+            f"{s.inputs_skipped} already converted: {s.records} records in {s.parts_written} "
+            f"Parquet file(s), {s.quarantined} quarantined, in {args.dst}")  # fmt: skip
+    resumed = s.inputs_converted == 0 and s.inputs_skipped > 0  # nothing new since last time
+    verdict = judge_counts(files=s.inputs_converted, records=s.records,
+                           quarantined=s.quarantined).verdict  # fmt: skip
+    if verdict != "ok" and not resumed:
+        why = {"nothing_read": "nothing read (no flow-log files)", "no_records": "no records",
+               "mostly_quarantined": "more lines quarantined than converted"}[verdict]  # fmt: skip
+        sys.stderr.write(f"flowkit convert: no evidence in {' '.join(args.src)}: {why}; {line}\n")
+        return NO_EVIDENCE
+    _write_warnings("convert", caught)
+    sys.stdout.write(line + "\n")
     return 0
 
 

@@ -48,8 +48,8 @@ from flowkit.errors import NoEvidenceError, NoEvidenceWarning
 from flowkit.provenance import provenance
 from flowkit.sources.local import DATA_SUFFIXES
 
-__all__ = ["Evidence", "Verdict", "judge_evidence", "likely_format", "require_evidence",
-           "warn_if_no_evidence"]  # fmt: skip
+__all__ = ["Evidence", "Verdict", "judge_counts", "judge_evidence", "likely_format",
+           "require_evidence", "warn_if_no_evidence"]  # fmt: skip
 
 Verdict = Literal["ok", "nothing_read", "no_records", "mostly_quarantined"]
 #: How many quarantined lines :func:`likely_format` looks at.
@@ -217,21 +217,51 @@ def judge_evidence(df: pd.DataFrame) -> Evidence:
             example = str(lines["raw"].iloc[0])[:60]
         else:
             example = str(table["reason"].iloc[0])[:60]
-    if "files" not in prov:
+    return judge_counts(files=len(files) if "files" in prov else None, records=records,
+                        outside_window=outside, skipped_files=skipped, likely_format=kind,
+                        example=example, **totals)  # fmt: skip
+
+
+def judge_counts(
+    *,
+    files: int | None,
+    records: int,
+    lines_read: int = 0,
+    quarantined: int = 0,
+    header_lines: int = 0,
+    blank_lines: int = 0,
+    file_errors: int = 0,
+    outside_window: int = 0,
+    skipped_files: int = 0,
+    likely_format: str | None = None,
+    example: str | None = None,
+) -> Evidence:
+    """The verdict on a load's counts (what :func:`judge_evidence` and ``flowkit convert`` use).
+
+    ``files`` is None when the counts are unknown (a frame built by hand): then only ``records``
+    counts.  Nothing read when no file was; no records when none loaded; mostly quarantined when
+    more lines were quarantined than loaded.
+
+    >>> judge_counts(files=2, records=3, quarantined=4).verdict
+    'mostly_quarantined'
+    >>> judge_counts(files=0, records=0).verdict, judge_counts(files=None, records=1).verdict
+    ('nothing_read', 'ok')
+    """
+    if files is None:
         verdict: Verdict = "ok" if records else "no_records"
     elif not files:
-        verdict = "nothing_read" if not records else "ok"
+        verdict = "ok" if records else "nothing_read"
     elif records == 0:
         verdict = "no_records"
-    elif totals["quarantined"] > records:
+    elif quarantined > records:
         verdict = "mostly_quarantined"
     else:
         verdict = "ok"
-    return Evidence(verdict=verdict, files=len(files), lines_read=totals["lines_read"],
-                    records=records, quarantined=totals["quarantined"],
-                    header_lines=totals["header_lines"], blank_lines=totals["blank_lines"],
-                    file_errors=totals["file_errors"], outside_window=outside,
-                    skipped_files=skipped, likely_format=kind, example=example)  # fmt: skip
+    return Evidence(verdict=verdict, files=files or 0, lines_read=lines_read, records=records,
+                    quarantined=quarantined, header_lines=header_lines, blank_lines=blank_lines,
+                    file_errors=file_errors, outside_window=outside_window,
+                    skipped_files=skipped_files, likely_format=likely_format,
+                    example=example)  # fmt: skip
 
 
 def require_evidence(df: pd.DataFrame) -> Evidence:

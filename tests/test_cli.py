@@ -162,3 +162,15 @@ def test_sample_on_an_existing_folder_names_the_force_flag(
     assert "--force" in err
     assert "overwrite=True" not in err
     assert str(out / "AWSLogs") in err
+
+
+def test_convert_of_nothing_is_no_evidence(
+    empty: Path, unrelated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["convert", str(empty), str(tmp_path / "o1"), "--no-progress"]) == NO_EVIDENCE
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowkit convert: no evidence in {empty}: nothing read")
+    assert main(["convert", str(unrelated), str(tmp_path / "o2"), "--no-progress"]) == NO_EVIDENCE
+    err = capsys.readouterr().err
+    assert "no records; converted 2 input(s)" in err
+    assert len(err.splitlines()) == 1
