@@ -78,6 +78,8 @@ def finish(
         enums[c] = list(values)
     odd = unexpected_values(enums)
     df.attrs["flowkit"]["unexpected_values"] = odd
+    # columns of CSV exports that are not flow-log fields (flowkit.parse.csv_export)
+    df.attrs["flowkit"]["csv_ignored_columns"] = dict(sorted(collector.csv_ignored.items()))
     if odd:
         listed = "; ".join(f"{c}: {', '.join(v[:5])}" for c, v in odd.items())
         warnings.warn(
