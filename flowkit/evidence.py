@@ -24,13 +24,13 @@ Examples
 >>> import flowkit as fk, warnings
 >>> with warnings.catch_warnings():
 ...     warnings.simplefilter("ignore")
-...     df = fk.parse_lines(["srcaddr,dstaddr,bytes", "192.0.2.1,198.51.100.2,40"])
+...     df = fk.parse_lines(["address,label,since", "198.51.100.7,c2,2024-01-01"])
 >>> ev = judge_evidence(df)
 >>> ev.ok, ev.verdict, ev.likely_format
 (False, 'no_records', 'CSV')
 >>> print(ev.message)  # doctest: +NORMALIZE_WHITESPACE
 no records: read 1 file, 2 lines: 0 records, 2 quarantined; the quarantined lines look like
-CSV (first: 'srcaddr,dstaddr,bytes'); see fk.quarantine(df)
+CSV (first: 'address,label,since'); see fk.quarantine(df)
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
@@ -82,6 +82,9 @@ class Evidence:
         ``flow-log records of another format`` or ``unrelated text``.
     example : str or None
         The first quarantined line (cut at 60 characters) or file problem.
+    source : str or None
+        What was asked for when nothing was read and it was not a local path (a CloudWatch
+        log group, ...).
     """
 
     verdict: Verdict
@@ -96,6 +99,7 @@ class Evidence:
     skipped_files: int
     likely_format: str | None
     example: str | None
+    source: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -118,6 +122,8 @@ class Evidence:
                 return (f"nothing read: {_n(self.skipped_files, 'file')} of another record type "
                         "(VPC or Transit Gateway) skipped; see df.attrs['flowkit']"
                         "['skipped_files']")  # fmt: skip
+            if self.source:
+                return f"nothing read: {self.source} held no flow-log records for the query"
             return ("nothing read: no flow-log files found (a folder is walked for files ending "
                     f"{', '.join(DATA_SUFFIXES)}; name .csv, .json and other files explicitly "
                     "or with a glob)")  # fmt: skip
@@ -217,9 +223,13 @@ def judge_evidence(df: pd.DataFrame) -> Evidence:
             example = str(lines["raw"].iloc[0])[:60]
         else:
             example = str(table["reason"].iloc[0])[:60]
-    return judge_counts(files=len(files) if "files" in prov else None, records=records,
-                        outside_window=outside, skipped_files=skipped, likely_format=kind,
-                        example=example, **totals)  # fmt: skip
+    ev = judge_counts(files=len(files) if "files" in prov else None, records=records,
+                      outside_window=outside, skipped_files=skipped, likely_format=kind,
+                      example=example, **totals)  # fmt: skip
+    sources = [str(s) for s in prov.get("sources") or []]
+    if ev.verdict == "nothing_read" and len(sources) == 1 and not files:
+        return replace(ev, source=sources[0])  # a log group or a URL that listed nothing
+    return ev
 
 
 def judge_counts(

@@ -401,6 +401,7 @@ def read_cloudwatch(
         session=session, page_size=page_size, max_attempts=max_attempts, sleep=sleep,
         progress=progress,
     )  # fmt: skip
+    warn_if_no_evidence(df)
     if not enrich:
         return df
     prov = df.attrs.get("flowkit")

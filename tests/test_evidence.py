@@ -160,3 +160,15 @@ def test_real_headers_still_load() -> None:
         assert len(df) > 0
     unknown = quiet_read(data / "odd" / "unknown_fields.log")
     assert {"future_field", "zz_new_counter"} <= set(unknown.columns)
+
+
+def test_a_log_group_that_held_nothing_is_named() -> None:
+    from flowkit.parse import Collector, finish
+
+    df = finish(Collector(), sources=["cloudwatch:/vpc/flow-logs"])
+    ev = judge_evidence(df)
+    assert ev.verdict == "nothing_read"
+    assert (
+        ev.message
+        == "nothing read: cloudwatch:/vpc/flow-logs held no flow-log records for the query"
+    )
