@@ -172,3 +172,14 @@ def test_a_log_group_that_held_nothing_is_named() -> None:
         ev.message
         == "nothing read: cloudwatch:/vpc/flow-logs held no flow-log records for the query"
     )
+
+
+def test_every_load_warning_is_a_flowkit_warning(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text(
+        f"{HEADER}\n{ACCEPT.replace('ACCEPT', 'DROP')}\n{ACCEPT}\nbad\n"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fk.read(tmp_path)
+    assert len(caught) == 2  # unexpected values, quarantined lines
+    assert all(issubclass(w.category, FlowkitWarning) for w in caught)

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
-from flowkit.errors import ParseError
+from flowkit.errors import FlowkitWarning, ParseError
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble
 from flowkit.provenance import Provenance, empty_quarantine
@@ -84,6 +84,7 @@ def finish(
         listed = "; ".join(f"{c}: {', '.join(v[:5])}" for c, v in odd.items())
         warnings.warn(
             f"flowkit: values outside the documented sets were kept ({listed})",
+            FlowkitWarning,
             stacklevel=3,
         )
     if len(quarantine):
@@ -92,12 +93,14 @@ def finish(
             f"flowkit: {totals['quarantined']} line(s) and {totals['file_errors']} file "
             f"problem(s) in {n_files} file(s) quarantined; {totals['records']} record(s) loaded. "
             "See fk.quarantine(df).",
+            FlowkitWarning,
             stacklevel=3,
         )
     if collector.skipped:
         warnings.warn(
             f"flowkit: skipped {len(collector.skipped)} file(s) of another record type "
             f"(see df.attrs['flowkit']['skipped_files']).",
+            FlowkitWarning,
             stacklevel=3,
         )
     return df
