@@ -35,10 +35,26 @@ if TYPE_CHECKING:
 
     from flowkit.errors import NoEvidenceError
 
-__all__ = ["NO_EVIDENCE", "VERBS", "build_parser", "main", "no_evidence", "read_for_verb"]
+__all__ = [
+    "NEEDS",
+    "NO_EVIDENCE",
+    "VERBS",
+    "build_parser",
+    "main",
+    "no_evidence",
+    "read_for_verb",
+]
 
 #: Exit status of a verb whose load holds no evidence (see :mod:`flowkit.evidence`).
 NO_EVIDENCE = 3
+
+
+#: Columns each verb's analysis reads: records of a format without them are bad input (exit 2).
+NEEDS = {
+    "hunt": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
+    "audit": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
+    "cost": ("srcaddr", "dstaddr", "bytes", "start", "end"),
+}
 
 
 def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
@@ -53,9 +69,11 @@ def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
     flowkit.errors.NoEvidenceError
         When :func:`flowkit.evidence.require_evidence` says so; report it with
         :func:`no_evidence`.
+    flowkit.errors.MissingFieldsError
+        When the records' format lacks a field the verb reads (:data:`NEEDS`).
     """
     import flowkit as fk
-    from flowkit.errors import NoEvidenceWarning
+    from flowkit.errors import MissingFieldsError, NoEvidenceWarning
     from flowkit.evidence import require_evidence
 
     kwargs.setdefault("progress", False)
@@ -63,6 +81,12 @@ def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
         warnings.simplefilter("always")
         df = fk.read(path, **kwargs)
     require_evidence(df)
+    missing = tuple(c for c in NEEDS.get(verb, ()) if c not in df.columns)
+    if missing:
+        formats = "; ".join(df.attrs["flowkit"].get("formats") or {})
+        raise MissingFieldsError(f"the records have no {', '.join(missing)} (their format: "
+                                 f"{formats}); {verb} needs {', '.join(NEEDS[verb])}",
+                                 missing)  # fmt: skip
     _write_warnings(verb, [w for w in caught if not issubclass(w.category, NoEvidenceWarning)])
     return df
 

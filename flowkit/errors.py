@@ -13,6 +13,7 @@ __all__ = [
     "AwsNotFoundError",
     "FlowkitError",
     "FlowkitWarning",
+    "MissingFieldsError",
     "NoDataError",
     "NoEvidenceError",
     "NoEvidenceWarning",
@@ -51,6 +52,20 @@ class NoEvidenceError(FlowkitError, ValueError):
     def __init__(self, evidence: Any) -> None:
         self.evidence = evidence
         super().__init__(evidence.message)
+
+
+class MissingFieldsError(FlowkitError, ValueError):
+    """Records whose format lacks fields an analysis needs (a custom format without ``start``).
+
+    Attributes
+    ----------
+    missing : tuple of str
+        The column names the analysis needs and the records lack.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+        self.missing = missing
+        super().__init__(message)
 
 
 class ParseError(FlowkitError, ValueError):

@@ -119,9 +119,8 @@ class Evidence:
         """:attr:`message` without the pointer to ``fk.quarantine`` (for the command line)."""
         if self.verdict == "nothing_read":
             if self.skipped_files:
-                return (f"nothing read: {_n(self.skipped_files, 'file')} of another record type "
-                        "(VPC or Transit Gateway) skipped; see df.attrs['flowkit']"
-                        "['skipped_files']")  # fmt: skip
+                why = f" ({self.example})" if self.example else ""
+                return f"nothing read: {_n(self.skipped_files, 'file')} skipped{why}"
             if self.source:
                 return f"nothing read: {self.source} held no flow-log records for the query"
             return ("nothing read: no flow-log files found (a folder is walked for files ending "
@@ -220,9 +219,12 @@ def judge_evidence(df: pd.DataFrame) -> Evidence:
         if len(lines):
             kind = likely_format(lines["raw"].astype(str).head(SAMPLE).tolist(),
                                  lines["reason"].astype(str).head(SAMPLE).tolist())  # fmt: skip
-            example = str(lines["raw"].iloc[0])[:60]
+            if kind != "binary data":  # its text says nothing
+                example = str(lines["raw"].iloc[0])[:60]
         else:
             example = str(table["reason"].iloc[0])[:60]
+    elif skipped and not files:
+        example = str(next(iter((prov.get("skipped_files") or {}).values())))
     ev = judge_counts(files=len(files) if "files" in prov else None, records=records,
                       outside_window=outside, skipped_files=skipped, likely_format=kind,
                       example=example, **totals)  # fmt: skip

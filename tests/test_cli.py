@@ -95,15 +95,20 @@ def test_mostly_quarantined_exits_non_zero(
     assert len(err.splitlines()) == 1
 
 
-def test_hunt_on_records_without_times_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("verb", ["hunt", "audit", "cost"])
+def test_records_without_the_fields_a_verb_reads_are_a_clear_error(
+    verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A custom format without times: a KeyError traceback (hunt), a misleading hint (audit),
+    "$0.00" for one day (cost) before."""
     path = tmp_path / "a.log"
     path.write_text("version srcaddr dstaddr bytes\n2 192.0.2.1 198.51.100.2 40\n")
-    assert main(["hunt", str(path), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("flowkit hunt: ")
-    assert "'start'" in err
+    assert main(verbs(path, tmp_path)[verb]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"flowkit {verb}: the records have no ")
+    assert "start, end" in err
+    assert "(their format: version srcaddr dstaddr bytes)" in err
     assert len(err.splitlines()) == 1
 
 

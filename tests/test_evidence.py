@@ -183,3 +183,15 @@ def test_every_load_warning_is_a_flowkit_warning(tmp_path: Path) -> None:
         fk.read(tmp_path)
     assert len(caught) == 2  # unexpected values, quarantined lines
     assert all(issubclass(w.category, FlowkitWarning) for w in caught)
+
+
+def test_other_record_types_and_binary_files_are_said_plainly(tmp_path: Path) -> None:
+    tgw = Path(__file__).parent / "data" / "tgw" / "tgw_default.log"
+    ev = judge_evidence(quiet_read(tgw))
+    assert ev.message == (
+        "nothing read: 1 file skipped (Transit Gateway flow log; load it with fk.read_tgw)"
+    )
+    (tmp_path / "a.log").write_bytes(b"\x7fELF\x02\x01\x00\x00\xff\xfe\n" * 3)
+    ev = judge_evidence(quiet_read(tmp_path / "a.log"))
+    assert ev.likely_format == "binary data"
+    assert ev.summary.endswith("the quarantined lines look like binary data")

@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{threat_list_note(threat)}\n")  # fmt: skip
     except NoEvidenceError as exc:
         return no_evidence("hunt", args.path, exc)
-    except KeyError as exc:  # a custom format without a field the detections read
+    except KeyError as exc:  # a field the detections read that NEEDS does not list
         sys.stderr.write(f"flowkit hunt: the records lack the field {exc} the hunt needs\n")
         return 2
     except (FlowkitError, ValueError, OSError) as exc:
