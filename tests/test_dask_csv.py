@@ -25,3 +25,11 @@ def test_read_dask_of_csv_exports_equals_pandas(dask_client: Client) -> None:
     pd.testing.assert_frame_equal(normalized(got), normalized(expected), check_categorical=False)
     assert list(got.columns) == list(expected.columns)
     assert len(read_dask_quarantine(files, client=dask_client)) == 3
+
+
+def test_read_dask_of_nothing_warns_as_pandas_does(tmp_path: Path) -> None:
+    import flowkit as fk
+
+    with pytest.warns(fk.NoEvidenceWarning, match="nothing read: no flow-log files"):
+        ddf = read_dask(tmp_path)
+    assert len(ddf.compute()) == 0
