@@ -121,6 +121,7 @@ def _load(
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
     df = _filter_time(df, lo, hi)
+    warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df
 
 
@@ -260,11 +261,8 @@ def read(
     Warns
     -----
     flowkit.errors.NoEvidenceWarning
-        When the load holds no evidence: no file, no record (all lines quarantined, only
-        headers, or every record outside ``start``/``end``), or more lines quarantined than
-        loaded.  The frame is returned all the same; :func:`flowkit.judge_evidence` gives the
-        judgement and :func:`flowkit.require_evidence` raises instead (see
-        :mod:`flowkit.evidence`).
+        When the load holds no evidence (:func:`flowkit.judge_evidence`); the frame is returned
+        all the same (:func:`flowkit.require_evidence` raises instead).
 
     Returns
     -------
@@ -306,10 +304,8 @@ def read(
     aws = AwsOptions(accounts=accounts, regions=regions, endpoint_url=endpoint_url,
                      profile=profile, session=session, cache_dir=cache_dir)  # fmt: skip
     context = EnrichOptions(inventory=inventory, vpc_cidrs=vpc_cidrs, threat_list=threat_list)
-    df = _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
-               record_type="vpc", progress=progress, aws=aws, context=context)  # fmt: skip
-    warn_if_no_evidence(df)
-    return df
+    return _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
+                 record_type="vpc", progress=progress, aws=aws, context=context)  # fmt: skip
 
 
 def read_tgw(
@@ -328,10 +324,8 @@ def read_tgw(
     ``action``.  Parameters and result are as for :func:`read`; header-less input needs
     ``fields`` (for example :data:`flowkit.schema.TGW_DEFAULT_FIELDS`).
     """
-    df = _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
-               record_type="tgw", progress=progress)  # fmt: skip
-    warn_if_no_evidence(df)
-    return df
+    return _load(source, fields=fields, start=start, end=end, errors=errors, enrich=enrich,
+                 record_type="tgw", progress=progress)  # fmt: skip
 
 
 def parse_lines(
