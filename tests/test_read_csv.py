@@ -256,3 +256,18 @@ def test_csv_of_any_format_equals_the_text(
                 assert fk.quarantine(got).empty, path
                 same_frame(got, want)
             assert reader(folder / "b.csv").attrs["flowkit"]["totals"]["blank_lines"] == 1
+
+
+def test_a_header_repeated_in_a_later_chunk_is_a_header_line() -> None:
+    from flowkit.parse.csv_export import CsvReader
+
+    body = (CSV / "athena_quoted.csv").read_bytes()
+    header, first, *rest = body.splitlines(keepends=True)
+    layout = csv_layout(body)
+    assert layout is not None
+    reader = CsvReader(layout, message_fields=None)
+    one = reader.parse(header + first)  # clean: pyarrow
+    two = reader.parse(header + b"".join(rest))  # two exports appended
+    assert (one.counts.records, one.counts.header_lines) == (1, 1)
+    assert (two.counts.records, two.counts.header_lines, two.counts.quarantined) == (3, 1, 0)
+    assert reader.next_line == 7

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,8 @@ class CsvLayout:
         Columns not loaded.
     problem : str or None
         Why the file cannot be read (a field named twice); a file problem.
+    line : str
+        The header line itself (a repeated one later in the file is a header line too).
     """
 
     header: tuple[str, ...]
@@ -120,6 +122,7 @@ class CsvLayout:
     log_stream: int | None = None
     ignored: tuple[str, ...] = ()
     problem: str | None = None
+    line: str = ""
 
 
 def _split(line: str) -> list[str]:
@@ -162,7 +165,8 @@ def csv_layout(head: bytes) -> CsvLayout | None:
     if twice:
         cols = ", ".join(header[i] for i in used if names[i] in twice)
         problem = f"CSV header names field {', '.join(twice)} more than once ({cols})"
-    return CsvLayout(header, fields, tuple(used), message, stream, ignored, problem)
+    return CsvLayout(header, fields, tuple(used), message, stream, ignored, problem,
+                     first.decode("utf-8"))  # fmt: skip
 
 
 @dataclass
@@ -172,7 +176,6 @@ class CsvReader:
     layout: CsvLayout
     message_fields: tuple[str, ...] | None
     next_line: int = 1
-    _header_text: str | None = field(default=None, repr=False)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -298,8 +301,7 @@ class CsvReader:
             return "binary data (NUL bytes), not CSV text", text, None
         if not text.strip():
             return "blank", text, None
-        if ln == 1 or text == self._header_text:
-            self._header_text = text
+        if ln == 1 or text == self.layout.line:
             return "header", text, None
         try:
             values = _split(text)
