@@ -7,7 +7,7 @@ Examples
 --------
 >>> import json, io, contextlib, flowkit as fk
 >>> from flowkit.cli import main
->>> folder = fk.__path__[0] + "/../tests/data/aws_examples/nat_gateway.log"
+>>> folder = fk.__path__[0] + "/../tests/data/versions/v5.log"
 >>> out = io.StringIO()
 >>> with contextlib.redirect_stdout(out):
 ...     status = main(["cost", folder, "--format", "json"])
