@@ -42,7 +42,15 @@ from flowkit.detect import (
     hunt,
 )
 from flowkit.enrich import conversations, dedupe, load_inventory, load_threat_list, use_ip_ranges
-from flowkit.errors import FlowkitError, ParseError, SourceError
+from flowkit.errors import (
+    FlowkitError,
+    FlowkitWarning,
+    NoEvidenceError,
+    NoEvidenceWarning,
+    ParseError,
+    SourceError,
+)
+from flowkit.evidence import Evidence, judge_evidence, require_evidence
 from flowkit.perf import (
     handshake_health,
     hour_of_week,
@@ -65,8 +73,12 @@ __all__ = [
     "DEFAULT_FORMAT",
     "FIELDS",
     "TGW_DEFAULT_FIELDS",
+    "Evidence",
     "FlowkitError",
+    "FlowkitWarning",
     "HuntConfig",
+    "NoEvidenceError",
+    "NoEvidenceWarning",
     "ParseError",
     "PolicyError",
     "SourceError",
@@ -96,6 +108,7 @@ __all__ = [
     "handshake_health",
     "hour_of_week",
     "hunt",
+    "judge_evidence",
     "load_inventory",
     "load_policy",
     "load_prices",
@@ -110,6 +123,7 @@ __all__ = [
     "read_tgw",
     "recommend_savings",
     "reject_rate",
+    "require_evidence",
     "saturation_candidates",
     "security_group_usage",
     "status_by_interface",

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from flowkit.errors import FlowkitWarning
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
 from flowkit.provenance import empty_quarantine, provenance
@@ -347,6 +348,7 @@ parts_written=1, bytes_read=175)
         warnings.warn(
             f"flowkit: {quarantined} line(s) or file problem(s) quarantined; {records} record(s) "
             f"converted. They are in {os.fspath(out / QUARANTINE)!r} (read_converted_quarantine).",
+            FlowkitWarning,
             stacklevel=2,
         )
     return ConvertSummary(len(todo), len(paths) - len(todo), records, quarantined, parts,

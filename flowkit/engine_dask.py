@@ -38,7 +38,8 @@ from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
-from flowkit.errors import FlowkitError
+from flowkit.errors import FlowkitError, NoEvidenceWarning
+from flowkit.evidence import judge_counts
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
 from flowkit.provenance import empty_quarantine
@@ -302,7 +303,9 @@ def read_dask(
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
     columns = [c for found in _compute(scans, client) for c in found]
     meta = _meta(columns, enrich, record_type)
-    if not groups:
+    if not groups:  # no file: say so, as the pandas engine does (flowkit.evidence)
+        warnings.warn(f"flowkit: {judge_counts(files=0, records=0).message}", NoEvidenceWarning,
+                      stacklevel=3)  # fmt: skip
         return dd.from_pandas(meta, npartitions=1)
     facts = None
     if enrich and record_type == "vpc":  # pass 1: what the enrichment learns from all records

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 __all__ = [
@@ -10,7 +12,11 @@ __all__ = [
     "AwsError",
     "AwsNotFoundError",
     "FlowkitError",
+    "FlowkitWarning",
+    "MissingFieldsError",
     "NoDataError",
+    "NoEvidenceError",
+    "NoEvidenceWarning",
     "ParseError",
     "SourceError",
     "ThrottledError",
@@ -19,6 +25,47 @@ __all__ = [
 
 class FlowkitError(Exception):
     """Base class of every error flowkit raises on purpose."""
+
+
+class FlowkitWarning(UserWarning):
+    """Base class of every warning flowkit gives on purpose (shown as a warning box in
+    notebooks; ``warnings.simplefilter("error", FlowkitWarning)`` turns them into errors)."""
+
+
+class NoEvidenceWarning(FlowkitWarning):
+    """A load with no evidence to analyse: nothing read, no record, or mostly quarantined lines.
+
+    Given by :func:`flowkit.read` (and :func:`flowkit.read_tgw`); the message is
+    :attr:`flowkit.evidence.Evidence.message`.
+    """
+
+
+class NoEvidenceError(FlowkitError, ValueError):
+    """Raised by :func:`flowkit.evidence.require_evidence` when a load holds no evidence.
+
+    Attributes
+    ----------
+    evidence : flowkit.evidence.Evidence
+        The judgement: counts, verdict, the likely format of the quarantined lines.
+    """
+
+    def __init__(self, evidence: Any) -> None:
+        self.evidence = evidence
+        super().__init__(evidence.message)
+
+
+class MissingFieldsError(FlowkitError, ValueError):
+    """Records whose format lacks fields an analysis needs (a custom format without ``start``).
+
+    Attributes
+    ----------
+    missing : tuple of str
+        The column names the analysis needs and the records lack.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+        self.missing = missing
+        super().__init__(message)
 
 
 class ParseError(FlowkitError, ValueError):

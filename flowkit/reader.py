@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
+from flowkit.evidence import warn_if_no_evidence
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
 from flowkit.sources import discover, feed_files
@@ -120,6 +121,7 @@ def _load(
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
     df = _filter_time(df, lo, hi)
+    warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df
 
 
@@ -256,6 +258,12 @@ def read(
     threat_list : path(s) or dict, optional
         Addresses and CIDRs to flag (``threat_match``, ``threat_label``).
 
+    Warns
+    -----
+    flowkit.errors.NoEvidenceWarning
+        When the load holds no evidence (:func:`flowkit.judge_evidence`); the frame is returned
+        all the same (:func:`flowkit.require_evidence` raises instead).
+
     Returns
     -------
     pandas.DataFrame
@@ -387,6 +395,7 @@ def read_cloudwatch(
         session=session, page_size=page_size, max_attempts=max_attempts, sleep=sleep,
         progress=progress,
     )  # fmt: skip
+    warn_if_no_evidence(df)
     if not enrich:
         return df
     prov = df.attrs.get("flowkit")

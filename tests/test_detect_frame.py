@@ -104,7 +104,8 @@ def test_cli_json_csv_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[st
     cfg = tmp_path / "c.yaml"
     cfg.write_text("skip: [rejected_burst]\n")
     assert main(["hunt", str(folder), "--config", str(cfg), "--no-progress"]) == 0
-    table = capsys.readouterr().out.splitlines()
+    note, *table = capsys.readouterr().out.splitlines()
+    assert note.startswith("hunted 150 records from 1 file; threat list: none")
     assert table[0].split()[:4] == ["severity", "finding", "actor", "target"]
     assert len(table) == 2
     assert "probed 150 ports of 10.0.1.5" in table[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -288,8 +287,7 @@ def test_discover_missing_path_and_empty_glob(tmp_path: Path) -> None:
 
 
 def test_read_an_empty_folder_gives_an_empty_frame(tmp_path: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(fk.NoEvidenceWarning, match="nothing read"):  # never a silent "clean"
         df = fk.read(tmp_path)
     assert len(df) == 0
     assert df.attrs["flowkit"]["files"] == {}

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
+from flowkit.parse.csv_export import CsvReader, csv_layout
 from flowkit.parse.text import (
     FileCounts,
     ParsedPart,
@@ -65,7 +66,9 @@ class Collector:
     bad: list[tuple[str, int, str, str]] = field(default_factory=list)
     formats: dict[tuple[str, ...], int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    csv_ignored: dict[str, list[str]] = field(default_factory=dict)
     _state: dict[str, _FileState] = field(default_factory=dict)
+    _csv: dict[str, CsvReader | None] = field(default_factory=dict)
     _batch: list[_Piece] = field(default_factory=list)
     _batch_fields: tuple[str, ...] | None = None
     _batch_bytes: int = 0
@@ -94,6 +97,8 @@ class Collector:
         ``truncated`` marks the last chunk of a file whose compressed stream was cut: its last
         line, if it does not end in a newline, is quarantined as incomplete.
         """
+        if self._add_csv(name, data, first=first, truncated=truncated):
+            return
         counts = self.counts.setdefault(name, FileCounts())
         body = memoryview(data)
         if first:
@@ -142,6 +147,37 @@ class Collector:
                 (name, state.next_line, _cut(tail), "incomplete last line: the gzip stream was cut")
             )
             state.next_line += 1
+
+    def _add_csv(
+        self, name: str, data: bytes | memoryview, *, first: bool, truncated: bool
+    ) -> bool:
+        """Parse a chunk of a CSV export (:mod:`flowkit.parse.csv_export`); False if not one."""
+        if first:
+            layout = csv_layout(bytes(memoryview(data)[:65536]))
+            if layout is None:
+                return False
+            reader = CsvReader(layout, message_fields=self.fields)
+            self._csv[name] = None
+            if layout.problem is not None:
+                self.file_error(name, layout.problem)
+                return True
+            if self._wrong_kind(name, reader.fields):
+                return True
+            self.flush()  # keep the records in file order
+            self._csv[name] = reader
+            self.formats[reader.fields] = self.formats.get(reader.fields, 0) + 1
+            if layout.ignored:
+                self.csv_ignored[name] = list(layout.ignored)
+        elif name not in self._csv:
+            return False
+        current = self._csv[name]
+        if current is None:
+            return True
+        result = current.parse(bytes(data), truncated=truncated)
+        self.counts.setdefault(name, FileCounts()).add(result.counts)
+        self.parts.extend(result.parts)
+        self.bad.extend((name, ln, raw, reason) for ln, raw, reason in result.bad)
+        return True
 
     def _start_file(self, name: str, head: bytes) -> _FileState:
         state = _FileState(fields=self.fields or DEFAULT_FIELDS)
