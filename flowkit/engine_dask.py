@@ -42,7 +42,7 @@ from flowkit.errors import FlowkitError
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
 from flowkit.provenance import empty_quarantine
-from flowkit.reader import Source, read, read_tgw
+from flowkit.reader import Source, _load
 from flowkit.schema import (
     DEFAULT_FIELDS,
     column_name,
@@ -203,13 +203,12 @@ class _ReadGroup:
     facts: DirectionFacts | None = None
 
     def load(self, paths: tuple[str, ...]) -> pd.DataFrame:
-        reader = read_tgw if self.record_type == "tgw" else read
         with_facts = self.enrich and self.facts is not None
         with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
             warnings.simplefilter("ignore")
-            df = reader(list(paths), fields=self.fields, start=self.start, end=self.end,
-                        errors=self.errors, enrich=self.enrich and not with_facts,
-                        progress=False)  # fmt: skip
+            df = _load(list(paths), fields=self.fields, start=self.start, end=self.end,
+                       errors=self.errors, enrich=self.enrich and not with_facts,
+                       record_type=self.record_type, progress=False, listed=True)  # fmt: skip
         return enrich_all(df, facts=self.facts) if with_facts else df
 
     def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:

@@ -87,7 +87,9 @@ def _load(
     progress: bool | None,
     aws: AwsOptions | None = None,
     context: EnrichOptions | None = None,
+    listed: bool = False,
 ) -> pd.DataFrame:
+    """Load a source; ``listed``: ``source`` is a list of files already found (read as is)."""
     lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
     collector = Collector(fields=fmt, record_type=record_type)
@@ -102,12 +104,15 @@ def _load(
         if aws and any(v is not None for v in aws.values()):
             raise ValueError(f"{', '.join(k for k, v in aws.items() if v is not None)} "
                              "apply to s3:// sources only")  # fmt: skip
-        found = find_files(
-            source,
-            start=None if lo is None else lo.to_pydatetime(),
-            end=None if hi is None else hi.to_pydatetime(),
-        )
-        paths, not_read = found.paths, found.not_read
+        if listed:
+            paths = [os.fspath(p) for p in source]  # type: ignore[union-attr]
+        else:
+            found = find_files(
+                source,
+                start=None if lo is None else lo.to_pydatetime(),
+                end=None if hi is None else hi.to_pydatetime(),
+            )
+            paths, not_read = found.paths, found.not_read
         show = progress if progress is not None else len(paths) > 200
         with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
             feed_files(collector, paths, on_file=lambda _: bar.update())
