@@ -32,8 +32,8 @@ import hashlib
 import os
 import shutil
 import warnings
-from collections.abc import Iterable
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,10 +44,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from flowkit.convert_log import (
+    QUARANTINE,
+    append_manifest,
+    append_quarantine,
+    read_quarantine,
+    recover,
+)
+from flowkit.errors import ParseError
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
-from flowkit.convert_log import QUARANTINE, append_manifest, append_quarantine, read_quarantine, recover
-from flowkit.errors import ParseError
 from flowkit.provenance import provenance
 from flowkit.reader import Source
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format

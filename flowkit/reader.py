@@ -17,8 +17,8 @@ from flowkit.enrich import enrich as enrich_all
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
 from flowkit.sources import feed_files, find_files
-from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.cloudwatch import load_cloudwatch
+from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.s3 import feed_s3, is_s3_url
 from flowkit.sources.window import TimeLike, time_window
 

@@ -163,7 +163,6 @@ def key_window(path: str) -> tuple[datetime, datetime] | None:
     return partial_window(folders)
 
 
-
 def partition_window(path: str) -> tuple[datetime, datetime] | None:
     """Return the span of record end times a converted file can hold, from its folders.
 

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from flowkit.parse.collect import Collector
 from flowkit.parse.containers import is_json, unwrap_base64_lines, unwrap_json
+from flowkit.parse.parquet import repeated_columns
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
 
@@ -174,19 +175,22 @@ def _parquet_event(name: str, path: str | None, data: bytes | None) -> _Event:
         def source() -> Any:
             return path if path is not None else pa.BufferReader(data)
 
-        # Category columns are read as dictionaries straight from the dictionary pages, so
-        # their strings are neither materialised nor hashed again.
-        names = pq.read_schema(source()).names
-        dictionary = [c for c in names if pa.types.is_dictionary(arrow_type(c))]
+        # Category columns stored as strings are read as dictionaries straight from the
+        # dictionary pages, so their strings are neither materialised nor hashed again; other
+        # types are fitted to the field table after reading (flowkit.parse.parquet).
+        schema = pq.read_schema(source())
+        if (repeated := repeated_columns(schema.names)) is not None:
+            return _Event("error", name, f"cannot read Parquet: {repeated}")
+        dictionary = [
+            f.name for f in schema
+            if pa.types.is_dictionary(arrow_type(f.name))
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]  # fmt: skip
         table = pq.read_table(source(), read_dictionary=dictionary or None)
     except (pa.ArrowException, OSError) as exc:
-        return _Event("error", name, f"cannot read Parquet: {exc}")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _Event("error", name, f"cannot read Parquet: {first}")
     fields = tuple(field_name(c) for c in table.column_names)
-    for i, col in enumerate(table.column_names):
-        arr = table[col]
-        if col in ("start", "end") and pa.types.is_timestamp(arr.type):
-            arr = arr.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-            table = table.set_column(i, col, arr)
     return _Event("table", name, (fields, table))
 
 

@@ -32,8 +32,8 @@ from tqdm.auto import tqdm
 from flowkit.errors import AwsError, FlowkitError, NoDataError
 from flowkit.parse.collect import Collector
 from flowkit.sources.aws import Retry, aws_call, aws_client
-from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.discovery import DATA_SUFFIXES
+from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.local import feed_bytes
 
 __all__ = [

@@ -37,9 +37,7 @@ def utc_time(value: TimeLike, name: str) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def time_window(
-    start: TimeLike, end: TimeLike
-) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+def time_window(start: TimeLike, end: TimeLike) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """Read a query window ``[start, end)`` as UTC times; either end may be open (None).
 
     Raises
