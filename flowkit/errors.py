@@ -9,6 +9,7 @@ __all__ = [
     "AwsCredentialsError",
     "AwsError",
     "AwsNotFoundError",
+    "AwsRegionError",
     "FileFormatError",
     "FlowkitError",
     "NoDataError",
@@ -110,6 +111,20 @@ class AwsAccessError(AwsError, PermissionError):
 
 class AwsNotFoundError(AwsError, SourceError):
     """The bucket or log group does not exist (or is in another account or Region)."""
+
+
+class AwsRegionError(AwsError):
+    """The bucket is in another Region than the client's: :attr:`region` names it when AWS said.
+
+    Attributes
+    ----------
+    region : str
+        The bucket's Region (empty when AWS did not say).
+    """
+
+    def __init__(self, message: str, *, region: str = "", **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.region = region
 
 
 class ThrottledError(AwsError):

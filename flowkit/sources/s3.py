@@ -17,7 +17,10 @@ an object that cannot be fetched or parsed becomes a quarantine entry and the re
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -245,21 +248,78 @@ class _Fetched:
     sha256: str = ""
     from_cache: bool = False
     error: AwsError | None = None
+    problem: str | None = None  # not an AWS failure: the object is quarantined, not fetched
+    cache_path: Path | None = None
+    cache_mismatch: str | None = None
+
+
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_LEAVES_CACHE = "object key leaves the cache folder: not fetched"
 
 
 def _cache_path(cache_dir: Path, obj: S3Object) -> Path:
     path = (cache_dir / obj.bucket / obj.key).resolve()
     if not path.is_relative_to(cache_dir.resolve()):
-        raise FlowkitError(f"object key leaves the cache folder: {obj.url!r}")
+        raise FlowkitError(f"{_LEAVES_CACHE}: {obj.url!r}")
     return path
 
 
+def _sidecar(path: Path) -> Path:
+    """Where the identity of a cached object is kept (a hidden file beside it)."""
+    return path.with_name(f".{path.name}.flowkit.json")
+
+
+def _cached(path: Path, obj: S3Object) -> tuple[bytes | None, str | None]:
+    """The cached copy if it is the listed object; else None and why (None if not cached).
+
+    The copy must have the listed size and the sha256 recorded when it was fetched for the
+    listed ETag (or, without that record, the MD5 a simple upload's ETag is).
+    """
+    if not path.is_file():
+        return None, None
+    size = path.stat().st_size
+    if size != obj.size:
+        return None, f"the cached copy differs from the object: {size} bytes, listed {obj.size}"
+    data = path.read_bytes()
+    try:
+        meta = json.loads(_sidecar(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    if isinstance(meta, dict) and meta.get("etag") == obj.etag and "sha256" in meta:
+        if hashlib.sha256(data).hexdigest() == meta["sha256"]:
+            return data, None
+        return None, "the cached copy differs from the object: its sha256 changed since fetched"
+    if _MD5.match(obj.etag):
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() == obj.etag:
+            return data, None
+        return None, "the cached copy differs from the object: its MD5 is not the ETag"
+    return None, "the cached copy cannot be checked against the object's ETag: fetched again"
+
+
+def _keep(path: Path, obj: S3Object, data: bytes, sha256: str) -> None:
+    """Write an object and its identity into the cache (each by an atomic rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    meta = {"etag": obj.etag, "size": obj.size, "last_modified": obj.last_modified,
+            "sha256": sha256}  # fmt: skip
+    tmp.write_text(json.dumps(meta), encoding="utf-8")
+    os.replace(tmp, _sidecar(path))
+
+
 def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> _Fetched:
-    """Get one object's bytes (from the cache when it holds a copy of the listed size)."""
-    path = _cache_path(cache_dir, obj) if cache_dir is not None else None
-    if path is not None and path.is_file() and path.stat().st_size == obj.size:
-        data = path.read_bytes()
-        return _Fetched(data, hashlib.sha256(data).hexdigest(), from_cache=True)
+    """Get one object's bytes (from the cache when it holds this very object)."""
+    path = None
+    mismatch = None
+    if cache_dir is not None:
+        try:
+            path = _cache_path(cache_dir, obj)
+        except FlowkitError:
+            return _Fetched(None, problem=_LEAVES_CACHE)
+        data, mismatch = _cached(path, obj)
+        if data is not None:
+            return _Fetched(data, hashlib.sha256(data).hexdigest(), True, cache_path=path)
 
     def get() -> bytes:
         body: bytes = client.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
@@ -268,13 +328,11 @@ def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> 
     try:
         data = aws_call(get, permission="s3:GetObject", resource=obj.url, retry=retry)
     except AwsError as exc:
-        return _Fetched(None, error=exc)
+        return _Fetched(None, error=exc, cache_path=path, cache_mismatch=mismatch)
+    sha256 = hashlib.sha256(data).hexdigest()
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    return _Fetched(data, hashlib.sha256(data).hexdigest())
+        _keep(path, obj, data, sha256)
+    return _Fetched(data, sha256, cache_path=path, cache_mismatch=mismatch)
 
 
 def _in_order(
@@ -321,8 +379,9 @@ def feed_s3(
     """Read the flow-log objects of one or more ``s3://`` prefixes into a collector.
 
     Returns one manifest entry per object, in key order: ``url``, ``size``, ``etag``,
-    ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path`` and
-    ``error`` (None, or why the object is in the quarantine instead).
+    ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path``,
+    ``cache_mismatch`` (None, or why the cached copy was not used: it is not the listed object)
+    and ``error`` (None, or why the object is in the quarantine instead).
 
     Raises
     ------
@@ -363,7 +422,9 @@ def feed_s3(
     ):
         fetch: Callable[[S3Object], _Fetched] = lambda o: _fetch(client, o, folder, retry)  # noqa: E731
         for obj, got in _in_order(pool, fetch, objects, depth=max_workers + 2):
-            if got.error is not None:
+            if got.problem is not None:
+                collector.file_error(obj.url, got.problem)
+            elif got.error is not None:
                 collector.file_error(obj.url, str(got.error))
                 failures.append(got.error)
             elif got.data is not None:
@@ -379,11 +440,19 @@ def feed_s3(
                     "last_modified": obj.last_modified,
                     "sha256": got.sha256 or None,
                     "from_cache": got.from_cache,
-                    "cache_path": str(_cache_path(folder, obj)) if folder is not None else None,
-                    "error": str(got.error) if got.error is not None else None,
+                    "cache_path": str(got.cache_path) if got.cache_path is not None else None,
+                    "cache_mismatch": got.cache_mismatch,
+                    "error": got.problem or (str(got.error) if got.error is not None else None),
                 }
             )
             bar.update()
+    stale = sum(m["cache_mismatch"] is not None for m in manifest)
+    if stale:
+        warnings.warn(
+            f"flowkit: {stale} cached object(s) differed from S3 and were fetched again (see "
+            "df.attrs['flowkit']['objects'], cache_mismatch)",
+            stacklevel=4,
+        )
     if failures and len(failures) == len(objects):
         first = failures[0]
         raise type(first)(
