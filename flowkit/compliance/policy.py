@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 from flowkit.errors import FileFormatError
-from flowkit.sources.yaml_files import compose_yaml, read_text
+from flowkit.sources.text_files import read_text
+from flowkit.sources.yaml_files import compose_yaml
 
 __all__ = ["BUILTIN_SEGMENTS", "PROTOCOLS", "Policy", "PolicyError", "Rule", "load_policy"]
 

@@ -10,37 +10,18 @@ the line and the reason.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from flowkit.errors import FileFormatError
+from flowkit.sources.text_files import read_text
 
-__all__ = ["MAX_DEPTH", "compose_yaml", "load_yaml", "read_text"]
+__all__ = ["MAX_DEPTH", "compose_yaml", "load_yaml"]
 
 #: Deepest nesting of mappings and lists a file may have.
 MAX_DEPTH = 64
 _YAML_TAG = "tag:yaml.org,2002:"
-
-
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 text file (a byte-order mark is dropped).
-
-    Raises
-    ------
-    FileFormatError
-        If the file is not UTF-8, with the line of the first bad byte.
-    OSError
-        If it cannot be read.
-    """
-    data = Path(path).read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        reason = f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        raise FileFormatError(os.fspath(path), line, reason) from None
 
 
 class _SafeLoader(yaml.SafeLoader):
