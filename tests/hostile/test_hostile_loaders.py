@@ -45,7 +45,7 @@ def test_threat_lists_that_are_not_text_or_not_there(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes(b"203.0.113.7,caf\xe9\n")
     assert _error(load_threat_list, path).line == 1
-    with pytest.raises(SourceError, match="no-such-list.txt"):
+    with pytest.raises(SourceError, match=r"no-such-list\.txt"):
         load_threat_list(tmp_path / "no-such-list.txt")
 
 
