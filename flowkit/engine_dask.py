@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowkit.engine_dask_concat import ATTR, SORTED
 from flowkit.engine_dask_gather import fold
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
@@ -167,8 +168,9 @@ def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd
     }
     out = df.assign(**missing) if missing else df
     out = out[list(meta.columns)]
-    out.attrs = {}
-    return _same_category_kinds(out, meta)
+    out = _same_category_kinds(out, meta)
+    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (engine_dask_concat)
+    return out
 
 
 def _same_category_kinds(df: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -283,7 +285,8 @@ def read_dask(
     -------
     dask.dataframe.DataFrame
         One partition per file group, in file order, with the pandas engine's columns, dtypes
-        and values (categories differ between partitions; ``compute()`` unites them).  With
+        and values (categories differ between partitions; ``compute()`` unites them, sorted
+        as the pandas engine's, see :mod:`flowkit.engine_dask_concat`).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
         the enrichment uses (see the module notes).
 
