@@ -94,11 +94,11 @@ def _load(
     fmt = parse_format(fields) if fields is not None else None
     collector = Collector(fields=fmt, record_type=record_type)
     objects: list[dict[str, object]] | None = None
-    not_read: dict[str, str] = {}
+    not_read: dict[str, str] = {}  # every path found but not read, with the reason
     if is_s3_url(source):  # S3: list only the window's keys, fetch them in parallel
         objects = feed_s3(collector, source, start=None if lo is None else lo.to_pydatetime(),
                           end=None if hi is None else hi.to_pydatetime(), progress=progress,
-                          **(aws or _NO_AWS))  # fmt: skip
+                          not_read=not_read, **(aws or _NO_AWS))  # fmt: skip
         paths = [str(o["url"]) for o in objects]
     else:
         if aws and any(v is not None for v in aws.values()):
@@ -119,7 +119,7 @@ def _load(
     df = finish(collector, errors=errors, sources=paths)
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
-    df.attrs["flowkit"]["not_read"] = not_read
+    df.attrs["flowkit"]["not_read"] = dict(sorted(not_read.items()))
     if (message := not_read_warning(not_read)) is not None:
         warnings.warn(message, stacklevel=3)
     df = _filter_time(df, lo, hi)

@@ -60,8 +60,9 @@ GLOBBED_FOLDER = "a folder matched by a glob (globs read files; add /** to read 
 SAME_FILE = "the same file as "
 OUTSIDE = "outside the time window"
 OTHER_SERVICE = "another AWS service's logs"
+OUT_OF_SCOPE = "another account or Region than asked for"
 #: Reasons listed in ``not_read`` without a warning: names a walk or glob is not meant to read.
-QUIET = frozenset({HIDDEN_FILE, HIDDEN_FOLDER, NOT_DATA, GLOBBED_FOLDER})
+QUIET = frozenset({HIDDEN_FILE, HIDDEN_FOLDER, NOT_DATA, GLOBBED_FOLDER, OUT_OF_SCOPE})
 Window = tuple[datetime | None, datetime | None]
 
 

@@ -35,7 +35,13 @@ from tqdm.auto import tqdm
 from flowkit.errors import AwsError, FlowkitError, NoDataError
 from flowkit.parse.collect import Collector
 from flowkit.sources.aws import Retry, aws_call, aws_client
-from flowkit.sources.discovery import DATA_SUFFIXES
+from flowkit.sources.discovery import (
+    DATA_SUFFIXES,
+    NOT_DATA,
+    OTHER_SERVICE,
+    OUT_OF_SCOPE,
+    OUTSIDE,
+)
 from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.local import feed_bytes
 
@@ -50,6 +56,8 @@ __all__ = [
 ]
 
 _SERVICES = ("vpcflowlogs",)
+Names = frozenset[str] | None
+Time = datetime | None
 
 
 @dataclass(frozen=True)
@@ -113,15 +121,37 @@ def _scope(parts: list[str]) -> list[str]:
     return [p.split("=", 1)[1] if "=" in p else p for p in rest[:3]]
 
 
-def _in_scope(
-    parts: list[str], accounts: frozenset[str] | None, regions: frozenset[str] | None
-) -> bool:
+def _out_of_scope(parts: list[str], accounts: Names, regions: Names) -> str | None:
+    """Why a key path is outside the accounts, service and Regions asked for (None if inside)."""
     scope = _scope(parts)
     if len(scope) >= 1 and accounts is not None and scope[0] not in accounts:
-        return False
+        return OUT_OF_SCOPE
     if len(scope) >= 2 and scope[1] not in _SERVICES:
-        return False
-    return not (len(scope) >= 3 and regions is not None and scope[2] not in regions)
+        return f"{OTHER_SERVICE} ({scope[1]})"
+    if len(scope) >= 3 and regions is not None and scope[2] not in regions:
+        return OUT_OF_SCOPE
+    return None
+
+
+def _outside(window: tuple[datetime, datetime] | None, start: Time, end: Time) -> str | None:
+    if window is None or overlaps(window, start, end):
+        return None
+    lo, hi = window
+    return f"{OUTSIDE}: the key says {lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M} UTC"
+
+
+def _skip_prefix(
+    prefix: str, start: Time, end: Time, accounts: Names, regions: Names
+) -> str | None:
+    parts = prefix.rstrip("/").split("/")
+    return _outside(partial_window(parts), start, end) or _out_of_scope(parts, accounts, regions)
+
+
+def _skip_key(key: str, start: Time, end: Time, accounts: Names, regions: Names) -> str | None:
+    if key.endswith("/") or not key.endswith(DATA_SUFFIXES):
+        return NOT_DATA
+    parts = key.split("/")[:-1]
+    return _outside(key_window(key), start, end) or _out_of_scope(parts, accounts, regions)
 
 
 def keep_prefix(
@@ -145,10 +175,7 @@ def keep_prefix(
     >>> keep_prefix(hive, regions=["us-east-1"]), keep_prefix("AWSLogs/o-abc/999/", accounts="1")
     (False, False)
     """
-    parts = prefix.rstrip("/").split("/")
-    if not overlaps(partial_window(parts), start, end):
-        return False
-    return _in_scope(parts, _names(accounts), _names(regions))
+    return _skip_prefix(prefix, start, end, _names(accounts), _names(regions)) is None
 
 
 def keep_key(
@@ -166,11 +193,7 @@ def keep_key(
     >>> keep_key(key), keep_key(key, accounts=["210987654321"]), keep_key(key + ".json")
     (True, False, False)
     """
-    if key.endswith("/") or not key.endswith(DATA_SUFFIXES):
-        return False
-    if not overlaps(key_window(key), start, end):
-        return False
-    return _in_scope(key.split("/")[:-1], _names(accounts), _names(regions))
+    return _skip_key(key, start, end, _names(accounts), _names(regions)) is None
 
 
 def _flat(prefix: str, start: datetime | None, end: datetime | None) -> bool:
@@ -193,11 +216,13 @@ def list_objects(
     regions: str | Iterable[str] | None = None,
     retry: Retry | None = None,
     page_size: int | None = None,
+    not_read: dict[str, str] | None = None,
 ) -> list[S3Object]:
     """List the flow-log objects under a prefix that the query needs, sorted by key.
 
     ``client`` is a boto3 S3 client.  Folders outside the window or scope are never listed.
     ``page_size`` is the keys per ``ListObjectsV2`` page (AWS's default and maximum is 1,000).
+    ``not_read`` receives every folder and key seen but not read (``s3://`` address: reason).
     """
     retry = retry or Retry()
     acc, reg = _names(accounts), _names(regions)
@@ -222,11 +247,16 @@ def list_objects(
             )
             for cp in page.get("CommonPrefixes") or []:
                 sub = cp["Prefix"]
-                if keep_prefix(sub, start=start, end=end, accounts=acc, regions=reg):
+                if (why := _skip_prefix(sub, start, end, acc, reg)) is None:
                     todo.append(sub)
+                elif not_read is not None:
+                    not_read[f"s3://{bucket}/{sub}"] = why
             for item in page.get("Contents") or []:
                 key = item["Key"]
-                if keep_key(key, start=start, end=end, accounts=acc, regions=reg):
+                if (why := _skip_key(key, start, end, acc, reg)) is not None:
+                    if not_read is not None:
+                        not_read[f"s3://{bucket}/{key}"] = why
+                else:
                     modified = item.get("LastModified")
                     found[key] = S3Object(
                         bucket,
@@ -375,13 +405,15 @@ def feed_s3(
     max_workers: int = 8,
     progress: bool | None = None,
     retry: Retry | None = None,
+    not_read: dict[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """Read the flow-log objects of one or more ``s3://`` prefixes into a collector.
 
     Returns one manifest entry per object, in key order: ``url``, ``size``, ``etag``,
     ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path``,
     ``cache_mismatch`` (None, or why the cached copy was not used: it is not the listed object)
-    and ``error`` (None, or why the object is in the quarantine instead).
+    and ``error`` (None, or why the object is in the quarantine instead).  ``not_read``
+    receives the folders and keys listed but not read, with the reason.
 
     Raises
     ------
@@ -402,7 +434,7 @@ def feed_s3(
         objects.extend(
             list_objects(
                 client, bucket, prefix, start=start, end=end, accounts=accounts, regions=regions,
-                retry=retry,
+                retry=retry, not_read=not_read,
             )
         )  # fmt: skip
     if not objects:

@@ -119,3 +119,25 @@ def test_a_bucket_in_another_region_gets_a_hint(
     assert info.value.region == "eu-west-1"
     assert "the bucket is in eu-west-1" in str(info.value)
     assert "AWS_DEFAULT_REGION=eu-west-1" in str(info.value)
+
+
+def test_s3_prunes_only_aws_layouts_and_lists_what_it_did_not_read(
+    moto_endpoint: str,  # noqa: F811
+) -> None:
+    base = "AWSLogs/123456789012/vpcflowlogs/us-east-1"
+    bucket(moto_endpoint, "hostile-layout", {
+        "cases/eu-west-1/2019/06/01/x.log": GOOD,
+        f"{base}/2019/06/01/old.log": GOOD,
+        "AWSLogs/123456789012/CloudTrail/us-east-1/t.json.gz": b"{}",
+        "cases/notes.md": b"notes",
+    })  # fmt: skip
+    with pytest.warns(UserWarning, match=r"2 path\(s\) not read: 1 another AWS service's logs, "
+                      r"1 outside the time window"):  # fmt: skip
+        df = fk.read("s3://hostile-layout/", start="2023-11-14 22:00", end="2023-11-14 23:00",
+                     endpoint_url=moto_endpoint)  # fmt: skip
+    assert len(df) == 3
+    not_read = fk.provenance(df)["not_read"]
+    assert not_read["s3://hostile-layout/AWSLogs/123456789012/CloudTrail/"] == (
+        "another AWS service's logs (CloudTrail)")  # fmt: skip
+    assert not_read[f"s3://hostile-layout/{base}/2019/"].startswith("outside the time window")
+    assert not_read["s3://hostile-layout/cases/notes.md"].startswith("not a flow-log file name")
