@@ -270,8 +270,8 @@ def find_files(
     >>> found = find_files([d, d / "a.log", f"{d}/**/*.log"])
     >>> [pathlib.Path(p).name for p in found.paths]
     ['a.log']
-    >>> sorted((pathlib.Path(p).name, r[:20]) for p, r in found.not_read.items())
-    [('loop', 'a link to a folder: '), ('loop', 'a link to a folder: ')]
+    >>> {pathlib.Path(p).name: r for p, r in found.not_read.items()}
+    {'loop': 'a link to a folder: not followed'}
     """
     items = [source] if isinstance(source, str | os.PathLike) else list(source)
     pruner = _Pruner(start, end)
