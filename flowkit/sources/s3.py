@@ -16,15 +16,11 @@ an object that cannot be fetched or parsed becomes a quarantine entry and the re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -32,7 +28,7 @@ from typing import Any, TypeGuard
 
 from tqdm.auto import tqdm
 
-from flowkit.errors import AwsError, FlowkitError, NoDataError
+from flowkit.errors import AwsError, NoDataError
 from flowkit.parse.collect import Collector
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.discovery import (
@@ -44,6 +40,7 @@ from flowkit.sources.discovery import (
 )
 from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.local import feed_bytes
+from flowkit.sources.s3_fetch import Fetched, S3Object, fetch
 
 __all__ = [
     "S3Object",
@@ -58,22 +55,6 @@ __all__ = [
 _SERVICES = ("vpcflowlogs",)
 Names = frozenset[str] | None
 Time = datetime | None
-
-
-@dataclass(frozen=True)
-class S3Object:
-    """One listed object: where it is and what the listing said about it."""
-
-    bucket: str
-    key: str
-    size: int
-    etag: str = ""
-    last_modified: str = ""
-
-    @property
-    def url(self) -> str:
-        """The object's ``s3://bucket/key`` address."""
-        return f"s3://{self.bucket}/{self.key}"
 
 
 def is_s3_url(source: object) -> TypeGuard[str | Sequence[str]]:
@@ -272,107 +253,14 @@ def list_objects(
     return [found[k] for k in sorted(found)]
 
 
-@dataclass
-class _Fetched:
-    data: bytes | None
-    sha256: str = ""
-    from_cache: bool = False
-    error: AwsError | None = None
-    problem: str | None = None  # not an AWS failure: the object is quarantined, not fetched
-    cache_path: Path | None = None
-    cache_mismatch: str | None = None
-
-
-_MD5 = re.compile(r"^[0-9a-f]{32}$")
-_LEAVES_CACHE = "object key leaves the cache folder: not fetched"
-
-
-def _cache_path(cache_dir: Path, obj: S3Object) -> Path:
-    path = (cache_dir / obj.bucket / obj.key).resolve()
-    if not path.is_relative_to(cache_dir.resolve()):
-        raise FlowkitError(f"{_LEAVES_CACHE}: {obj.url!r}")
-    return path
-
-
-def _sidecar(path: Path) -> Path:
-    """Where the identity of a cached object is kept (a hidden file beside it)."""
-    return path.with_name(f".{path.name}.flowkit.json")
-
-
-def _cached(path: Path, obj: S3Object) -> tuple[bytes | None, str | None]:
-    """The cached copy if it is the listed object; else None and why (None if not cached).
-
-    The copy must have the listed size and the sha256 recorded when it was fetched for the
-    listed ETag (or, without that record, the MD5 a simple upload's ETag is).
-    """
-    if not path.is_file():
-        return None, None
-    size = path.stat().st_size
-    if size != obj.size:
-        return None, f"the cached copy differs from the object: {size} bytes, listed {obj.size}"
-    data = path.read_bytes()
-    try:
-        meta = json.loads(_sidecar(path).read_text("utf-8"))
-    except (OSError, ValueError):
-        meta = {}
-    if isinstance(meta, dict) and meta.get("etag") == obj.etag and "sha256" in meta:
-        if hashlib.sha256(data).hexdigest() == meta["sha256"]:
-            return data, None
-        return None, "the cached copy differs from the object: its sha256 changed since fetched"
-    if _MD5.match(obj.etag):
-        if hashlib.md5(data, usedforsecurity=False).hexdigest() == obj.etag:
-            return data, None
-        return None, "the cached copy differs from the object: its MD5 is not the ETag"
-    return None, "the cached copy cannot be checked against the object's ETag: fetched again"
-
-
-def _keep(path: Path, obj: S3Object, data: bytes, sha256: str) -> None:
-    """Write an object and its identity into the cache (each by an atomic rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    meta = {"etag": obj.etag, "size": obj.size, "last_modified": obj.last_modified,
-            "sha256": sha256}  # fmt: skip
-    tmp.write_text(json.dumps(meta), encoding="utf-8")
-    os.replace(tmp, _sidecar(path))
-
-
-def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> _Fetched:
-    """Get one object's bytes (from the cache when it holds this very object)."""
-    path = None
-    mismatch = None
-    if cache_dir is not None:
-        try:
-            path = _cache_path(cache_dir, obj)
-        except FlowkitError:
-            return _Fetched(None, problem=_LEAVES_CACHE)
-        data, mismatch = _cached(path, obj)
-        if data is not None:
-            return _Fetched(data, hashlib.sha256(data).hexdigest(), True, cache_path=path)
-
-    def get() -> bytes:
-        body: bytes = client.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
-        return body
-
-    try:
-        data = aws_call(get, permission="s3:GetObject", resource=obj.url, retry=retry)
-    except AwsError as exc:
-        return _Fetched(None, error=exc, cache_path=path, cache_mismatch=mismatch)
-    sha256 = hashlib.sha256(data).hexdigest()
-    if path is not None:
-        _keep(path, obj, data, sha256)
-    return _Fetched(data, sha256, cache_path=path, cache_mismatch=mismatch)
-
-
 def _in_order(
     pool: ThreadPoolExecutor,
-    fn: Callable[[S3Object], _Fetched],
+    fn: Callable[[S3Object], Fetched],
     objects: list[S3Object],
     depth: int,
-) -> Iterator[tuple[S3Object, _Fetched]]:
+) -> Iterator[tuple[S3Object, Fetched]]:
     """Run ``fn`` over objects in the pool, yielding results in order with ``depth`` in flight."""
-    pending: deque[tuple[S3Object, Future[_Fetched]]] = deque()
+    pending: deque[tuple[S3Object, Future[Fetched]]] = deque()
     it = iter(objects)
     try:
         for obj in it:
@@ -452,8 +340,8 @@ def feed_s3(
         ThreadPoolExecutor(max_workers, thread_name_prefix="flowkit-s3") as pool,
         tqdm(total=len(objects), unit="object", desc="flowkit.read s3", disable=not show) as bar,
     ):
-        fetch: Callable[[S3Object], _Fetched] = lambda o: _fetch(client, o, folder, retry)  # noqa: E731
-        for obj, got in _in_order(pool, fetch, objects, depth=max_workers + 2):
+        get_one: Callable[[S3Object], Fetched] = lambda o: fetch(client, o, folder, retry)  # noqa: E731
+        for obj, got in _in_order(pool, get_one, objects, depth=max_workers + 2):
             if got.problem is not None:
                 collector.file_error(obj.url, got.problem)
             elif got.error is not None:
