@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from flowkit.csvcells import neutralise_frame
+
 __all__ = ["add_arguments", "find_threat_list", "run", "to_csv", "to_json_lines", "to_table"]
 
 
@@ -84,12 +86,13 @@ def to_json_lines(df: pd.DataFrame) -> str:
 
 
 def to_csv(df: pd.DataFrame) -> str:
-    """Findings as CSV (``evidence`` as JSON text, times ISO 8601 UTC)."""
+    """Findings as CSV (``evidence`` as JSON text, times ISO 8601 UTC; text a spreadsheet would
+    run as a formula is prefixed with ``'``, see :mod:`flowkit.csvcells`)."""
     rows = _plain(df)
     for item in rows:
         item["evidence"] = json.dumps(item["evidence"], default=str)
     buf = io.StringIO()
-    pd.DataFrame(rows, columns=list(df.columns)).to_csv(buf, index=False)
+    neutralise_frame(pd.DataFrame(rows, columns=list(df.columns))).to_csv(buf, index=False)
     return buf.getvalue()
 
 

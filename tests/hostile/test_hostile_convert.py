@@ -3,6 +3,7 @@ that a spreadsheet would run as formulas (item 13)."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -137,3 +138,18 @@ def test_a_torn_manifest_line_does_not_stop_a_resume(tmp_path: Path) -> None:
     expected = quiet_read(src, enrich=False)
     pd.testing.assert_frame_equal(ordered(quiet_read(out, enrich=False)), ordered(expected))
     assert len(read_converted_quarantine(out)) == 3
+
+
+def test_findings_csv_neutralises_formulas() -> None:
+    from flowkit.detect.command import to_csv
+    from flowkit.detect.frame import empty_findings
+
+    findings = empty_findings()
+    row = {c: None for c in findings.columns} | {
+        "finding": "threat_intel", "severity": "high", "actor": "=HYPERLINK(\"http://x\")",
+        "target": "@SUM(A1)", "summary": "-1+1", "evidence": {}, "first_seen": T0,
+        "last_seen": T0, "flows": 1, "packets": 1, "bytes": 40}  # fmt: skip
+    table = pd.concat([findings, pd.DataFrame([row])], ignore_index=True)[findings.columns]
+    cells = pd.read_csv(io.StringIO(to_csv(table)), dtype=str)
+    assert cells.loc[0, "actor"] == '\'=HYPERLINK("http://x")'
+    assert cells.loc[0, "target"] == "'@SUM(A1)"
