@@ -46,6 +46,7 @@ __all__ = [
 
 QUARANTINE = "_quarantine.csv"
 _COLUMNS = (*QUARANTINE_COLUMNS, "batch")
+_TEXT = ("file", "raw", "reason")
 _PART = re.compile(r"^part-([0-9a-f]{16})\.parquet$")
 
 
@@ -126,6 +127,8 @@ def _read_rows(dst: Path) -> tuple[list[dict[str, str]], bool]:
     if not data.endswith(b"\n"):  # the last row was cut by a kill
         body = body[:-1]
     out = [dict(zip(header, r, strict=True)) for r in body if len(r) == len(header)]
+    if "batch" not in header:  # written before batches and neutralising: read as if written now
+        out = [{**r, **{c: neutralise_cell(r[c]) for c in _TEXT}, "batch": ""} for r in out]
     return out, len(out) != len(rows) - 1 or "batch" not in header
 
 

@@ -4,6 +4,7 @@ that a spreadsheet would run as formulas (item 13)."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -153,3 +154,26 @@ def test_findings_csv_neutralises_formulas() -> None:
     cells = pd.read_csv(io.StringIO(to_csv(table)), dtype=str)
     assert cells.loc[0, "actor"] == '\'=HYPERLINK("http://x")'
     assert cells.loc[0, "target"] == "'@SUM(A1)"
+
+
+def test_an_output_of_the_earlier_format_is_upgraded_unchanged(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    _inputs(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fk.convert(src / "0.log", out, progress=False)
+    expected = read_converted_quarantine(out)
+    # the earlier format: no batch column or batch keys, cells as they are
+    expected.to_csv(out / QUARANTINE, index=False)
+    lines = [json.loads(x) for x in (out / MANIFEST).read_text().splitlines()]
+    (out / MANIFEST).write_text("".join(json.dumps({k: v for k, v in e.items() if
+                                                    not k.startswith("batch")}) + "\n"
+                                        for e in lines))  # fmt: skip
+    pd.testing.assert_frame_equal(read_converted_quarantine(out), expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = fk.convert(src, out, progress=False)
+    assert (again.inputs_converted, again.inputs_skipped) == (2, 1)
+    assert len(read_converted_quarantine(out)) == 3
+    assert read_converted_quarantine(out)["raw"].str.startswith("=HYPERLINK").all()
+    assert len(quiet_read(out, enrich=False)) == 12
