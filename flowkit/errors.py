@@ -11,6 +11,8 @@ __all__ = [
     "AwsCredentialsError",
     "AwsError",
     "AwsNotFoundError",
+    "AwsRegionError",
+    "FileFormatError",
     "FlowkitError",
     "FlowkitWarning",
     "MissingFieldsError",
@@ -20,7 +22,19 @@ __all__ = [
     "ParseError",
     "SourceError",
     "ThrottledError",
+    "printable",
 ]
+
+
+def printable(name: object) -> str:
+    r"""A file name as a message may show it: unchanged when printable, else its ``repr`` (a
+    newline or a control character in a name must not forge lines in a message or a log).
+
+    >>> printable("a.log"), printable("x\nflowkit: all clear")
+    ('a.log', "'x\\nflowkit: all clear'")
+    """
+    text = str(name)
+    return text if text.isprintable() else repr(text)
 
 
 class FlowkitError(Exception):
@@ -68,6 +82,22 @@ class MissingFieldsError(FlowkitError, ValueError):
         super().__init__(message)
 
 
+class FileFormatError(FlowkitError, ValueError):
+    """A file flowkit reads (a policy, a hunt config, a threat list, an inventory, ip-ranges)
+    is malformed: ``file``, ``line`` (1-based; 0 when the problem is not on one line) and
+    ``reason`` say where and why.
+
+    Examples
+    --------
+    >>> str(FileFormatError("threats.txt", 3, "'10.0.0.999' is not an address or CIDR"))
+    "threats.txt:3: '10.0.0.999' is not an address or CIDR"
+    """
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        super().__init__(f"{printable(file)}:{line}: {reason}")
+
+
 class ParseError(FlowkitError, ValueError):
     """Bad input lines, collected over a whole load (raised by ``errors="raise"``).
 
@@ -83,7 +113,7 @@ class ParseError(FlowkitError, ValueError):
         n = len(failure_cases)
         shown = failure_cases.head(50)
         lines = [
-            f"  {r.file}:{r.line}: {r.reason}: {str(r.raw)[:120]!r}"
+            f"  {printable(r.file)}:{r.line}: {r.reason}: {str(r.raw)[:120]!r}"
             for r in shown.itertuples(index=False)
         ]
         more = f"\n  ... and {n - len(shown)} more (see .failure_cases)" if n > len(shown) else ""
@@ -128,6 +158,20 @@ class AwsAccessError(AwsError, PermissionError):
 
 class AwsNotFoundError(AwsError, SourceError):
     """The bucket or log group does not exist (or is in another account or Region)."""
+
+
+class AwsRegionError(AwsError):
+    """The bucket is in another Region than the client's: :attr:`region` names it when AWS said.
+
+    Attributes
+    ----------
+    region : str
+        The bucket's Region (empty when AWS did not say).
+    """
+
+    def __init__(self, message: str, *, region: str = "", **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.region = region
 
 
 class ThrottledError(AwsError):

@@ -46,7 +46,7 @@ import pandas as pd
 
 from flowkit.errors import NoEvidenceError, NoEvidenceWarning
 from flowkit.provenance import provenance
-from flowkit.sources.local import DATA_SUFFIXES
+from flowkit.sources.discovery import DATA_SUFFIXES
 
 __all__ = ["Evidence", "Verdict", "judge_counts", "judge_evidence", "likely_format",
            "require_evidence", "warn_if_no_evidence"]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
@@ -13,12 +14,15 @@ from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
+from flowkit.errors import FlowkitWarning
 from flowkit.evidence import warn_if_no_evidence
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
-from flowkit.sources import discover, feed_files
+from flowkit.sources import feed_files, find_files
 from flowkit.sources.cloudwatch import load_cloudwatch
+from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.s3 import feed_s3, is_s3_url
+from flowkit.sources.window import TimeLike, time_window
 
 __all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
@@ -27,7 +31,6 @@ if TYPE_CHECKING:
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 Engine = Literal["pandas", "dask"]
-TimeLike = str | datetime | pd.Timestamp | None
 
 
 class AwsOptions(TypedDict):
@@ -52,15 +55,6 @@ class EnrichOptions(TypedDict):
 _NO_ENRICH = EnrichOptions(inventory=None, vpc_cidrs=None, threat_list=None)
 _NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=None, session=None,
                      cache_dir=None)  # fmt: skip
-
-
-def _utc(value: TimeLike, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _filter_time(
@@ -95,31 +89,41 @@ def _load(
     progress: bool | None,
     aws: AwsOptions | None = None,
     context: EnrichOptions | None = None,
+    listed: bool = False,
 ) -> pd.DataFrame:
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    """Load a source; ``listed``: ``source`` is a list of files already found (read as is)."""
+    lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
     collector = Collector(fields=fmt, record_type=record_type)
     objects: list[dict[str, object]] | None = None
+    not_read: dict[str, str] = {}  # every path found but not read, with the reason
     if is_s3_url(source):  # S3: list only the window's keys, fetch them in parallel
         objects = feed_s3(collector, source, start=None if lo is None else lo.to_pydatetime(),
                           end=None if hi is None else hi.to_pydatetime(), progress=progress,
-                          **(aws or _NO_AWS))  # fmt: skip
+                          not_read=not_read, **(aws or _NO_AWS))  # fmt: skip
         paths = [str(o["url"]) for o in objects]
     else:
         if aws and any(v is not None for v in aws.values()):
             raise ValueError(f"{', '.join(k for k, v in aws.items() if v is not None)} "
                              "apply to s3:// sources only")  # fmt: skip
-        paths = discover(
-            source,
-            start=None if lo is None else lo.to_pydatetime(),
-            end=None if hi is None else hi.to_pydatetime(),
-        )
+        if listed:
+            paths = [os.fspath(p) for p in source]  # type: ignore[union-attr]
+        else:
+            found = find_files(
+                source,
+                start=None if lo is None else lo.to_pydatetime(),
+                end=None if hi is None else hi.to_pydatetime(),
+            )
+            paths, not_read = found.paths, found.not_read
         show = progress if progress is not None else len(paths) > 200
         with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
             feed_files(collector, paths, on_file=lambda _: bar.update())
     df = finish(collector, errors=errors, sources=paths)
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
+    df.attrs["flowkit"]["not_read"] = dict(sorted(not_read.items()))
+    if (message := not_read_warning(not_read)) is not None:
+        warnings.warn(message, FlowkitWarning, stacklevel=3)
     df = _filter_time(df, lo, hi)
     warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df

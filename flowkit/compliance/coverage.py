@@ -18,6 +18,7 @@ import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
 from flowkit.sources.layout import parse_key
+from flowkit.sources.window import time_window, utc_time
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -41,10 +42,7 @@ TimeLike = str | datetime | pd.Timestamp | None
 
 
 def _utc(value: TimeLike) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return utc_time(value, "time")
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -168,7 +166,7 @@ def coverage_counts(
     rows = _evidence_rows(df)
     s, e = _seconds(rows["start"]), _seconds(rows["end"].fillna(rows["start"]))
     w0, w1 = s // step, e // step
-    lo, hi = _utc(start), _utc(end)
+    lo, hi = time_window(start, end)
     if lo is not None:
         w0 = np.maximum(w0, int(lo.timestamp()) // step)
     if hi is not None:
@@ -328,7 +326,7 @@ def missing_deliveries(
     if seen.empty:
         return pd.DataFrame(columns=cols)
     seen["window_start"] = pd.to_datetime(seen["window_start"], utc=True).dt.floor(every)
-    lo, hi = _utc(start), _utc(end)
+    lo, hi = time_window(start, end)
     parts = []
     for (fl, acct, region), grp in seen.groupby(["flow_log_id", "account", "region"]):
         first = lo.floor(every) if lo is not None else grp["window_start"].min()

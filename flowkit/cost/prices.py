@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from flowkit.sources.yaml_files import load_yaml
 
 __all__ = ["DEFAULT_PRICES", "Price", "PriceTable", "load_prices", "tiered_cost"]
 
@@ -158,7 +159,7 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     file = Path(path) if path is not None else DEFAULT_PRICES
     if not file.exists():
         raise FileNotFoundError(f"no price table at {file}; pass one with load_prices(path)")
-    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    doc = load_yaml(file)
     if not isinstance(doc, dict) or not isinstance(doc.get("prices"), list):
         raise ValueError(f"{file}: a price table needs a 'prices' list")
     rows = []

@@ -28,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from flowkit.csvcells import neutralise_frame
+
 __all__ = [
     "add_arguments",
     "find_threat_list",
@@ -110,7 +112,7 @@ def to_csv(df: pd.DataFrame) -> str:
         if pd.api.types.is_integer_dtype(df[col].dtype):
             table[col] = table[col].astype("Int64")
     buf = io.StringIO()
-    table.to_csv(buf, index=False)
+    neutralise_frame(table).to_csv(buf, index=False)
     return buf.getvalue()
 
 

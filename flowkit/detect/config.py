@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from flowkit.detect.beacon import find_beaconing
 from flowkit.detect.brute import find_rdp_brute_force, find_ssh_brute_force
 from flowkit.detect.intel import find_threat_intel
@@ -32,6 +30,7 @@ from flowkit.detect.novelty import find_unusual_port, find_unusual_protocol
 from flowkit.detect.rejects import find_rejected_burst
 from flowkit.detect.scan import find_port_scan, find_port_sweep
 from flowkit.detect.volume import find_dos, find_exfiltration
+from flowkit.sources.yaml_files import load_yaml
 
 __all__ = ["DETECTIONS", "HuntConfig"]
 
@@ -248,8 +247,7 @@ class HuntConfig:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> HuntConfig:
         """Load a YAML file shaped like :meth:`to_dict` (partial files are fine)."""
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+        data = load_yaml(path) or {}  # the kit's one safe YAML loader
         if not isinstance(data, Mapping):
             raise ValueError(f"{path}: a hunt config is a mapping of detections")
         return cls.from_dict(data)

@@ -24,6 +24,7 @@ from flowkit.provenance import provenance
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN
+from flowkit.sources.window import time_window
 
 __all__ = ["filter_log_events", "flow_log_format", "load_cloudwatch"]
 
@@ -32,13 +33,6 @@ TimeLike = str | datetime | pd.Timestamp
 BATCH_EVENTS = 200_000
 #: ``FilterLogEvents`` accepts at most this many stream names per call.
 MAX_STREAMS = 100
-
-
-def _utc(value: TimeLike, name: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def flow_log_format(
@@ -217,9 +211,9 @@ def load_cloudwatch(
     >>> df = load_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
     ...                      region="us-east-1")  # doctest: +SKIP
     """
-    lo, hi = _utc(start, "start"), _utc(end, "end")
-    if hi <= lo:
-        raise ValueError(f"end ({hi}) must be after start ({lo})")
+    lo, hi = time_window(start, end)
+    if lo is None or hi is None:
+        raise ValueError("a CloudWatch Logs read needs both start and end")
     retry = Retry(attempts=max_attempts, sleep=sleep)
     streams = [log_streams] if isinstance(log_streams, str) else log_streams
     streams = None if streams is None else list(streams)
