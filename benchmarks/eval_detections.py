@@ -1,4 +1,4 @@
-"""Evaluate ``fk.hunt`` against labelled estates: recall per attack kind, false positives per host-day.
+"""Evaluate ``fk.hunt`` on labelled estates: recall per attack kind, false positives per host-day.
 
     python benchmarks/eval_detections.py                      # the sample + ../shared/real-dev
     python benchmarks/eval_detections.py PATH [PATH ...]      # any estates with ground_truth.json
@@ -188,7 +188,8 @@ def score(name: str, df: pd.DataFrame, found: pd.DataFrame, truth: dict[str, Any
         hosts = int(df["interface_id"].nunique()) if "interface_id" in df.columns else 1
     t0 = pd.Timestamp(df["start"].min()).timestamp()
     t1 = pd.Timestamp(df["end"].max()).timestamp()
-    return Result(name, "attacks" in truth, len(df), hosts, (t1 - t0) / 86400, seconds, attacks, findings)
+    days = (t1 - t0) / 86400
+    return Result(name, "attacks" in truth, len(df), hosts, days, seconds, attacks, findings)
 
 
 def _estate_files(path: Path) -> Path:
@@ -302,13 +303,27 @@ def default_paths() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, help="estates (default: sample+real-dev)")
-    parser.add_argument("--draw", nargs="*", type=int, default=[], metavar="SEED",
-                        help="also evaluate drawn estates of these seeds")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/fk_eval"),
-                        help="where drawn estates are generated (kept for reuse)")
+    parser.add_argument(
+        "--draw",
+        nargs="*",
+        type=int,
+        default=[],
+        metavar="SEED",
+        help="also evaluate drawn estates of these seeds",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("/tmp/fk_eval"),
+        help="where drawn estates are generated (kept for reuse)",
+    )
     parser.add_argument("--json", type=Path, help="write every number and finding here")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="also list the findings behind each found attack and low FPs")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list the findings behind each found attack and low FPs",
+    )
     args = parser.parse_args(argv)
     paths = list(args.paths) or default_paths()
     paths += [drawn_estate(s, args.cache) for s in args.draw]
@@ -319,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report(r, verbose=args.verbose)), flush=True)
     print("\n".join(total(results)))
     if args.json:
-        doc = [{"estate": r.name, "real": r.real, "records": r.records, "hosts": r.hosts, "days": r.days,
-                "host_days": r.host_days, "hunt_cpu_s": r.seconds,
+        doc = [{"estate": r.name, "real": r.real, "records": r.records, "hosts": r.hosts,
+                "days": r.days, "host_days": r.host_days, "hunt_cpu_s": r.seconds,
                 "attacks": [{"id": a.id, "kind": a.kind, "scored": a.scored,
                              "found": bool(a.found_by)} for a in r.attacks],
                 "findings": r.findings} for r in results]  # fmt: skip
