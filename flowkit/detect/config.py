@@ -29,7 +29,7 @@ from flowkit.detect.brute import find_rdp_brute_force, find_ssh_brute_force
 from flowkit.detect.intel import find_threat_intel
 from flowkit.detect.lateral import find_lateral_movement
 from flowkit.detect.novelty import find_unusual_port, find_unusual_protocol
-from flowkit.detect.rejects import find_rejected_burst
+from flowkit.detect.rejects import find_rejected_burst, find_repeated_probe
 from flowkit.detect.scan import find_port_scan, find_port_sweep
 from flowkit.detect.volume import find_dos, find_exfiltration
 
@@ -49,6 +49,7 @@ DETECTIONS: dict[str, Callable[..., Any]] = {
     "dos": find_dos,
     "unusual_protocol": find_unusual_protocol,
     "rejected_burst": find_rejected_burst,
+    "repeated_probe": find_repeated_probe,
 }
 
 
@@ -61,18 +62,19 @@ def _d(func: Callable[..., Any], name: str) -> Any:
 class PortScan:
     """Thresholds of :func:`~flowkit.detect.scan.find_port_scan`."""
 
-    window_minutes: int = _d(find_port_scan, "window_minutes")
+    windows_minutes: tuple[int, ...] = _d(find_port_scan, "windows_minutes")
     min_ports: int = _d(find_port_scan, "min_ports")
-    max_probe_packets: int = _d(find_port_scan, "max_probe_packets")
+    fast_ports: int = _d(find_port_scan, "fast_ports")
+    broad_ports: int = _d(find_port_scan, "broad_ports")
 
 
 @dataclass(frozen=True)
 class PortSweep:
     """Thresholds of :func:`~flowkit.detect.scan.find_port_sweep`."""
 
-    window_minutes: int = _d(find_port_sweep, "window_minutes")
+    windows_minutes: tuple[int, ...] = _d(find_port_sweep, "windows_minutes")
     min_hosts: int = _d(find_port_sweep, "min_hosts")
-    max_probe_packets: int = _d(find_port_sweep, "max_probe_packets")
+    broad_hosts: int = _d(find_port_sweep, "broad_hosts")
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,16 @@ class RejectedBurst:
 
 
 @dataclass(frozen=True)
+class RepeatedProbe:
+    """Thresholds of :func:`~flowkit.detect.rejects.find_repeated_probe`."""
+
+    window_hours: float = _d(find_repeated_probe, "window_hours")
+    min_probes: int = _d(find_repeated_probe, "min_probes")
+    medium_probes: int = _d(find_repeated_probe, "medium_probes")
+    min_failed_share: float = _d(find_repeated_probe, "min_failed_share")
+
+
+@dataclass(frozen=True)
 class HuntConfig:
     """Thresholds of every detection (one attribute per finding name) and which to skip.
 
@@ -197,6 +209,7 @@ class HuntConfig:
     dos: Dos = field(default_factory=Dos)
     unusual_protocol: UnusualProtocol = field(default_factory=UnusualProtocol)
     rejected_burst: RejectedBurst = field(default_factory=RejectedBurst)
+    repeated_probe: RepeatedProbe = field(default_factory=RepeatedProbe)
     skip: frozenset[str] = frozenset()
 
     def thresholds(self, name: str) -> dict[str, Any]:

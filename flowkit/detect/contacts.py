@@ -1,0 +1,180 @@
+"""Contacts: who tried to reach what, and whether it worked (the input of the probe detections).
+
+The scan, sweep and repeated-probe detections reason about *contacts*, the connections of
+:meth:`flowkit.detect.view.View.conn`, each with an outcome:
+
+* **failed**: the client sent something (``rq_p > 0``) and it was rejected, went unanswered, or
+  was answered by a bare reset (:func:`refused`: what a host whose security group lets
+  everything in answers on a closed port);
+* **answered**: the client sent something and the server answered with more than a reset;
+* neither (``sent`` False): only the server side was logged: a response fragment (the tail of
+  a connection whose start fell outside the records, a late retransmission).  Nobody sent a
+  first contact, so it is no evidence of anything.
+
+A REJECT is a dropped request: a connection that was rejected and of which only the server
+side sent packets was oriented by port numbers alone, wrongly; :func:`contacts` turns it
+around (the sender of a rejected packet that nobody asked for is the initiator).  A stateless
+network ACL that rejects a *response* leaves the accepted request in the same connection, so
+such a connection has request packets and is left as it is.  (The view's orientation model
+applies the same rule upstream; this only repairs what reaches the detections unrepaired.)
+
+A *first contact* is the first connection of a client to one (server, port, protocol) in the
+records: later connections to the same service are retries or tails of a conversation already
+counted (SiLK ``rwscan`` and the threshold random walk of Jung et al. count first contacts
+only).
+
+Examples
+--------
+>>> import flowkit as fk
+>>> from flowkit.detect.common import as_view
+>>> df = fk.parse_lines([
+...     "2 1 eni-a 198.18.0.7 10.0.1.5 40000 23 6 1 44 1700000000 1700000001 REJECT OK",
+...     "2 1 eni-a 10.0.1.5 203.0.113.9 50000 443 6 5 600 1700000000 1700000001 ACCEPT OK",
+...     "2 1 eni-a 203.0.113.9 10.0.1.5 443 50000 6 5 4000 1700000000 1700000001 ACCEPT OK"])
+>>> c = contacts(as_view(df))
+>>> c[["sport", "failed", "answered", "first"]].to_dict("records")
+[{'sport': 443, 'failed': False, 'answered': True, 'first': True}, {'sport': 23, 'failed': True, 'answered': False, 'first': True}]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from flowkit.detect.view import View
+
+__all__ = [
+    "THETA0",
+    "THETA1",
+    "contacts",
+    "refused",
+    "sliding_peak",
+    "trw_threshold",
+    "trw_walk",
+]
+
+#: Probability that a benign client's first contact succeeds (Jung et al. 2004; rwscan).
+THETA0 = 0.8
+#: Probability that a scanner's first contact succeeds.
+THETA1 = 0.2
+
+
+def refused(conn: pd.DataFrame) -> np.ndarray:
+    """Connections answered only by a reset: TCP, 1-3 request packets of 44-64 bytes each (a
+    SYN always carries an MSS option, so at least 44 bytes; no payload), 1-2 answer packets of
+    at most 40 bytes each (a reset carries no option).  Web tails (ACK/FIN of 40 or 52 bytes)
+    fail the request rule or the answer rule."""
+    rq_p, rs_p = conn["rq_p"].to_numpy(), conn["rs_p"].to_numpy()
+    rq_b, rs_b = conn["rq_b"].to_numpy(), conn["rs_b"].to_numpy()
+    tcp = conn["proto"].to_numpy() == 6
+    syn = (rq_p >= 1) & (rq_p <= 3) & (rq_b >= 44 * rq_p) & (rq_b <= 64 * rq_p)
+    rst = (rs_p >= 1) & (rs_p <= 2) & (rs_b <= 40 * rs_p)
+    return np.asarray(tcp & syn & rst, dtype=bool)
+
+
+def _service_key(conn: pd.DataFrame, n_addr: int) -> np.ndarray:
+    cli, srv = conn["cli"].to_numpy().astype(np.int64), conn["srv"].to_numpy().astype(np.int64)
+    port = conn["sport"].to_numpy().astype(np.int64) << 8 | (conn["proto"].to_numpy() & 0xFF)
+    return (cli * max(n_addr, 1) + srv) * (1 << 24) + port
+
+
+def contacts(view: View) -> pd.DataFrame:
+    """The view's connections with their outcome (see the module docstring).
+
+    Returns
+    -------
+    DataFrame
+        The columns of :meth:`View.conn` (rejected requests turned around), plus ``sent``
+        (the client sent packets), ``failed``, ``answered`` and ``first`` (first contact of
+        the client with this server, port and protocol), sorted by ``t``.
+    """
+    conn = view.conn()
+    flip = conn["rejected"].to_numpy() & (conn["rq_p"].to_numpy() == 0)
+    if flip.any():
+        conn = conn.copy()
+        for a, b in (("cli", "srv"), ("cport", "sport"), ("rq_p", "rs_p"), ("rq_b", "rs_b")):
+            va, vb = conn[a].to_numpy(), conn[b].to_numpy()
+            conn[a], conn[b] = np.where(flip, vb, va), np.where(flip, va, vb)
+    sent = conn["rq_p"].to_numpy() > 0
+    rejected = conn["rejected"].to_numpy()
+    silent = conn["rs_p"].to_numpy() == 0
+    failed = sent & (rejected | silent | refused(conn))
+    out = conn.assign(sent=sent, failed=failed, answered=sent & ~failed)
+    out = out.sort_values("t", kind="mergesort").reset_index(drop=True)
+    key = _service_key(out, len(view.addresses))
+    _, first_at = np.unique(key, return_index=True)
+    first = np.zeros(len(out), dtype=bool)
+    first[first_at] = True
+    return out.assign(first=first & sent)
+
+
+def sliding_peak(frame: pd.DataFrame, keys: Sequence[str], window_s: int) -> pd.DataFrame:
+    """Most rows of each ``keys`` group within any ``window_s`` seconds (an exact sliding
+    window: for every row, the rows of its group starting in ``[t, t + window_s)``).
+
+    Returns ``keys`` plus ``peak`` and ``peak_start`` (``t`` of the first row of the busiest
+    window; the earliest on a tie).
+
+    >>> f = pd.DataFrame({"a": [1, 1, 1, 2], "t": [0, 50, 130, 10]})
+    >>> sliding_peak(f, ["a"], 100).to_dict("records")
+    [{'a': 1, 'peak': 2, 'peak_start': 0}, {'a': 2, 'peak': 1, 'peak_start': 10}]
+    """
+    if frame.empty:
+        return pd.DataFrame({**{k: frame[k].iloc[:0] for k in keys}, "peak": [], "peak_start": []})
+    codes = frame.groupby(list(keys), sort=True, observed=True).ngroup().to_numpy()
+    t = frame["t"].to_numpy().astype(np.int64)
+    order = np.lexsort((t, codes))
+    g, ts = codes[order], t[order] - t.min()
+    span = int(ts.max()) + int(window_s) + 1
+    pos = g.astype(np.int64) * span + ts
+    ends = np.searchsorted(pos, pos + int(window_s), side="left")
+    count = ends - np.arange(len(pos))
+    best = pd.DataFrame({"g": g, "count": count, "t": t[order]})
+    best = best.sort_values(["g", "count", "t"], ascending=[True, False, True], kind="mergesort")
+    best = best.drop_duplicates("g").set_index("g")
+    groups = frame.iloc[order].drop_duplicates(subset=list(keys))[list(keys)]
+    groups = groups.assign(g=g[np.r_[True, g[1:] != g[:-1]]]).set_index("g")
+    out = groups.join(best[["count", "t"]]).rename(columns={"count": "peak", "t": "peak_start"})
+    return out.reset_index(drop=True)
+
+
+def trw_threshold(alpha: float = 0.01, beta: float = 0.01) -> float:
+    """Upper threshold of the walk: ``log((1 - beta) / alpha)`` (Wald), 4.6 with the defaults.
+
+    >>> round(trw_threshold(), 2)
+    4.6
+    """
+    return math.log((1.0 - beta) / alpha)
+
+
+def trw_walk(
+    frame: pd.DataFrame, keys: Sequence[str], theta0: float = THETA0, theta1: float = THETA1
+) -> pd.DataFrame:
+    """Threshold-random-walk log-likelihood ratio of each group's first contacts, in time order.
+
+    Each failed first contact adds ``log((1 - theta1) / (1 - theta0))`` (+1.39 with the
+    defaults), each answered one ``log(theta1 / theta0)`` (-1.39).  Returns ``keys`` plus
+    ``llr`` (the sum over the group: the walk's end), ``llr_max`` (its highest point),
+    ``contacts``, ``failures`` and ``decided_after`` (how many first contacts the walk needed
+    to first reach :func:`trw_threshold`; 0 when it never did): rwscan raises its alarm there.
+
+    >>> f = pd.DataFrame({"a": [1] * 5, "t": range(5), "failed": [True] * 5})
+    >>> trw_walk(f, ["a"])[["llr", "failures", "decided_after"]].round(2).to_dict("records")
+    [{'llr': 6.93, 'failures': 5, 'decided_after': 4}]
+    """
+    up = math.log((1.0 - theta1) / (1.0 - theta0))
+    down = math.log(theta1 / theta0)
+    f = frame.sort_values([*keys, "t"], kind="mergesort")
+    step = np.where(f["failed"].to_numpy(), up, down)
+    walk = f[list(keys)].assign(step=step, fail=f["failed"].to_numpy())
+    grp = walk.groupby(list(keys), sort=True, observed=True)
+    walk["pos"] = grp["step"].cumsum()
+    walk["n"] = grp.cumcount() + 1
+    hit = walk[walk["pos"] >= trw_threshold()].groupby(list(keys), observed=True)["n"].min()
+    agg = grp.agg(llr=("step", "sum"), contacts=("step", "size"), failures=("fail", "sum"))
+    agg["llr_max"] = walk.groupby(list(keys), sort=True, observed=True)["pos"].max()
+    agg["decided_after"] = hit.reindex(agg.index).fillna(0).astype(np.int64)
+    return agg.reset_index()
