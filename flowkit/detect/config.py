@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from flowkit.detect.beacon import find_beaconing
+from flowkit.detect.fastc2 import find_fast_c2
 from flowkit.detect.brute import find_rdp_brute_force, find_ssh_brute_force
 from flowkit.detect.intel import find_threat_intel
 from flowkit.detect.lateral import find_lateral_movement
@@ -42,6 +43,7 @@ DETECTIONS: dict[str, Callable[..., Any]] = {
     "ssh_brute_force": find_ssh_brute_force,
     "rdp_brute_force": find_rdp_brute_force,
     "beaconing": find_beaconing,
+    "fast_c2": find_fast_c2,
     "exfiltration": find_exfiltration,
     "lateral_movement": find_lateral_movement,
     "threat_intel": find_threat_intel,
@@ -105,14 +107,32 @@ class RdpBruteForce:
 class Beaconing:
     """Thresholds of :func:`~flowkit.detect.beacon.find_beaconing`."""
 
-    min_connections: int = _d(find_beaconing, "min_connections")
+    min_checkins: int = _d(find_beaconing, "min_checkins")
     min_hours: float = _d(find_beaconing, "min_hours")
     min_interval_seconds: int = _d(find_beaconing, "min_interval_seconds")
     max_interval_seconds: int = _d(find_beaconing, "max_interval_seconds")
+    checkin_seconds: int = _d(find_beaconing, "checkin_seconds")
     max_jitter: float = _d(find_beaconing, "max_jitter")
+    max_missed_beats: int = _d(find_beaconing, "max_missed_beats")
     min_regularity: float = _d(find_beaconing, "min_regularity")
-    max_bytes_per_connection: int = _d(find_beaconing, "max_bytes_per_connection")
+    min_on_beat: float = _d(find_beaconing, "min_on_beat")
+    max_bytes_per_checkin: int = _d(find_beaconing, "max_bytes_per_checkin")
+    fleet_channels: int = _d(find_beaconing, "fleet_channels")
     include_aws_services: bool = _d(find_beaconing, "include_aws_services")
+
+
+@dataclass(frozen=True)
+class FastC2:
+    """Thresholds of :func:`~flowkit.detect.fastc2.find_fast_c2`."""
+
+    max_gap_seconds: int = _d(find_fast_c2, "max_gap_seconds")
+    min_connections: int = _d(find_fast_c2, "min_connections")
+    min_minutes: float = _d(find_fast_c2, "min_minutes")
+    max_jitter: float = _d(find_fast_c2, "max_jitter")
+    min_regularity: float = _d(find_fast_c2, "min_regularity")
+    max_bytes_per_connection: int = _d(find_fast_c2, "max_bytes_per_connection")
+    fleet_hosts: int = _d(find_fast_c2, "fleet_hosts")
+    include_aws_services: bool = _d(find_fast_c2, "include_aws_services")
 
 
 @dataclass(frozen=True)
@@ -202,6 +222,7 @@ class HuntConfig:
     ssh_brute_force: SshBruteForce = field(default_factory=SshBruteForce)
     rdp_brute_force: RdpBruteForce = field(default_factory=RdpBruteForce)
     beaconing: Beaconing = field(default_factory=Beaconing)
+    fast_c2: FastC2 = field(default_factory=FastC2)
     exfiltration: Exfiltration = field(default_factory=Exfiltration)
     lateral_movement: LateralMovement = field(default_factory=LateralMovement)
     threat_intel: ThreatIntel = field(default_factory=ThreatIntel)

@@ -138,7 +138,9 @@ def find_repeated_probe(
 ) -> pd.DataFrame:
     """Find repeated probes: one source trying one closed service again and again.
 
-    Rule: for each (client, server, port, protocol), the connections the client sent that
+    Rule: for each (client, server, port, protocol; not ICMP, which has no service and whose
+    error reports about a host's own traffic look like unanswered messages to it), the
+    connections the client sent that
     failed (:mod:`flowkit.detect.contacts`: rejected, unanswered or refused) are counted in a
     sliding ``window_hours`` (24 h) window; a finding when a window holds ``min_probes`` (10)
     and at least ``min_failed_share`` (90 %) of all the client's connections to that service
@@ -182,7 +184,7 @@ def find_repeated_probe(
     """
     view = as_view(df)
     c = contacts(view)
-    c = c[c["sent"].to_numpy()]
+    c = c[c["sent"].to_numpy() & ~np.isin(c["proto"].to_numpy(), _NO_SERVICE)]
     keys = ["cli", "srv", "sport", "proto"]
     # Tries of a connection: scanners that keep one source port make one long "connection" of
     # hundreds of SYNs, so a connection counts once per capture window it knocked in, or once
@@ -229,3 +231,6 @@ def find_repeated_probe(
 
 
 _PROTO = {1: "ICMP", 6: "TCP", 17: "UDP"}
+#: ICMP and ICMPv6 have no service to knock on: repeated messages are pings or error reports
+#: (unreachable, time exceeded) about the host's own traffic.
+_NO_SERVICE = (1, 58)
