@@ -26,7 +26,7 @@ import yaml
 
 from flowkit.detect.beacon import find_beaconing
 from flowkit.detect.fastc2 import find_fast_c2
-from flowkit.detect.brute import find_rdp_brute_force, find_ssh_brute_force
+from flowkit.detect.brute import find_brute_force, find_rdp_brute_force, find_ssh_brute_force
 from flowkit.detect.intel import find_threat_intel
 from flowkit.detect.lateral import find_lateral_movement
 from flowkit.detect.novelty import find_unusual_port, find_unusual_protocol
@@ -42,6 +42,7 @@ DETECTIONS: dict[str, Callable[..., Any]] = {
     "port_sweep": find_port_sweep,
     "ssh_brute_force": find_ssh_brute_force,
     "rdp_brute_force": find_rdp_brute_force,
+    "brute_force": find_brute_force,
     "beaconing": find_beaconing,
     "fast_c2": find_fast_c2,
     "exfiltration": find_exfiltration,
@@ -104,6 +105,20 @@ class RdpBruteForce:
 
 
 @dataclass(frozen=True)
+class BruteForce:
+    """Thresholds of :func:`~flowkit.detect.brute.find_brute_force`."""
+
+    window_minutes: float = _d(find_brute_force, "window_minutes")
+    min_attempts: int = _d(find_brute_force, "min_attempts")
+    min_similar: float = _d(find_brute_force, "min_similar")
+    max_attempt_seconds: int = _d(find_brute_force, "max_attempt_seconds")
+    max_attempt_bytes: int = _d(find_brute_force, "max_attempt_bytes")
+    success_seconds: int = _d(find_brute_force, "success_seconds")
+    success_bytes: int = _d(find_brute_force, "success_bytes")
+    login_ports: tuple[int, ...] = _d(find_brute_force, "login_ports")
+
+
+@dataclass(frozen=True)
 class Beaconing:
     """Thresholds of :func:`~flowkit.detect.beacon.find_beaconing`."""
 
@@ -140,8 +155,11 @@ class Exfiltration:
     """Thresholds of :func:`~flowkit.detect.volume.find_exfiltration`."""
 
     min_bytes_per_hour: int = _d(find_exfiltration, "min_bytes_per_hour")
+    min_new_bytes: int = _d(find_exfiltration, "min_new_bytes")
+    min_out_in: float = _d(find_exfiltration, "min_out_in")
     min_ratio: float = _d(find_exfiltration, "min_ratio")
     baseline_quantile: float = _d(find_exfiltration, "baseline_quantile")
+    novelty_hours: float = _d(find_exfiltration, "novelty_hours")
     include_aws_services: bool = _d(find_exfiltration, "include_aws_services")
 
 
@@ -221,6 +239,7 @@ class HuntConfig:
     port_sweep: PortSweep = field(default_factory=PortSweep)
     ssh_brute_force: SshBruteForce = field(default_factory=SshBruteForce)
     rdp_brute_force: RdpBruteForce = field(default_factory=RdpBruteForce)
+    brute_force: BruteForce = field(default_factory=BruteForce)
     beaconing: Beaconing = field(default_factory=Beaconing)
     fast_c2: FastC2 = field(default_factory=FastC2)
     exfiltration: Exfiltration = field(default_factory=Exfiltration)
