@@ -26,21 +26,27 @@ from flowkit.compliance import (
 from flowkit.convert import convert
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.detect import (
+    AllowList,
     HuntConfig,
+    HuntConfigError,
     find_beaconing,
+    find_brute_force,
     find_dos,
     find_exfiltration,
+    find_fast_c2,
     find_lateral_movement,
     find_port_scan,
     find_port_sweep,
     find_rdp_brute_force,
     find_rejected_burst,
+    find_repeated_probe,
     find_ssh_brute_force,
     find_threat_intel,
     find_unusual_port,
     find_unusual_protocol,
     hunt,
 )
+from flowkit.detect import rules_table as detection_rules
 from flowkit.enrich import conversations, dedupe, load_inventory, load_threat_list, use_ip_ranges
 from flowkit.errors import FlowkitError, ParseError, SourceError
 from flowkit.perf import (
@@ -65,8 +71,10 @@ __all__ = [
     "DEFAULT_FORMAT",
     "FIELDS",
     "TGW_DEFAULT_FIELDS",
+    "AllowList",
     "FlowkitError",
     "HuntConfig",
+    "HuntConfigError",
     "ParseError",
     "PolicyError",
     "SourceError",
@@ -80,15 +88,19 @@ __all__ = [
     "coverage_gaps",
     "coverage_summary",
     "dedupe",
+    "detection_rules",
     "estimate_cost",
     "find_beaconing",
+    "find_brute_force",
     "find_dos",
     "find_exfiltration",
+    "find_fast_c2",
     "find_lateral_movement",
     "find_port_scan",
     "find_port_sweep",
     "find_rdp_brute_force",
     "find_rejected_burst",
+    "find_repeated_probe",
     "find_ssh_brute_force",
     "find_threat_intel",
     "find_unusual_port",

@@ -89,13 +89,15 @@ class AllowList:
             out |= table.lookup(parsed) >= 0
         if self.aws_services:
             ranges = ip_ranges()
-            services = np.asarray([p[0] for p in ranges.table.labels] + [None], dtype=object)
+            labels: list[Any] = list(ranges.table.labels)
+            services = np.asarray([p[0] for p in labels] + [None], dtype=object)
             out |= np.isin(services[ranges.table.lookup(parsed)], list(self.aws_services))
         if self.lists:
             table = load_threat_list(list(self.lists), label="allow").table
-            labels = np.asarray([*table.labels, None], dtype=object)[table.lookup(parsed)]
-            hit = labels != None  # noqa: E711  (elementwise)
+            found = table.lookup(parsed)
+            names = np.asarray([str(x) for x in table.labels] + [""], dtype=object)[found]
+            hit = found >= 0
             if self.labels:
-                hit &= np.isin(labels.astype(str), list(self.labels))
+                hit &= np.isin(names, list(self.labels))
             out |= hit
         return out

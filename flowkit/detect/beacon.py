@@ -55,9 +55,7 @@ def outward(view: View, include_aws_services: bool, allow: AllowList | None) -> 
     return c.sort_values(["cli", "srv", "t"], kind="mergesort").reset_index(drop=True)
 
 
-def periodicity(
-    events: pd.DataFrame, *, max_jitter: float, max_missed_beats: int
-) -> pd.DataFrame:
+def periodicity(events: pd.DataFrame, *, max_jitter: float, max_missed_beats: int) -> pd.DataFrame:
     """Period and regularity of each group's event times (``g``, ``t``; sorted by both).
 
     Two candidate periods per group, the median interval and the median of the intervals at or
@@ -92,7 +90,9 @@ def periodicity(
         if best is None:
             best = sc
         else:
-            better = (sc["reg"] > best["reg"]) | ((sc["reg"] == best["reg"]) & (sc["beat"] > best["beat"]))
+            better = (sc["reg"] > best["reg"]) | (
+                (sc["reg"] == best["reg"]) & (sc["beat"] > best["beat"])
+            )
             best = best.where(~better, sc)
     assert best is not None
     res = best.rename(columns={"reg": "regularity", "beat": "on_beat"})
@@ -180,8 +180,8 @@ def find_beaconing(
     >>> lines = [f"2 1 eni-a 10.0.1.5 80.66.88.207 {40000 + i} 443 6 4 900 {t0 + 300 * i} "
     ...          f"{t0 + 300 * i + 2} ACCEPT OK" for i in range(30)]
     >>> out = find_beaconing(fk.parse_lines(lines))
-    >>> out[["severity", "actor", "target", "dstport", "flows"]].to_dict("records")
-    [{'severity': 'medium', 'actor': '10.0.1.5', 'target': '80.66.88.207', 'dstport': 443, 'flows': 30}]
+    >>> out[["severity", "actor", "target", "dstport", "flows"]].values.tolist()
+    [['medium', '10.0.1.5', '80.66.88.207', 443, 30]]
     >>> out.loc[0, "evidence"]["period_s"]
     300.0
     """
@@ -236,7 +236,8 @@ def find_beaconing(
     summaries, evs = [], []
     for row, a, t_, ka, fl in zip(rows(s), actors, targets, keepalive, fleet, strict=True):
         why = (" Most are keepalives of one long-lived connection." if ka else "") + (
-            f" {row.fleet} channels keep this schedule: a fleet agent or vendor." if fl else "")
+            f" {row.fleet} channels keep this schedule: a fleet agent or vendor." if fl else ""
+        )
         summaries.append(
             f"{a} checked in with {t_}:{row.port} {row.events} times from {utc(row.first)} to "
             f"{utc(row.last)}, about every {row.period:.0f} s ({row.regularity:.0%} of "

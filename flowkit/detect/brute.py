@@ -120,11 +120,12 @@ def _brute(
             success_bytes=int(row.success_bytes) if won_ else 0,
         ))  # fmt: skip
     last = np.where(ok, np.maximum(g["last"], g["success_end"].fillna(0)), g["last"])
+    packets, nbytes = (g["pk_q"] + g["pk_s"]).to_numpy(), (g["by_q"] + g["by_s"]).to_numpy()
     parts = [
         finding_rows(
             name, severity=sev[i], actor=actors[i], target=targets[i], dstport=port[i],
-            first_seen=g["first"].to_numpy()[i], last_seen=last[i], flows=g["flows"].to_numpy()[i],
-            packets=(g["pk_q"] + g["pk_s"]).to_numpy()[i], nbytes=(g["by_q"] + g["by_s"]).to_numpy()[i],
+            first_seen=g["first"].to_numpy()[i], last_seen=last[i],
+            flows=g["flows"].to_numpy()[i], packets=packets[i], nbytes=nbytes[i],
             summary=[summaries[j] for j in i], evidence=[evs[j] for j in i],
         )
         for name in sorted(set(names))

@@ -32,8 +32,8 @@ Examples
 ...     "2 1 eni-a 10.0.1.5 203.0.113.9 50000 443 6 5 600 1700000000 1700000001 ACCEPT OK",
 ...     "2 1 eni-a 203.0.113.9 10.0.1.5 443 50000 6 5 4000 1700000000 1700000001 ACCEPT OK"])
 >>> c = contacts(as_view(df))
->>> c[["sport", "failed", "answered", "first"]].to_dict("records")
-[{'sport': 443, 'failed': False, 'answered': True, 'first': True}, {'sport': 23, 'failed': True, 'answered': False, 'first': True}]
+>>> c[["sport", "failed", "answered", "first"]].values.tolist()
+[[443, False, True, True], [23, True, False, True]]
 """
 
 from __future__ import annotations

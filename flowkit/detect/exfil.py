@@ -128,8 +128,8 @@ def find_exfiltration(
     ...           f"{t0 + 3700} ACCEPT OK", f"2 1 eni-a 147.32.83.234 10.0.1.5 1337 42000 6 "
     ...           f"4000 400000 {t0 + 3600} {t0 + 3700} ACCEPT OK"]
     >>> out = find_exfiltration(fk.parse_lines(lines))
-    >>> out[["severity", "target", "bytes"]].to_dict("records")
-    [{'severity': 'high', 'target': '104.244.76.13', 'bytes': 1800000000}, {'severity': 'medium', 'target': '147.32.83.234', 'bytes': 30000000}]
+    >>> out[["severity", "target", "bytes"]].values.tolist()
+    [['high', '104.244.76.13', 1800000000], ['medium', '147.32.83.234', 30000000]]
     """
     view = as_view(df)
     cells = hourly_cells(view, include_aws_services, allow)

@@ -90,8 +90,8 @@ def find_fast_c2(
     >>> lines = [f"2 1 eni-a 10.0.1.5 41.108.179.197 {50000 + i} 1177 6 3 152 {t0 + 23 * i} "
     ...          f"{t0 + 23 * i + 9} ACCEPT OK" for i in range(40)]
     >>> find_fast_c2(fk.parse_lines(lines))[["severity", "actor", "target", "dstport", "flows"]
-    ...     ].to_dict("records")
-    [{'severity': 'medium', 'actor': '10.0.1.5', 'target': '41.108.179.197', 'dstport': 1177, 'flows': 40}]
+    ...     ].values.tolist()
+    [['medium', '10.0.1.5', '41.108.179.197', 1177, 40]]
     """
     view = as_view(df)
     c = outward(view, include_aws_services, allow)
