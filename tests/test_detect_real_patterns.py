@@ -205,16 +205,22 @@ def test_fast_c2_channels() -> None:
     assert out.loc[0, "evidence"]["median_interval_s"] == 23
     rng = np.random.default_rng(3)
     t = np.cumsum(rng.integers(1, 3, 1500))  # a poll every 1-2 s for about 40 minutes
-    rat = [x for i, s in enumerate(t) for x in conv(HOST, "76.72.165.63", 40000 + i % 20000,
-                                                     80, int(s), rq=(7, 575), rs=(8, 692))]
+    rat = [
+        x
+        for i, s in enumerate(t)
+        for x in conv(HOST, "76.72.165.63", 40000 + i % 20000, 80, int(s), rq=(7, 575), rs=(8, 692))
+    ]
     assert records(fk.find_fast_c2(frame(rat))) == [("fast_c2", "medium", HOST, "76.72.165.63")]
 
 
 def test_resolvers_page_loads_and_fleets_are_not_fast_c2() -> None:
     rng = np.random.default_rng(4)
     t = np.cumsum(rng.choice([0, 0, 0, 1, 5], 1000))  # several queries a second, in bursts
-    dns = [x for i, s in enumerate(t) for x in conv(HOST, "8.8.8.8", 30000 + i, 53, int(s),
-                                                     proto=17, rq=(1, 70), rs=(1, 130))]
+    dns = [
+        x
+        for i, s in enumerate(t)
+        for x in conv(HOST, "8.8.8.8", 30000 + i, 53, int(s), proto=17, rq=(1, 70), rs=(1, 130))
+    ]
     assert fk.find_fast_c2(frame(dns)).empty
     page = [x for i in range(60) for x in conv(HOST, "151.101.1.69", 40000 + i, 443, i // 6,
                                                 rq=(10, 900), rs=(30, 40000))]  # fmt: skip
@@ -230,8 +236,13 @@ def test_resolvers_page_loads_and_fleets_are_not_fast_c2() -> None:
 
 
 def test_password_guessing_on_a_non_standard_port() -> None:
-    guesses = [x for i in range(67) for x in conv("147.32.80.40", "10.0.80.37", 38000 + i, 902,
-                                                   i // 5, rq=(11, 2324), rs=(10, 2367))]
+    guesses = [
+        x
+        for i in range(67)
+        for x in conv(
+            "147.32.80.40", "10.0.80.37", 38000 + i, 902, i // 5, rq=(11, 2324), rs=(10, 2367)
+        )
+    ]
     out = fk.find_brute_force(frame(guesses))
     assert records(out) == [("brute_force", "low", "147.32.80.40", "10.0.80.37")]
     assert out.loc[0, "dstport"] == 902
@@ -248,8 +259,13 @@ def test_health_checks_and_browsers_are_not_guessing() -> None:
     assert fk.find_brute_force(frame(checks)).empty
     rng = np.random.default_rng(2)
     sizes = rng.integers(300, 6000, 40)
-    browser = [x for i in range(40) for x in conv(HOST, "10.0.20.7", 41000 + i, 8443, i // 2,
-                                                   rq=(8, int(sizes[i])), rs=(20, 30000))]
+    browser = [
+        x
+        for i in range(40)
+        for x in conv(
+            HOST, "10.0.20.7", 41000 + i, 8443, i // 2, rq=(8, int(sizes[i])), rs=(20, 30000)
+        )
+    ]
     assert fk.find_brute_force(frame(browser)).empty
 
 
