@@ -38,7 +38,9 @@ ENI being a host) times the time the records span (first ``start`` to last ``end
 Real captures shorter than a day give fractional host-days, so one false positive on a 45-minute
 capture is about 32 per host-day: the rate is printed with the count and the host-days.
 
-Prints, per estate and in total: recall per attack kind with the attacks missed and the findings
+Each estate is hunted with its own threat list (``threat_list.csv``/``.txt`` in or beside it;
+the sample's for a generated estate of the canonical incidents).  Prints, per estate and in
+total: recall per attack kind with the attacks missed and the findings
 that found the others; medium/high false positives, their count per host-day, high ones apart;
 and every false finding.  No threshold of any detection is read from these estates.
 """
@@ -196,11 +198,15 @@ def _estate_files(path: Path) -> Path:
     return path / "AWSLogs" if (path / "AWSLogs").is_dir() else path
 
 
-def _threat_list(path: Path) -> Path | None:
+def _threat_list(path: Path, truth: dict[str, Any]) -> Path | None:
+    """The estate's own threat list; for an estate of the sample generator without one (the
+    canonical incidents), the sample's list, which holds its indicators."""
     for candidate in (path / "threat_list.csv", path / "threat_list.txt",
                       path.parent / "threat_list.txt"):  # fmt: skip
         if candidate.is_file():
             return candidate
+    if "generator" in truth and "drawn" not in truth:
+        return ROOT / "data" / "threat_list.txt"
     return None
 
 
@@ -209,7 +215,7 @@ def evaluate(path: Path, name: str | None = None) -> Result:
     truth = json.loads((path / "ground_truth.json").read_text())
     df = fk.read(_estate_files(path), progress=False)
     t = time.process_time()
-    found = fk.hunt(df, threat_list=_threat_list(path))
+    found = fk.hunt(df, threat_list=_threat_list(path, truth))
     return score(name or path.name, df, found, truth, time.process_time() - t)
 
 

@@ -47,7 +47,9 @@ def find_fast_c2(
     ``max_jitter`` (50 %, and at least 1 s, the timestamps' rounding) of the median interval,
     the median connection carries at most ``max_bytes_per_connection``
     (100 kB) both ways, and fewer than ``fleet_hosts`` (3) of your hosts ever contact the
-    address.  Why these: a page load opens its connections within seconds (shorter than 5
+    address.  Regularity is pooled over all the channel's bursts of that size, so that a busy
+    irregular channel is not reported for the one burst of hundreds that looks regular by
+    chance.  Why these: a page load opens its connections within seconds (shorter than 5
     minutes); Poisson-timed connections put about 35 % of their intervals within 50 % of the
     median, so 60 % of 20 or more happens by chance less than once in 200 bursts; three hosts
     calling one address fast are a deployment, not an implant.  AWS service addresses are
@@ -125,8 +127,13 @@ def find_fast_c2(
     x = c[c["burst"].isin(b.index) & c["gap"].notna()]
     med = x["burst"].map(b["med"])
     tol = np.maximum(max_jitter * med, 1.0)
-    b["regularity"] = ((x["gap"] - med).abs() <= tol).groupby(x["burst"]).mean()
-    b = b[b["regularity"] >= min_regularity]
+    regular = ((x["gap"] - med).abs() <= tol).groupby(x["burst"]).agg(["sum", "size"])
+    b = b.join(regular)
+    b["regularity"] = b["sum"] / b["size"]
+    # Pooled over all of a channel's bursts: a busy irregular channel (a resolver asked every
+    # few seconds all day) has hundreds of bursts, one of which is regular by chance.
+    pooled = b.groupby(["cli", "srv"])[["sum", "size"]].transform("sum")
+    b = b[(pooled["sum"] / pooled["size"]) >= min_regularity]
     if b.empty:
         return empty_findings()
     b = b.sort_values(["cli", "srv", "flows", "first"], ascending=[True, True, False, True])
