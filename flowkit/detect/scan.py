@@ -1,11 +1,12 @@
 """Reconnaissance at every speed: vertical port scans and horizontal port sweeps.
 
-Both count *failed first contacts* (:mod:`flowkit.detect.contacts`): the first connection of a
-client to one service that was rejected, unanswered or refused.  A web tail or a response
-fragment is no first contact, so it never counts.  Counting happens in several sliding windows,
-from minutes (a fast scanner finishes 1,000 ports in seconds) to a day (a slow one sends a probe
-every hour or two to stay under per-minute alarms); breadth over the longest window decides that
-there is a scan, and the speed (the shortest window) and the breadth decide how severe it is.
+Both count *first contacts* (:mod:`flowkit.detect.contacts`): the first connection a client sent
+to one service, which *failed* (rejected, unanswered or refused by a reset) or was answered.  A
+web tail or a response fragment is no first contact, so it never counts.  Counting happens in
+several sliding windows, from minutes (a fast scanner finishes 1,000 ports in seconds) to a day
+(a slow one sends a probe every hour or two to stay under per-minute alarms); breadth over the
+longest window decides that there is a scan, and the speed (the shortest window) and the
+breadth decide how severe it is.
 
 The statistical reference is the threshold random walk (TRW) of Jung, Paxson, Berger and
 Balakrishnan (2004), the method of SiLK's ``rwscan``: a benign client's first contacts succeed
@@ -72,15 +73,16 @@ def find_port_scan(
 ) -> pd.DataFrame:
     """Find vertical port scans, fast or slow: one actor probing many ports of one host.
 
-    Rule: for each (client, server), the distinct ports whose first contact failed are counted
-    in sliding windows of ``windows_minutes`` (10 minutes, 1 hour, 1 day); a scan when a window
-    holds ``min_ports`` (10) of them *and* the threshold random walk over all the pair's first
-    contacts ends at the scanner threshold (four more failures than answers; see the module
-    docstring).  Why 10 within a day: the internet's background noise probes 1 to 3 ports of a
-    host per source, a service probe campaign a handful of well-known ones; no client
-    application makes first contacts to 10 different ports of one host in a day and gets no
-    answer.  Severity from speed and breadth: *strong* when ``fast_ports`` (20) failed within
-    the shortest window (what the old 10-minute rule caught) or ``broad_ports`` (100) in all;
+    Rule: for each (client, server), the distinct ports of the client's first contacts are
+    counted in sliding windows of ``windows_minutes`` (10 minutes, 1 hour, 1 day); a scan when
+    a window holds ``min_ports`` (10) of them *and* the threshold random walk over all the
+    pair's first contacts ends at the scanner threshold (four more failures than answers; see
+    the module docstring).  Why 10 within a day: the internet's background noise probes 1 to 3
+    ports of a host per source, a service probe campaign a handful of well-known ones; no client
+    application makes first contacts to 10 different ports of one host in a day and mostly gets
+    no answer.  Severity from speed and breadth: *strong* when ``fast_ports`` (20) ports were
+    contacted within the shortest window (what the old 10-minute rule caught) or
+    ``broad_ports`` (100) distinct ports failed in all;
     an external actor is ``medium`` when strong, else ``low`` (a slow narrow scan of an exposed
     host is the internet's weather); an internal actor, a compromised instance doing
     reconnaissance, is one level higher (``high`` when strong, else ``medium``).  AWS service
@@ -93,9 +95,9 @@ def find_port_scan(
     windows_minutes : sequence of int
         Sliding counting windows, in minutes; the longest bounds how slow a scan can be.
     min_ports : int
-        Distinct failed ports within one window that make a scan.
+        Distinct ports first contacted within one window that make a scan.
     fast_ports : int
-        Failed ports within the shortest window that make a scan fast.
+        Ports first contacted within the shortest window that make a scan fast.
     broad_ports : int
         Distinct failed ports in all that make a scan broad.
 
@@ -176,8 +178,8 @@ def find_port_sweep(
 ) -> pd.DataFrame:
     """Find horizontal port sweeps, fast or slow: one actor probing a port on many hosts.
 
-    Rule: for each (client, port, protocol), the distinct hosts whose first contact on that port
-    failed are counted in sliding windows of ``windows_minutes``; the port is *swept* when a
+    Rule: for each (client, port, protocol), the distinct hosts the client first contacted on
+    that port are counted in sliding windows of ``windows_minutes``; the port is *swept* when a
     window holds ``min_hosts`` (5) of them and the threshold random walk over the client's
     first contacts on that port ends at the scanner threshold (see the module docstring: a
     peer-to-peer client, half of whose peers answer, is not a sweeper).  The swept ports of one
@@ -185,11 +187,11 @@ def find_port_sweep(
     80/443 to every address).  Why 5: a sweep of a small VPC's public interfaces touches a
     handful of hosts, while a legitimate client fails against five different hosts on the same
     port rarely, and then gets answers elsewhere, which the walk counts.  Severity from speed
-    and breadth: *strong* when ``min_hosts`` failed within the shortest window or a port failed
-    on ``broad_hosts`` (25) hosts in all; external actor ``medium`` when strong, else ``low``;
-    internal actor one level higher (GuardDuty rates an instance sweeping High).  ``target`` is
-    ``many``, the hosts are in ``evidence["targets"]``; ``dstport`` is the port when one was
-    swept.
+    and breadth: *strong* when ``min_hosts`` were contacted within the shortest window or a
+    port failed on ``broad_hosts`` (25) hosts in all; external actor ``medium`` when strong,
+    else ``low``; internal actor one level higher (GuardDuty rates an instance sweeping
+    High).  ``target`` is ``many``, the hosts are in ``evidence["targets"]``; ``dstport`` is
+    the port when one was swept.
 
     Parameters
     ----------
@@ -198,7 +200,7 @@ def find_port_sweep(
     windows_minutes : sequence of int
         Sliding counting windows, in minutes.
     min_hosts : int
-        Distinct failed hosts on one port within one window that make a sweep.
+        Distinct hosts first contacted on one port within one window that make a sweep.
     broad_hosts : int
         Distinct failed hosts on one port in all that make a sweep broad.
 
