@@ -66,7 +66,7 @@ def _brute(
         short &= (conn["rs_p"] > 0) & ~conn["rejected"]
     tries = conn[short.to_numpy()]
     keys = ["cli", "srv", "sport"]
-    peaks = sliding_peak(tries, keys, max(1, int(window_minutes * 60)))
+    peaks = sliding_peak(tries, keys, max(1, int(window_minutes * 60)), min_count=min_attempts)
     hits = peaks[peaks["peak"] >= min_attempts]
     if hits.empty:
         return empty_findings()

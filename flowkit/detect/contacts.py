@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +51,7 @@ __all__ = [
     "THETA0",
     "THETA1",
     "contacts",
+    "group_codes",
     "refused",
     "sliding_peak",
     "trw_threshold",
@@ -81,6 +83,11 @@ def _service_key(conn: pd.DataFrame, n_addr: int) -> np.ndarray:
     return (cli * max(n_addr, 1) + srv) * (1 << 24) + port
 
 
+#: The last view's contacts (the scan, sweep and repeated-probe detections of one hunt share
+#: them): a weak reference to the view and the table.
+_LAST: list[tuple[weakref.ref[View], pd.DataFrame]] = []
+
+
 def contacts(view: View) -> pd.DataFrame:
     """The view's connections with their outcome (see the module docstring).
 
@@ -89,8 +96,17 @@ def contacts(view: View) -> pd.DataFrame:
     DataFrame
         The columns of :meth:`View.conn` (rejected requests turned around), plus ``sent``
         (the client sent packets), ``failed``, ``answered`` and ``first`` (first contact of
-        the client with this server, port and protocol), sorted by ``t``.
+        the client with this server, port and protocol), sorted by ``t``.  Computed once per
+        view (the last view's table is kept); do not modify it.
     """
+    if _LAST and _LAST[0][0]() is view:
+        return _LAST[0][1]
+    out = _contacts(view)
+    _LAST[:] = [(weakref.ref(view), out)]
+    return out
+
+
+def _contacts(view: View) -> pd.DataFrame:
     conn = view.conn()
     flip = conn["rejected"].to_numpy() & (conn["rq_p"].to_numpy() == 0)
     if flip.any():
@@ -111,34 +127,58 @@ def contacts(view: View) -> pd.DataFrame:
     return out.assign(first=first & sent)
 
 
-def sliding_peak(frame: pd.DataFrame, keys: Sequence[str], window_s: int) -> pd.DataFrame:
+def group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """One int64 per row, equal exactly when the rows' integer ``keys`` are equal (mixed radix
+    over the columns' ranges; pandas' group numbers when that would overflow)."""
+    code = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for k in keys:
+        col = frame[k].to_numpy().astype(np.int64)
+        if not len(col):
+            return code
+        lo, span = int(col.min()), int(col.max() - col.min()) + 1
+        if size * span >= 1 << 62:
+            return np.asarray(frame.groupby(list(keys), sort=True).ngroup(), dtype=np.int64)
+        code = code * span + (col - lo)
+        size *= span
+    return code
+
+
+def sliding_peak(
+    frame: pd.DataFrame, keys: Sequence[str], window_s: int, *, min_count: int = 1
+) -> pd.DataFrame:
     """Most rows of each ``keys`` group within any ``window_s`` seconds (an exact sliding
     window: for every row, the rows of its group starting in ``[t, t + window_s)``).
 
     Returns ``keys`` plus ``peak`` and ``peak_start`` (``t`` of the first row of the busiest
-    window; the earliest on a tie).
+    window; the earliest on a tie), sorted by ``keys``; groups of fewer than ``min_count`` rows
+    (whose peak cannot reach it) are left out.
 
     >>> f = pd.DataFrame({"a": [1, 1, 1, 2], "t": [0, 50, 130, 10]})
     >>> sliding_peak(f, ["a"], 100).to_dict("records")
     [{'a': 1, 'peak': 2, 'peak_start': 0}, {'a': 2, 'peak': 1, 'peak_start': 10}]
     """
+    code = group_codes(frame, keys)
+    if min_count > 1 and len(code):
+        _, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
+        big = counts[inverse] >= min_count
+        frame, code = frame[big], code[big]
     if frame.empty:
-        return pd.DataFrame({**{k: frame[k].iloc[:0] for k in keys}, "peak": [], "peak_start": []})
-    codes = frame.groupby(list(keys), sort=True, observed=True).ngroup().to_numpy()
+        empty = {k: frame[k].to_numpy()[:0] for k in keys}
+        return pd.DataFrame({**empty, "peak": np.zeros(0, np.int64), "peak_start": []})
     t = frame["t"].to_numpy().astype(np.int64)
-    order = np.lexsort((t, codes))
-    g, ts = codes[order], t[order] - t.min()
+    order = np.lexsort((t, code))
+    g = code[order]
+    dense = np.cumsum(np.r_[True, g[1:] != g[:-1]]) - 1
+    ts = t[order] - t.min()
     span = int(ts.max()) + int(window_s) + 1
-    pos = g.astype(np.int64) * span + ts
-    ends = np.searchsorted(pos, pos + int(window_s), side="left")
-    count = ends - np.arange(len(pos))
-    best = pd.DataFrame({"g": g, "count": count, "t": t[order]})
-    best = best.sort_values(["g", "count", "t"], ascending=[True, False, True], kind="mergesort")
-    best = best.drop_duplicates("g").set_index("g")
-    groups = frame.iloc[order].drop_duplicates(subset=list(keys))[list(keys)]
-    groups = groups.assign(g=g[np.r_[True, g[1:] != g[:-1]]]).set_index("g")
-    out = groups.join(best[["count", "t"]]).rename(columns={"count": "peak", "t": "peak_start"})
-    return out.reset_index(drop=True)
+    pos = dense * span + ts
+    count = np.searchsorted(pos, pos + int(window_s), side="left") - np.arange(len(pos))
+    best = np.lexsort((ts, -count, dense))
+    best = best[np.r_[True, dense[best][1:] != dense[best][:-1]]]
+    rows = order[best]
+    out = frame.iloc[rows][list(keys)].reset_index(drop=True)
+    return out.assign(peak=count[best], peak_start=t[rows])
 
 
 def trw_threshold(alpha: float = 0.01, beta: float = 0.01) -> float:

@@ -31,35 +31,53 @@ __all__ = ["find_exfiltration", "hourly_cells"]
 def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     """Bytes between each internal ``host`` and outside ``peer`` per clock ``hour``: ``out``,
     ``inb``, ``out_opened`` (sent on connections the host opened), ``packets``, ``flows``,
-    ``first``/``last``, ``port`` (the peer's port carrying most bytes out)."""
+    ``first``/``last``."""
     r = view.rec
-    cli, srv, req = r["cli"].to_numpy(), r["srv"].to_numpy(), r["req"].to_numpy()
-    inside_cli, inside_srv = view.internal[cli], view.internal[srv]
-    keep = inside_cli != inside_srv
+    cli, srv = r["cli"].to_numpy(), r["srv"].to_numpy()
+    inside_cli = view.internal[cli]
+    keep = inside_cli != view.internal[srv]
     host = np.where(inside_cli, cli, srv)
     peer = np.where(inside_cli, srv, cli)
     if not include_aws_services:
         keep &= ~view.aws[peer]
     if allow is not None:
         keep &= ~allow.mask(view)[peer]
-    sent = req == inside_cli  # the record goes from the host to the peer
-    nbytes = r["bytes"].to_numpy()
+    idx = np.flatnonzero(keep)
+    inside_cli = inside_cli[idx]
+    sent = r["req"].to_numpy()[idx] == inside_cli  # the record goes from the host to the peer
+    nbytes = r["bytes"].to_numpy()[idx]
+    t = r["t"].to_numpy()[idx]
     x = pd.DataFrame({
-        "host": host, "peer": peer, "hour": r["t"].to_numpy() // 3600,
+        "host": host[idx], "peer": peer[idx], "hour": t // 3600,
         "out": np.where(sent, nbytes, 0), "inb": np.where(sent, 0, nbytes),
-        "out_opened": np.where(sent & inside_cli, nbytes, 0), "packets": r["pkts"].to_numpy(),
-        "t": r["t"].to_numpy(), "t_end": r["t_end"].to_numpy(),
-        "port": np.where(inside_cli, r["sport"].to_numpy(), r["cport"].to_numpy()),
-    })[keep]  # fmt: skip
-    keys = ["host", "peer", "hour"]
-    cells = x.groupby(keys, sort=True).agg(
+        "out_opened": np.where(sent & inside_cli, nbytes, 0),
+        "packets": r["pkts"].to_numpy()[idx], "t": t, "t_end": r["t_end"].to_numpy()[idx],
+    })  # fmt: skip
+    return x.groupby(["host", "peer", "hour"], sort=True).agg(
         out=("out", "sum"), inb=("inb", "sum"), out_opened=("out_opened", "sum"),
         packets=("packets", "sum"), flows=("t", "size"), first=("t", "min"), last=("t_end", "max"),
     ).reset_index()  # fmt: skip
-    top = x[x["out"] > 0].groupby([*keys, "port"])["out"].sum().reset_index()
-    top = top.sort_values([*keys, "out", "port"], ascending=[True] * 3 + [False, True])
-    top = top.drop_duplicates(keys)[[*keys, "port"]]
-    return cells.merge(top, on=keys, how="left")
+
+
+def _top_port(view: View, pairs: pd.DataFrame) -> pd.Series:
+    """The outside port that carried most bytes out, per (host, peer) of ``pairs``."""
+    r = view.rec
+    cli, srv = r["cli"].to_numpy(), r["srv"].to_numpy()
+    inside_cli = view.internal[cli]
+    host = np.where(inside_cli, cli, srv)
+    peer = np.where(inside_cli, srv, cli)
+    x = pd.DataFrame(
+        {
+            "host": host,
+            "peer": peer,
+            "port": np.where(inside_cli, r["sport"].to_numpy(), r["cport"].to_numpy()),
+            "out": np.where(r["req"].to_numpy() == inside_cli, r["bytes"].to_numpy(), 0),
+        }
+    )
+    x = x.merge(pairs[["host", "peer"]], on=["host", "peer"])
+    top = x.groupby(["host", "peer", "port"])["out"].sum().reset_index()
+    top = top.sort_values(["host", "peer", "out", "port"], ascending=[True, True, False, True])
+    return top.drop_duplicates(["host", "peer"]).set_index(["host", "peer"])["port"]
 
 
 def find_exfiltration(
@@ -153,8 +171,10 @@ def find_exfiltration(
         first=("first", "min"), last=("last", "max"), flows=("flows", "sum"),
         packets=("packets", "sum"), nbytes=("out", "sum"), inb=("inb", "sum"),
         hours=("hour", "nunique"), peak=("out", "max"), baseline=("baseline", "first"),
-        new=("new", "any"), port=("port", "first"),
+        new=("new", "any"),
     ).reset_index()  # fmt: skip
+    port = _top_port(view, g)
+    g["port"] = [port.get((h, p), np.nan) for h, p in zip(g["host"], g["peer"], strict=True)]
     actors, targets = view.addresses[g["host"]], view.addresses[g["peer"]]
     sev = np.where(g["peak"] >= min_bytes_per_hour, "high", "medium")
     summaries, evs = [], []

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
-from flowkit.detect.contacts import contacts, sliding_peak
+from flowkit.detect.contacts import contacts, group_codes, sliding_peak
 from flowkit.detect.frame import empty_findings, evidence
 
 __all__ = ["find_rejected_burst", "find_repeated_probe"]
@@ -192,9 +192,13 @@ def find_repeated_probe(
     n = np.maximum(c["records"].to_numpy(), c["rq_p"].to_numpy() // 3)
     fail = c["failed"].to_numpy()
     c = c.assign(tries=np.where(fail, n, 0), all_tries=n)
+    code = group_codes(c, keys)
+    _, inverse = np.unique(code, return_inverse=True)
+    enough = np.bincount(inverse, weights=c["tries"].to_numpy())[inverse] >= min_probes
+    c = c[enough]  # services tried fewer times in all cannot reach the threshold
     totals = c.groupby(keys, sort=False)[["tries", "all_tries"]].sum()
     share = (totals["tries"] / totals["all_tries"]).rename("share").reset_index()
-    failed = c[fail]
+    failed = c[c["failed"].to_numpy()]
     expanded = failed.loc[failed.index.repeat(failed["tries"].to_numpy())]
     peaks = sliding_peak(expanded, keys, max(1, int(window_hours * 3600)))
     hits = peaks[peaks["peak"] >= min_probes].merge(share, on=keys)

@@ -44,15 +44,22 @@ def _first_contacts(view: View) -> pd.DataFrame:
     return c[c["first"].to_numpy() & ~view.aws[c["srv"].to_numpy()]]
 
 
-def _peaks(first: pd.DataFrame, keys: list[str], windows: Sequence[int]) -> pd.DataFrame:
-    """Per group: the most first contacts within each window (``peak_<minutes>``)."""
-    out = None
-    for minutes in sorted({max(1, int(w)) for w in windows}):
-        p = sliding_peak(first, keys, minutes * 60).rename(
-            columns={"peak": f"peak_{minutes}", "peak_start": f"start_{minutes}"}
+def _peaks(first: pd.DataFrame, keys: list[str], windows: Sequence[int], need: int) -> pd.DataFrame:
+    """Per group reaching ``need`` first contacts within the longest window: the most first
+    contacts within each window (``peak_<minutes>``)."""
+    minutes = sorted({max(1, int(w)) for w in windows}, reverse=True)
+    out = sliding_peak(first, keys, minutes[0] * 60, min_count=need)
+    out = out[out["peak"] >= need].rename(
+        columns={"peak": f"peak_{minutes[0]}", "peak_start": f"start_{minutes[0]}"}
+    )
+    if out.empty or len(minutes) == 1:
+        return out
+    first = first.merge(out[keys], on=keys)
+    for m in minutes[1:]:
+        p = sliding_peak(first, keys, m * 60).rename(
+            columns={"peak": f"peak_{m}", "peak_start": f"start_{m}"}
         )
-        out = p if out is None else out.merge(p, on=keys)
-    assert out is not None
+        out = out.merge(p, on=keys)
     return out
 
 
@@ -124,10 +131,9 @@ def find_port_scan(
     fc = _first_contacts(view)
     failed = fc[fc["failed"].to_numpy()]
     keys = ["cli", "srv"]
-    peaks = _peaks(fc, keys, windows_minutes)
+    peaks = _peaks(fc, keys, windows_minutes, min_ports)
     short, long_ = (min(max(1, int(w)) for w in windows_minutes),
                     max(max(1, int(w)) for w in windows_minutes))  # fmt: skip
-    peaks = peaks[peaks[f"peak_{long_}"] >= min_ports]
     if peaks.empty:
         return empty_findings()
     walk = trw_walk(fc.merge(peaks[keys], on=keys), keys)
@@ -224,10 +230,9 @@ def find_port_sweep(
     fc = _first_contacts(view)
     failed = fc[fc["failed"].to_numpy()]
     keys = ["cli", "sport", "proto"]
-    peaks = _peaks(fc, keys, windows_minutes)
+    peaks = _peaks(fc, keys, windows_minutes, min_hosts)
     windows = sorted({max(1, int(w)) for w in windows_minutes})
     short, long_ = windows[0], windows[-1]
-    peaks = peaks[peaks[f"peak_{long_}"] >= min_hosts]
     if peaks.empty:
         return empty_findings()
     walk = trw_walk(fc.merge(peaks[keys], on=keys), keys)
