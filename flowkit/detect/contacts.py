@@ -3,9 +3,10 @@
 The scan, sweep and repeated-probe detections reason about *contacts*, the connections of
 :meth:`flowkit.detect.view.View.conn`, each with an outcome:
 
-* **failed**: the client sent something (``rq_p > 0``) and it was rejected, went unanswered, or
-  was answered by a bare reset (:func:`refused`: what a host whose security group lets
-  everything in answers on a closed port);
+* **failed**: the client sent something (``rq_p > 0``) and it was rejected, or it went
+  unanswered or was answered by bare resets (:func:`refused`: what a host whose security group
+  lets everything in answers on a closed port) without continuing an earlier connection of the
+  same five values (a keepalive or the close of a conversation idle for minutes is a tail);
 * **answered**: the client sent something and the server answered with more than a reset;
 * neither (``sent`` False): only the server side was logged: a response fragment (the tail of
   a connection whose start fell outside the records, a late retransmission).  Nobody sent a
@@ -65,22 +66,27 @@ THETA1 = 0.2
 
 
 def refused(conn: pd.DataFrame) -> np.ndarray:
-    """Connections answered only by a reset: TCP, 1-3 request packets of 44-64 bytes each (a
-    SYN always carries an MSS option, so at least 44 bytes; no payload), 1-2 answer packets of
-    at most 40 bytes each (a reset carries no option).  Web tails (ACK/FIN of 40 or 52 bytes)
-    fail the request rule or the answer rule."""
+    """Connections answered only by resets: TCP, request packets of 40-64 bytes each (SYNs,
+    with or without options, no payload), answer packets of at most 40 bytes each (a reset
+    carries no option), at most one answer per request.  A tail of a conversation can look the
+    same (an ACK answered by a reset), which is why a connection that continues an earlier
+    one (same client port) never counts, and the walk weighs first contacts against the
+    client's answered ones."""
     rq_p, rs_p = conn["rq_p"].to_numpy(), conn["rs_p"].to_numpy()
     rq_b, rs_b = conn["rq_b"].to_numpy(), conn["rs_b"].to_numpy()
     tcp = conn["proto"].to_numpy() == 6
-    syn = (rq_p >= 1) & (rq_p <= 3) & (rq_b >= 44 * rq_p) & (rq_b <= 64 * rq_p)
-    rst = (rs_p >= 1) & (rs_p <= 2) & (rs_b <= 40 * rs_p)
+    syn = (rq_p >= 1) & (rq_b >= 40 * rq_p) & (rq_b <= 64 * rq_p)
+    rst = (rs_p >= 1) & (rs_p <= rq_p) & (rs_b <= 40 * rs_p)
     return np.asarray(tcp & syn & rst, dtype=bool)
 
 
-def _service_key(conn: pd.DataFrame, n_addr: int) -> np.ndarray:
-    cli, srv = conn["cli"].to_numpy().astype(np.int64), conn["srv"].to_numpy().astype(np.int64)
-    port = conn["sport"].to_numpy().astype(np.int64) << 8 | (conn["proto"].to_numpy() & 0xFF)
-    return (cli * max(n_addr, 1) + srv) * (1 << 24) + port
+def _first_of(code: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Rows (in order) that are the first of their ``code`` among the rows where ``among``."""
+    idx = np.flatnonzero(among)
+    _, at = np.unique(code[idx], return_index=True)
+    out = np.zeros(len(code), dtype=bool)
+    out[idx[at]] = True
+    return out
 
 
 #: The last view's contacts (the scan, sweep and repeated-probe detections of one hunt share
@@ -114,17 +120,17 @@ def _contacts(view: View) -> pd.DataFrame:
         for a, b in (("cli", "srv"), ("cport", "sport"), ("rq_p", "rs_p"), ("rq_b", "rs_b")):
             va, vb = conn[a].to_numpy(), conn[b].to_numpy()
             conn[a], conn[b] = np.where(flip, vb, va), np.where(flip, va, vb)
+    conn = conn.sort_values("t", kind="mergesort").reset_index(drop=True)
     sent = conn["rq_p"].to_numpy() > 0
+    everything = np.ones(len(conn), dtype=bool)
+    # A connection whose five values were seen before continues it (idle for 2 minutes, then a
+    # keepalive or the close): unanswered or reset, it is a tail, not a try.
+    tail = ~_first_of(group_codes(conn, ["cli", "srv", "cport", "sport", "proto"]), everything)
     rejected = conn["rejected"].to_numpy()
     silent = conn["rs_p"].to_numpy() == 0
-    failed = sent & (rejected | silent | refused(conn))
-    out = conn.assign(sent=sent, failed=failed, answered=sent & ~failed)
-    out = out.sort_values("t", kind="mergesort").reset_index(drop=True)
-    key = _service_key(out, len(view.addresses))
-    _, first_at = np.unique(key, return_index=True)
-    first = np.zeros(len(out), dtype=bool)
-    first[first_at] = True
-    return out.assign(first=first & sent)
+    failed = sent & (rejected | ((silent | refused(conn)) & ~tail))
+    first = _first_of(group_codes(conn, ["cli", "srv", "sport", "proto"]), sent)
+    return conn.assign(sent=sent, failed=failed, answered=sent & ~failed, first=first)
 
 
 def group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
