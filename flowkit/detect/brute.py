@@ -241,7 +241,7 @@ def find_rdp_brute_force(
 def find_brute_force(
     df: Records,
     *,
-    window_minutes: float = 1.0,
+    window_minutes: int = 1,
     min_attempts: int = 20,
     min_similar: float = 0.5,
     max_attempt_seconds: int = 60,
@@ -270,7 +270,7 @@ def find_brute_force(
     ----------
     df : DataFrame or View
         Flow records.
-    window_minutes : float
+    window_minutes : int
         Sliding counting window.
     min_attempts : int
         Attempts within one window that make a finding.

@@ -97,7 +97,7 @@ class RdpBruteForce:
 class BruteForce:
     """Thresholds of :func:`~flowkit.detect.brute.find_brute_force`."""
 
-    window_minutes: float = _d(find_brute_force, "window_minutes")
+    window_minutes: int = _d(find_brute_force, "window_minutes")
     min_attempts: int = _d(find_brute_force, "min_attempts")
     min_similar: float = _d(find_brute_force, "min_similar")
     max_attempt_seconds: int = _d(find_brute_force, "max_attempt_seconds")
