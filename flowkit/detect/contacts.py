@@ -134,8 +134,9 @@ def _contacts(view: View) -> pd.DataFrame:
 
 
 def group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """One int64 per row, equal exactly when the rows' integer ``keys`` are equal (mixed radix
-    over the columns' ranges; pandas' group numbers when that would overflow)."""
+    """One int64 per row, equal exactly when the rows' integer ``keys`` are equal, ordered like
+    the keys (mixed radix over the columns' ranges, re-numbered densely when it would
+    overflow)."""
     code = np.zeros(len(frame), dtype=np.int64)
     size = 1
     for k in keys:
@@ -144,7 +145,8 @@ def group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
             return code
         lo, span = int(col.min()), int(col.max() - col.min()) + 1
         if size * span >= 1 << 62:
-            return np.asarray(frame.groupby(list(keys), sort=True).ngroup(), dtype=np.int64)
+            uniq, code = np.unique(code, return_inverse=True)
+            size = len(uniq)
         code = code * span + (col - lo)
         size *= span
     return code
