@@ -34,7 +34,7 @@ from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, r
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.detect.view import View
 
-__all__ = ["find_beaconing", "outward", "periodicity"]
+__all__ = ["find_beaconing", "outward", "periodicity", "steps"]
 
 #: Whole-second timestamps: two starts may differ by this much from their true spacing.
 _FLOOR_S = 2.0
@@ -53,6 +53,18 @@ def outward(view: View, include_aws_services: bool, allow: AllowList | None) -> 
         keep &= ~allow.mask(view)[srv]
     c = conn[keep]
     return c.sort_values(["cli", "srv", "t"], kind="mergesort").reset_index(drop=True)
+
+
+def steps(c: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For connections sorted by client, server and start (as :func:`outward` gives them):
+    the seconds since the previous connection of the same channel (``inf`` for a channel's
+    first) and whether it reuses the previous one's client port (a keepalive of one long-lived
+    connection, not a new call)."""
+    cli, srv, t = c["cli"].to_numpy(), c["srv"].to_numpy(), c["t"].to_numpy()
+    same = np.r_[False, (cli[1:] == cli[:-1]) & (srv[1:] == srv[:-1])]
+    gap = np.where(same, t - np.r_[t[:1], t[:-1]], np.inf)
+    cport = c["cport"].to_numpy()
+    return gap, same & (cport == np.r_[-1, cport[:-1]])
 
 
 def periodicity(events: pd.DataFrame, *, max_jitter: float, max_missed_beats: int) -> pd.DataFrame:
@@ -196,10 +208,7 @@ def find_beaconing(
     c = c[counts[c["g"].to_numpy()] >= min_checkins]
     if c.empty:
         return empty_findings()
-    g, t = c["g"].to_numpy(), c["t"].to_numpy()
-    same = np.r_[False, g[1:] == g[:-1]]
-    gap = np.where(same, t - np.r_[t[0], t[:-1]], np.inf)
-    reuse = same & (c["cport"].to_numpy() == np.r_[-1, c["cport"].to_numpy()[:-1]])
+    gap, reuse = steps(c)
     checkin = np.cumsum(gap > checkin_seconds)
     merged = c.assign(ci=checkin).groupby("ci", sort=True).agg(
         g=("g", "first"), t=("t", "first"), size=("size", "sum"))  # fmt: skip

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.allow import AllowList
-from flowkit.detect.beacon import outward
+from flowkit.detect.beacon import outward, steps
 from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
 from flowkit.detect.frame import empty_findings, evidence
 
@@ -101,16 +101,10 @@ def find_fast_c2(
         return empty_findings()
     hosts = c.groupby("srv")["cli"].nunique()
     c = c[(hosts.reindex(c["srv"]).to_numpy() < fleet_hosts)]
-    same = (c["cli"].to_numpy()[1:] == c["cli"].to_numpy()[:-1]) & (
-        c["srv"].to_numpy()[1:] == c["srv"].to_numpy()[:-1])  # fmt: skip
-    same = np.r_[False, same]
-    reuse = same & (c["cport"].to_numpy() == np.r_[-1, c["cport"].to_numpy()[:-1]])
-    c = c[~reuse]
+    c = c[~steps(c)[1]]
     if c.empty:
         return empty_findings()
-    cli, srv, t = c["cli"].to_numpy(), c["srv"].to_numpy(), c["t"].to_numpy()
-    same = np.r_[False, (cli[1:] == cli[:-1]) & (srv[1:] == srv[:-1])]
-    gap = np.where(same, t - np.r_[t[0], t[:-1]], np.inf)
+    gap = steps(c)[0]
     c = c.assign(burst=np.cumsum(gap > max_gap_seconds), gap=np.where(np.isfinite(gap) &
                  (gap <= max_gap_seconds), gap, np.nan), size=c["rq_b"] + c["rs_b"],
                  pk=c["rq_p"] + c["rs_p"])  # fmt: skip
