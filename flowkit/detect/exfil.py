@@ -30,8 +30,8 @@ __all__ = ["find_exfiltration", "hourly_cells"]
 
 def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     """Bytes between each internal ``host`` and outside ``peer`` per clock ``hour``: ``out``,
-    ``inb``, ``out_opened`` (sent on connections the host opened), ``packets``, ``flows``,
-    ``first``/``last``."""
+    ``inb``, ``out_opened`` (sent on connections the host opened), ``packets`` and
+    ``flows`` (records) out, ``first``/``last``."""
     r = view.rec
     cli, srv = r["cli"].to_numpy(), r["srv"].to_numpy()
     inside_cli = view.internal[cli]
@@ -51,11 +51,13 @@ def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None
         "host": host[idx], "peer": peer[idx], "hour": t // 3600,
         "out": np.where(sent, nbytes, 0), "inb": np.where(sent, 0, nbytes),
         "out_opened": np.where(sent & inside_cli, nbytes, 0),
-        "packets": r["pkts"].to_numpy()[idx], "t": t, "t_end": r["t_end"].to_numpy()[idx],
+        "packets": np.where(sent, r["pkts"].to_numpy()[idx], 0), "t": t, "t_end": r["t_end"].to_numpy()[idx],
+        "sent": sent,
     })  # fmt: skip
     return x.groupby(["host", "peer", "hour"], sort=True).agg(
         out=("out", "sum"), inb=("inb", "sum"), out_opened=("out_opened", "sum"),
-        packets=("packets", "sum"), flows=("t", "size"), first=("t", "min"), last=("t_end", "max"),
+        packets=("packets", "sum"), flows=("sent", "sum"), first=("t", "min"),
+        last=("t_end", "max"),
     ).reset_index()  # fmt: skip
 
 
