@@ -51,8 +51,8 @@ def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None
         "host": host[idx], "peer": peer[idx], "hour": t // 3600,
         "out": np.where(sent, nbytes, 0), "inb": np.where(sent, 0, nbytes),
         "out_opened": np.where(sent & inside_cli, nbytes, 0),
-        "packets": np.where(sent, r["pkts"].to_numpy()[idx], 0), "t": t, "t_end": r["t_end"].to_numpy()[idx],
-        "sent": sent,
+        "packets": np.where(sent, r["pkts"].to_numpy()[idx], 0), "sent": sent,
+        "t": t, "t_end": r["t_end"].to_numpy()[idx],
     })  # fmt: skip
     return x.groupby(["host", "peer", "hour"], sort=True).agg(
         out=("out", "sum"), inb=("inb", "sum"), out_opened=("out_opened", "sum"),
