@@ -251,6 +251,10 @@ def test_password_guessing_on_a_non_standard_port() -> None:
     inside = [x.replace("147.32.80.40", "10.0.11.21").replace(" 902 ", " 3306 ")
               for x in guesses]  # fmt: skip
     assert records(fk.find_brute_force(frame(inside)))[0][1] == "medium"
+    # Your host polling an outside web API as fast is only low: the behaviour is the same.
+    poll = [x.replace("147.32.80.40", "10.0.1.112").replace("10.0.80.37", "76.72.165.63")
+            .replace(" 902 ", " 80 ") for x in guesses]  # fmt: skip
+    assert records(fk.find_brute_force(frame(poll)))[0][1] == "low"
 
 
 def test_health_checks_and_browsers_are_not_guessing() -> None:

@@ -52,8 +52,9 @@ def _brute(
 
     Severity: ``high`` when a session followed or your host guesses on an outside host,
     ``medium`` for internal to internal, ``low`` for an outside actor; on a port that is
-    neither dedicated nor in ``login_ports`` one level lower (a session after guessing on an
-    unknown service is likely, and rarely a login)."""
+    neither dedicated nor in ``login_ports``, ``medium`` when a session followed, else ``low``
+    (the behaviour alone is also that of a fast poller of a web API, and a long connection to
+    an unknown service is rarely a login)."""
     view = as_view(df)
     conn = view.conn()
     tcp = conn["proto"].to_numpy() == 6
@@ -96,7 +97,7 @@ def _brute(
     level = np.where(ok | (inside_actor & ~inside_target), 2, np.where(inside_actor, 1, 0))
     port = g["sport"].to_numpy()
     known = np.isin(port, [*_DEDICATED, *login_ports])
-    level = np.where(known, level, np.maximum(level - 1, 0))
+    level = np.where(known, level, ok.astype(int))
     sev = np.asarray(["low", "medium", "high"], dtype=object)[level]
     names = [_DEDICATED.get(int(x), "brute_force") for x in port]
     summaries, evs = [], []
@@ -263,7 +264,8 @@ def find_brute_force(
     second of guessing tools).  Success: a later connection to that service lasting
     ``success_seconds`` (5 minutes) or carrying ``success_bytes`` (100 kB).  Severity as for
     :func:`find_ssh_brute_force` on ``login_ports`` (:data:`LOGIN_PORTS`: FTP, telnet, mail,
-    SMB, databases, VNC, WinRM...), one level lower on any other port.  Findings on 22 and
+    SMB, databases, VNC, WinRM...); on any other port ``low``, ``medium`` when a session
+    followed (a fast poller of a web API behaves alike).  Findings on 22 and
     3389 are left to :func:`find_ssh_brute_force` and :func:`find_rdp_brute_force`.
 
     Parameters

@@ -46,8 +46,8 @@ RULES: dict[str, tuple[str, str]] = {
     "brute_force": (
         "many short answered connections of nearly the same size from one actor to one service "
         "on any other port, within a minute",
-        "as ssh_brute_force on login ports (FTP, mail, SMB, databases...), one level lower "
-        "elsewhere",
+        "as ssh_brute_force on login ports (FTP, mail, SMB, databases...); elsewhere low, "
+        "medium when a session followed",
     ),
     "beaconing": (
         "an internal host's check-ins (bursts of connections) to one outside address on a "
