@@ -95,7 +95,8 @@ class FileFormatError(FlowkitError, ValueError):
 
     def __init__(self, file: str, line: int, reason: str) -> None:
         self.file, self.line, self.reason = file, line, reason
-        super().__init__(f"{printable(file)}:{line}: {reason}")
+        where = f"{printable(file)}:{line}" if line else printable(file)
+        super().__init__(f"{where}: {reason}")
 
 
 class ParseError(FlowkitError, ValueError):

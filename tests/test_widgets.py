@@ -35,14 +35,14 @@ def test_sliders_build_a_config_and_notify() -> None:
     seen: list[HuntConfig] = []
     sliders = ThresholdSliders(on_change=seen.append)
     assert sliders.config == HuntConfig()
-    sliders.set_value("port_scan", "min_ports", 60)
+    sliders.set_value("port_scan", "min_ports", 30)  # the slider reaches 4x the default (10)
     sliders.set_value("beaconing", "min_regularity", 0.9)
     cfg = sliders.config
-    assert cfg.port_scan.min_ports == 60
+    assert cfg.port_scan.min_ports == 30
     assert cfg.beaconing.min_regularity == 0.9
     assert seen[-1] == cfg
     found = fk.hunt(fk.parse_lines(SCAN), cfg)
-    assert found.loc[found["finding"] == "port_scan", "evidence"].iloc[0]["min_ports"] == 60
+    assert found.loc[found["finding"] == "port_scan", "evidence"].iloc[0]["min_ports"] == 30
 
 
 def test_findings_browser_drills_down_on_click() -> None:

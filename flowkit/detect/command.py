@@ -102,7 +102,7 @@ def to_csv(df: pd.DataFrame) -> str:
     ...     f"{1700000001 + i} REJECT OK" for i in range(200)]), {"skip": ["rejected_burst"]})
     >>> row = to_csv(found).splitlines()[1].split(",")
     >>> row[0], row[4]
-    ('ssh_brute_force', '22')
+    ('repeated_probe', '22')
     """
     rows = _plain(df)
     for item in rows:

@@ -17,7 +17,7 @@ import yaml
 from flowkit.errors import FileFormatError
 from flowkit.sources.text_files import read_text
 
-__all__ = ["MAX_DEPTH", "compose_yaml", "load_yaml"]
+__all__ = ["MAX_DEPTH", "compose_yaml", "construct_yaml", "load_yaml"]
 
 #: Deepest nesting of mappings and lists a file may have.
 MAX_DEPTH = 64
@@ -91,6 +91,13 @@ def load_yaml(path: str | os.PathLike[str], *, text: str | None = None) -> Any:
     """
     file = os.fspath(path)
     node = compose_yaml(read_text(file) if text is None else text, file)
-    if node is None:
-        return None
+    return None if node is None else construct_yaml(node)
+
+
+def construct_yaml(node: yaml.Node) -> Any:
+    """Plain data of nodes from :func:`compose_yaml` (which refused aliases and deep nesting).
+
+    >>> construct_yaml(compose_yaml("a: [1, 2]", "x.yaml"))
+    {'a': [1, 2]}
+    """
     return yaml.SafeLoader("").construct_document(node)
