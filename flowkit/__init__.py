@@ -12,6 +12,7 @@ Rules for contributors (written where they apply):
 """
 
 import flowkit.accessor  # noqa: F401  (registers the df.flows accessor)
+from flowkit import display, explore, units
 from flowkit.compliance import (
     PolicyError,
     audit_report,
@@ -53,6 +54,7 @@ from flowkit.perf import (
     top_conversations,
     top_talkers,
 )
+from flowkit.perf.frames import address_names
 from flowkit.provenance import provenance, quarantine
 from flowkit.reader import parse_lines, read, read_cloudwatch, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
@@ -71,6 +73,7 @@ __all__ = [
     "PolicyError",
     "SourceError",
     "__version__",
+    "address_names",
     "audit_report",
     "check_policy",
     "classify_transfer",
@@ -80,7 +83,9 @@ __all__ = [
     "coverage_gaps",
     "coverage_summary",
     "dedupe",
+    "display",
     "estimate_cost",
+    "explore",
     "find_beaconing",
     "find_dos",
     "find_exfiltration",
@@ -117,5 +122,6 @@ __all__ = [
     "throughput",
     "top_conversations",
     "top_talkers",
+    "units",
     "use_ip_ranges",
 ]

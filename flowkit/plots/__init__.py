@@ -25,7 +25,13 @@ Examples
 from __future__ import annotations
 
 from flowkit.plots.cost import plot_cost_by_dimension, plot_savings
-from flowkit.plots.security import plot_activity, plot_intervals, plot_port_heatmap, plot_top
+from flowkit.plots.security import (
+    plot_activity,
+    plot_drill_down,
+    plot_intervals,
+    plot_port_heatmap,
+    plot_top,
+)
 from flowkit.plots.traffic import (
     plot_coverage,
     plot_handshake_health,
@@ -39,6 +45,7 @@ __all__ = [
     "plot_activity",
     "plot_cost_by_dimension",
     "plot_coverage",
+    "plot_drill_down",
     "plot_handshake_health",
     "plot_hour_of_week",
     "plot_intervals",

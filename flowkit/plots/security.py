@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from flowkit.explore import DrillDown
 from flowkit.plots.axes import (
     label,
     labels,
@@ -20,7 +21,7 @@ from flowkit.plots.axes import (
     value_labels,
 )
 
-__all__ = ["plot_activity", "plot_intervals", "plot_port_heatmap", "plot_top"]
+__all__ = ["plot_activity", "plot_drill_down", "plot_intervals", "plot_port_heatmap", "plot_top"]
 
 _ACTION_COLORS = {"ACCEPT": "tab:green", "REJECT": "tab:red"}
 
@@ -169,3 +170,30 @@ def plot_top(values: pd.Series, *, n: int = 10, ax: Axes | None = None,
     ax.set_title(label(title or ""))
     ax.set_xlabel(label(xlabel or (str(values.name) if values.name is not None else "")))
     return ax
+
+
+def plot_drill_down(drill: DrillDown, *, ax: Axes | None = None,
+                    names: Mapping[str, str] | None = None) -> Axes:  # fmt: skip
+    """Draw a finding's drill-down (:func:`flowkit.explore.drill_down`) with the plot its
+    ``kind`` calls for: the port heatmap, the interval histogram, the bytes-sent bars (log
+    scale, human units) or the activity timeline (its window).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from flowkit.explore import DrillDown
+    >>> d = DrillDown("bytes_sent", pd.Series({"203.0.113.9": 3e9, "10.0.0.2": 4e4}), "sent")
+    >>> plot_drill_down(d).get_xscale()
+    'log'
+    """
+    if drill.kind == "port_time":
+        return plot_port_heatmap(drill.table, ax=ax, title=drill.title)  # type: ignore[arg-type]
+    if drill.kind == "intervals":
+        return plot_intervals(drill.table, ax=ax, title=drill.title)  # type: ignore[arg-type]
+    if drill.kind == "bytes_sent":
+        return plot_top(drill.table, n=8, ax=ax, title=drill.title, xlabel="bytes sent",  # type: ignore[arg-type]
+                        unit="bytes", names=names)  # fmt: skip
+    return plot_activity(drill.table, ax=ax, title=drill.title, window=drill.window,  # type: ignore[arg-type]
+                         names=names)  # fmt: skip
