@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -26,11 +27,13 @@ from flowkit.enrich.basic import protocol_names
 __all__ = [
     "ICMPV6_TYPES",
     "ICMP_TYPES",
+    "named",
     "protocol_label",
     "readable",
     "rule_ports",
     "severity_counts",
     "summaries",
+    "with_rule_ports",
 ]
 
 #: ICMP (protocol 1) type names, RFC 792 and the IANA registry (the common ones).
@@ -103,12 +106,34 @@ def rule_ports(protocol: Any, from_port: Any, to_port: Any = None) -> str:
     return str(low) if high in (None, low) else f"{low}-{high}"
 
 
+def with_rule_ports(rules: pd.DataFrame) -> pd.DataFrame:
+    """Security-group rules with ``protocol`` named and ``from_port``/``to_port`` replaced by
+    ``ports`` in words (:func:`rule_ports`): no ``-1`` and no protocol numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"group_name": ["db-sg", "db-sg"], "protocol": [1, 6],
+    ...                   "from_port": [-1, 5432], "to_port": [-1, 5432]})
+    >>> with_rule_ports(r).values.tolist()
+    [['db-sg', 'ICMP', 'all ICMP types'], ['db-sg', 'TCP', '5432']]
+    """
+    ports = [rule_ports(p, a, b) for p, a, b in
+             zip(rules["protocol"], rules["from_port"], rules["to_port"], strict=True)]  # fmt: skip
+    out = rules.drop(columns=["from_port", "to_port"])
+    out.insert(list(out.columns).index("protocol") + 1, "ports", ports)
+    out["protocol"] = out["protocol"].map(protocol_label).astype(object)
+    return out
+
+
 def _kind(name: str) -> str:
     lowered = name.lower()
     if "bits_per_s" in lowered:
         return "rate"
     if lowered in ("usd", "cost", "savings") or lowered.endswith(("_cost", "_savings", "_usd")):
         return "usd"
+    if lowered in ("rate", "price"):
+        return "price"
     if lowered == "bytes" or lowered.startswith("bytes_") or lowered.endswith("_bytes"):
         return "bytes"
     if lowered == "protocol":
@@ -123,6 +148,8 @@ def _format_column(values: pd.Series, kind: str) -> pd.Series:
         return values.map(units.human_bits_per_s)
     if kind == "usd":
         return values.map(units.usd)
+    if kind == "price":
+        return values.map(lambda v: units.usd(v, digits=3))
     if kind == "bytes":
         return values.map(units.human_bytes)
     if kind == "protocol":
@@ -136,7 +163,8 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     """A display copy of a table: units for people, names for numbers, separators for counts.
 
     Columns are recognised by name: ``bytes``, ``bytes_*``, ``*_bytes`` in kB/MB/GB;
-    ``*bits_per_s*`` in bit/s, Mbit/s; ``cost``, ``*_cost``, ``*_savings`` in USD; ``protocol``
+    ``*bits_per_s*`` in bit/s, Mbit/s; ``cost``, ``*_cost``, ``*_savings`` in USD (``rate`` and
+    ``price``, USD per GB, to a tenth of a cent); ``protocol``
     numbers as IANA names; ports, ids, versions and hours as plain integers; every other
     numeric column with thousands separators (floats with two decimals).  Text, times and
     booleans are kept.  Missing values show as ``-``.
@@ -152,13 +180,36 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
         values = out[col]
-        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        if not pd.api.types.is_numeric_dtype(values):
+            if values.isna().any():
+                out[col] = values.astype(object).where(values.notna(), "-")
             continue
         kind = _kind(str(col))
         if kind == "number" and pd.api.types.is_float_dtype(values):
             out[col] = values.map(lambda v: "-" if pd.isna(v) else f"{float(v):,.2f}")
             continue
         out[col] = _format_column(values, kind).astype(object)
+    return out
+
+
+def named(table: pd.DataFrame, names: Mapping[str, str],
+          columns: Sequence[str] = ("actor", "target")) -> pd.DataFrame:  # fmt: skip
+    """A copy with addresses in ``columns`` shown as ``name (address)`` where ``names`` (e.g.
+    :func:`flowkit.address_names`: inventory names, AWS services) knows one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"actor": ["10.0.11.21", "203.0.113.9"], "target": ["many", "10.0.0.20"]})
+    >>> named(f, {"10.0.11.21": "app-2", "10.0.0.20": "bastion-1"}).values.tolist()
+    [['app-2 (10.0.11.21)', 'many'], ['203.0.113.9', 'bastion-1 (10.0.0.20)']]
+    """
+    out = table.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = [f"{names[str(v)]} ({v})" if str(v) in names else v for v in out[col]]
     return out
 
 

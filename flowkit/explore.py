@@ -115,7 +115,8 @@ def drill_down(records: Any, finding: pd.Series, *, pad: str = "1h") -> DrillDow
         return DrillDown("bytes_sent", sent, f"bytes sent by {actor}")
     window = (_utc(finding["first_seen"]) - pd.Timedelta(pad),
               _utc(finding["last_seen"]) + pd.Timedelta(pad))  # fmt: skip
-    return DrillDown("activity", tl.activity(records, [actor], bin_minutes=10), title, window)
+    act = in_window(tl.activity(records, [actor], bin_minutes=10), window, column="time")
+    return DrillDown("activity", act, title, window)
 
 
 def evidence(events: pd.DataFrame, findings: pd.DataFrame, addresses: Iterable[str],

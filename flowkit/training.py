@@ -406,7 +406,14 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     return str(max(costs, key=_cost_estimate)["kind"])
 
 
-def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | str:
+class Note(str):
+    """Text that a notebook shows as it is (no quotes around it)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | Note:
     """The detectors' findings for a trainer; for a trainee, a note that they are hidden.
 
     Examples
@@ -419,7 +426,7 @@ def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | str
     """  # noqa: E501
     if trainer:
         return findings
-    return (
+    return Note(
         "Hidden while you train: set TRAINER = True in the parameters cell to see what the "
         "detectors find."
     )

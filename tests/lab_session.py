@@ -9,6 +9,7 @@ Playwright without ``playwright install``.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _makefile_lab_flags() -> dict[str, str]:
+    """The ``--Name=value`` flags of the Makefile's ``lab`` recipe (the tests serve the same)."""
+    recipe = re.search(r"^lab:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    text = recipe.group(1) if recipe else ""
+    return dict(re.findall(r"(--[A-Za-z]+\.[A-Za-z_]+)=(\S+)", text))
+
+
+#: ``--ServerApp.root_dir``, ``--LabApp.default_url``... as ``make lab`` passes them.
+MAKEFILE_LAB_FLAGS = _makefile_lab_flags()
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -93,10 +106,12 @@ def jupyter_server(
     port = free_port()
     log = state / f"{kind}-server.log"
     if kind == "lab":
+        default_url = MAKEFILE_LAB_FLAGS.get("--LabApp.default_url", "/lab")
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", *ROOT_FLAG,
                "--ip", "127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
                "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
-               f"--ServerApp.root_dir={root_dir}"]  # fmt: skip
+               f"--ServerApp.root_dir={root_dir}",
+               f"--LabApp.default_url={default_url}"]  # fmt: skip
         probe: str | None = f"http://127.0.0.1:{port}/api/status?token={token}"
     else:
         # A cell that never finishes becomes an error with its traceback in the server log

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,12 +52,26 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
             problems.append(f"code cell {i} has an error output")
         if "execution" in cell.metadata:
             problems.append(f"code cell {i} has timing metadata (run: make strip-notebooks)")
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "markdown"):
+        dollars = unescaped_dollars(cell.source)
+        if len(dollars) >= 2:
+            problems.append(
+                f"markdown cell {i} has unescaped $ (rendered as math: write \\$): {dollars[:3]}"
+            )
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     if len(params) != 1:
         problems.append(f"{len(params)} cells tagged 'parameters', expected 1")
     elif not _literal_assignments(params[0].source):
         problems.append("the parameters cell must hold only NAME = literal assignments")
     return problems
+
+
+def unescaped_dollars(markdown: str) -> list[str]:
+    """The ``$`` signs JupyterLab, Voila and nbconvert would read as math delimiters: every
+    ``$`` not written ``\\$`` outside code spans and fenced code blocks (with some context)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", "", text)
+    return [text[max(0, m.start() - 12) : m.start() + 12] for m in re.finditer(r"(?<!\\)\$", text)]
 
 
 def _literal_assignments(source: str) -> bool:
@@ -153,6 +168,25 @@ def test_notebook_index_lists_every_notebook() -> None:
     index = (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
     missing = [p.name for p in NOTEBOOKS if p.name not in index]
     assert missing == [], f"add these to notebooks/README.md: {missing}"
+
+
+def test_quickstart_next_steps_link_every_notebook() -> None:
+    nb = nbformat.read(ROOT / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    steps = text[text.index("## Next steps") :]
+    others = [p.name for p in NOTEBOOKS if not p.name.startswith("00_")]
+    missing = [n for n in others if f"]({n})" not in steps]
+    assert missing == [], f"00's Next steps must link these: {missing}"
+    assert "coming" not in steps
+
+
+def test_markdown_dollars_are_caught() -> None:
+    assert unescaped_dollars("NAT ($0.045/GB) when free; ($0.01/GB)") != []
+    assert unescaped_dollars(r"NAT (\$0.045/GB), cross-AZ (\$0.01/GB)") == []
+    assert unescaped_dollars("a `${version}` and ```\n$x$\n```") == []
+    nb = _good_notebook()
+    nb.cells[0].source = "Costs $1 and $2."
+    assert any("unescaped $" in p for p in notebook_problems(nb))
 
 
 # -- the checker catches each bad case --------------------------------------------------------

@@ -179,8 +179,8 @@ def _answer_words(truth: dict[str, Any]) -> list[str]:
 
 
 def _examples() -> list[str]:
-    """Every example and starting value a trainee is shown: answer forms, hints, and the
-    string and number literals of notebook 90's code cells."""
+    """Every example and starting value a trainee is shown: answer forms, hints, the examples
+    in notebook 90's text, its text literals and the numbers its code cells assign."""
     import ast
     import json
     import re
@@ -196,8 +196,13 @@ def _examples() -> list[str]:
         source = "\n".join(line for line in "".join(cell["source"]).splitlines()
                            if not line.lstrip().startswith("%"))  # fmt: skip
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float):
-                found.append(str(node.value))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.append(node.value)  # every text: placeholders, column names...
+            if isinstance(node, ast.Assign) and all(
+                isinstance(t, ast.Name | ast.Tuple) for t in node.targets
+            ):  # starting values: NAME = 443, (A, B) = "x", 0
+                values = [n for n in ast.walk(node.value) if isinstance(n, ast.Constant)]
+                found += [str(v.value) for v in values if isinstance(v.value, int | float)]
     return sorted(set(found))
 
 

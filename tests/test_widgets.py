@@ -158,6 +158,11 @@ def test_findings_browser_accepts_a_drill_that_only_draws(records: pd.DataFrame)
 
 def test_hunt_explorer_reruns_the_hunt_when_a_threshold_moves(records: pd.DataFrame) -> None:
     explorer = HuntExplorer(records)
+    assert explorer.browser.shown.error == ""
+    assert explorer.browser.image.startswith(b"\x89PNG")  # the first finding's drill-down
+    first = explorer.browser.image
+    explorer.browser.select(1)
+    assert explorer.browser.image != first
     before = explorer.browser.list.options
     assert "port_scan" in explorer.findings["finding"].tolist()
     explorer.sliders.set_value("port_scan", "min_ports", 900)
@@ -171,6 +176,7 @@ def test_hunt_explorer_reruns_the_hunt_when_a_threshold_moves(records: pd.DataFr
 def test_timeline_explorer_redraws_for_another_entity_and_window(records: pd.DataFrame) -> None:
     ex = TimelineExplorer(records, "10.0.2.9")
     assert ex.tables is not None
+    assert all(shown.error == "" for shown in ex.shown.values())
     assert ex.tables.peers["peer"].tolist() == ["80.66.88.207"]
     first, connections = ex.image, len(ex.tables.events)
     assert connections == 60
@@ -189,6 +195,7 @@ def test_throughput_explorer_scales_to_the_window() -> None:
     t = pd.DataFrame({"time": pd.date_range("2026-11-02", periods=48, freq="1h", tz="UTC"),
                       "eni_name": ["etl-1"] * 48, "bits_per_s": np.arange(48) * 1e6})  # fmt: skip
     ex = ThroughputExplorer(t, by="eni_name", limit=5e7)
+    assert ex.shown.error == ""
     whole = ex.image
     assert len(ex.series) == 48
     ex.window.set_window("2026-11-02T05:00Z", "2026-11-02T06:00Z")

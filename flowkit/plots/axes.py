@@ -112,16 +112,16 @@ def legend_outside(ax: Axes, title: str | None = None) -> None:
 
 
 def time_limits(ax: Axes, times: pd.Series, window: tuple[Any, Any] | None, pad: str) -> None:
-    """x limits: the chosen ``window``, else the data's span (at least ``pad`` each side of a
-    single instant, so one point never stretches the axis over years)."""
+    """x limits: the chosen ``window``, else the data's span and a 3 % margin (``pad`` each side
+    of a single instant, so one point never stretches the axis over years)."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     if window is not None:
         lo, hi = (pd.Timestamp(t) for t in window)
     elif len(times):
         lo, hi = pd.Timestamp(times.min()), pd.Timestamp(times.max())
-        if lo == hi:
-            lo, hi = lo - pd.Timedelta(pad), hi + pd.Timedelta(pad)
+        margin = (hi - lo) * 0.03 if hi > lo else pd.Timedelta(pad)
+        lo, hi = lo - margin, hi + margin
     else:
         return
     ax.set_xlim(_utc(lo), _utc(hi))

@@ -93,7 +93,10 @@ def plot_port_heatmap(grid: pd.DataFrame, *, ax: Axes | None = None,
     ax = new_axes(ax, (10, 4))
     image = ax.imshow(grid.to_numpy(), aspect="auto", origin="lower", cmap="viridis",
                       interpolation="nearest")  # fmt: skip
-    ax.figure.colorbar(image, ax=ax, label="connections")
+    from matplotlib.ticker import MaxNLocator
+
+    bar = ax.figure.colorbar(image, ax=ax, label="connections")
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     step_y = max(1, len(grid.index) // 20)
     ax.set_yticks(range(0, len(grid.index), step_y), [label(p) for p in grid.index[::step_y]])
     step_x = max(1, len(grid.columns) // 8)
@@ -168,7 +171,8 @@ def plot_top(values: pd.Series, *, n: int = 10, ax: Axes | None = None,
         unit_axis(ax.xaxis, unit)
         value_labels(ax, heights, unit)
     ax.set_title(label(title or ""))
-    ax.set_xlabel(label(xlabel or (str(values.name) if values.name is not None else "")))
+    name = str(values.name).replace("_", " ") if values.name is not None else ""
+    ax.set_xlabel(label(xlabel or name))
     return ax
 
 

@@ -62,6 +62,7 @@ class TimeWindow(w.VBox):  # type: ignore[misc]
             readout=False, continuous_update=False, layout=w.Layout(width="95%"),
         )  # fmt: skip
         self.readout = w.Label()
+        self.slider.add_class("flowkit-window")
         self._listeners: list[Listener] = [on_change] if on_change else []
         self.slider.observe(self._moved, names="value")
         super().__init__([self.slider, self.readout])
@@ -123,6 +124,7 @@ class EntityPicker(w.VBox):  # type: ignore[misc]
             description="entity", ensure_option=False, continuous_update=False,
             layout=w.Layout(width="40em"),
         )  # fmt: skip
+        self.box.add_class("flowkit-entity")
         self._listeners: list[Listener] = [on_change] if on_change else []
         self.box.observe(self._changed, names="value")
         super().__init__([self.box])
@@ -186,8 +188,10 @@ class _Threshold:
             if isinstance(self.slider, w.FloatLogSlider):
                 if value > 0:
                     exp = math.log10(value)
-                    self.slider.min = min(self.slider.min, math.floor(exp))
-                    self.slider.max = max(self.slider.max, math.ceil(exp))
+                    if exp < self.slider.min:
+                        self.slider.min = math.floor(exp)
+                    if exp > self.slider.max:
+                        self.slider.max = math.ceil(exp)
                     self.slider.value = value
             elif 0 <= value <= self.slider.max:
                 self.slider.value = value
@@ -245,6 +249,7 @@ class ThresholdSliders(w.VBox):  # type: ignore[misc]
             panels.append(w.VBox([r for r in rows if r is not None]))
             titles.append(name)
         self.accordion = w.Accordion(children=panels, titles=tuple(titles))
+        self.accordion.add_class("flowkit-thresholds")
         super().__init__([self.accordion, self.status])
 
     def _control(self, detection: str, key: str, value: Any) -> w.Widget | None:

@@ -58,6 +58,9 @@ class PriceWhatIf(w.VBox):  # type: ignore[misc]
         self.list_bill = bill_at_prices(classified, prices, {})
         self.bill = self.list_bill
         self.result = w.HTML()
+        self.result.add_class("flowkit-bill")
+        for slider in self.sliders.values():
+            slider.add_class("flowkit-price")
         super().__init__([*self.sliders.values(), self.result])
         self.refresh()
 
@@ -101,7 +104,9 @@ class SavingsPicker(w.VBox):  # type: ignore[misc]
             rows=max(2, len(options)), layout=w.Layout(width="98%"),
         )  # fmt: skip
         self.choice.observe(lambda _c: self.refresh(), names="value")
+        self.choice.add_class("flowkit-savings")
         self.result = w.HTML()
+        self.result.add_class("flowkit-bill-after")
         self.bill = 0.0
         super().__init__([self.choice, self.result])
         self.refresh()

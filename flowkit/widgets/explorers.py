@@ -57,6 +57,7 @@ class TimelineExplorer(w.VBox):  # type: ignore[misc]
         self.window = TimeWindow(df, start=start, end=end, on_change=self.refresh)
         self.summary = w.HTML()
         self.plot = w.Output()
+        self.plot.add_class("flowkit-timeline")
         self.peers_out = w.Output()
         self.evidence_out = w.Output()
         self.shown = {"plot": Shown(), "peers": Shown(), "evidence": Shown()}
@@ -137,7 +138,9 @@ class ThroughputExplorer(w.VBox):  # type: ignore[misc]
         self.window = TimeWindow(period=(first, last + pd.Timedelta(step)), step=step,
                                  on_change=self.refresh)  # fmt: skip
         self.pick.observe(lambda _c: self.refresh(), names="value")
+        self.pick.add_class("flowkit-pick")
         self.plot = w.Output()
+        self.plot.add_class("flowkit-throughput")
         self.shown = Shown()
         self.series = rates.iloc[0:0]
         super().__init__([self.pick, self.window, self.plot])

@@ -76,6 +76,7 @@ class FindingsBrowser(w.VBox):  # type: ignore[misc]
         self.list.add_class("flowkit-findings")
         self.detail = w.HTML()
         self.output = w.Output()
+        self.output.add_class("flowkit-drill")
         self._updating = False
         self.list.observe(self._clicked, names="value")
         super().__init__([self.list, self.detail, self.output])
@@ -187,7 +188,9 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
         if names is None:
             names = address_names(df) if isinstance(df, pd.DataFrame) else {}
         self.threat_list = threat_list
+        self.names = dict(names)
         self.status = w.HTML()
+        self.status.add_class("flowkit-hunt-status")
         self.sliders = ThresholdSliders(config, on_change=self._rehunt)
         self.browser = FindingsBrowser(self._hunt(self.sliders.config), drill=self._drill,
                                        names=names)  # fmt: skip
@@ -213,4 +216,4 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
         self.browser.update(self._hunt(config))
 
     def _drill(self, row: pd.Series) -> Any:
-        return plots.plot_drill_down(drill_down(self.view, row), names=self.browser.names)
+        return plots.plot_drill_down(drill_down(self.view, row), names=self.names)

@@ -51,6 +51,8 @@ class AnswerBox(w.VBox):  # type: ignore[misc]
         )
         self.button = w.Button(description="check", button_style="primary")
         self.verdict_html = w.HTML("<i>type your answer and press check</i>")
+        self.verdict_html.add_class("flowkit-verdict")
+        self.text.add_class("flowkit-answer")
         self.button.on_click(lambda _b: self.check())
         super().__init__([w.HBox([self.text, self.button]), self.verdict_html])
 
