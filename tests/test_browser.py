@@ -59,6 +59,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 DASHBOARDS = [d for d in ("10_security_hunt.ipynb", "40_cost.ipynb") if (NOTEBOOK_DIR / d).exists()]
 SHOTS = ROOT / "artifacts" / "screenshots"
+LOGS = ROOT / "artifacts" / "logs"
 RUN_TIMEOUT_MS = 300_000
 MATH_PROBE = "zz_math_probe.ipynb"
 #: Rendered math in markdown: MathJax 3 (JupyterLab, Voila) or MathML.
@@ -416,10 +417,13 @@ def test_dashboard_is_interactive_in_voila(
     expect = _expectations(name)
     with jupyter_server("voila", tree, tmp_path, "", notebook=f"notebooks/{name}") as server:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        t0 = time.monotonic()
         try:
             # Voila runs the whole notebook before it sends the page: allow the run timeout.
             page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=RUN_TIMEOUT_MS)
+            print(f"page after {time.monotonic() - t0:.0f} s")
             page.wait_for_selector(".jupyter-widgets", timeout=RUN_TIMEOUT_MS)
+            print(f"widgets after {time.monotonic() - t0:.0f} s")
             if expect["plots"]:
                 page.wait_for_selector("img[src^='data:image/png']", timeout=RUN_TIMEOUT_MS)
             assert page.locator(".cm-editor, .CodeMirror").count() == 0, "Voila shows code"
@@ -429,5 +433,48 @@ def test_dashboard_is_interactive_in_voila(
             assert _drive_widgets(page, stem, "voila") >= 1
         finally:
             page.close()
+            LOGS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(server.log, LOGS / f"{stem}-voila.log")
+            print(f"{name} in Voila: {time.monotonic() - t0:.0f} s")
         log = server.log.read_text(encoding="utf-8", errors="replace")
         assert "Traceback" not in log, log[-3000:]
+
+
+def test_make_voila_keeps_its_state_out_of_home(tmp_path: Path) -> None:
+    """``make voila`` (the README's dashboard command) writes no Jupyter, IPython or matplotlib
+    state into the home directory, even when a kernel runs the whole notebook."""
+    import signal
+    import subprocess
+
+    from lab_session import free_port
+
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "XDG_", "MPL"))}
+    env.pop("IPYTHONDIR", None)
+    env["HOME"] = str(home)
+    cmd = ["make", "--no-print-directory", "voila", "HEADLESS=1", f"VOILA_PORT={port}",
+           "NOTEBOOK=notebooks/40_cost.ipynb"]  # fmt: skip
+    log = tmp_path / "make-voila.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=300) as page:
+                    body = page.read().decode("utf-8", errors="replace")
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text()[-3000:]
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"make voila not up: {log.read_text()[-3000:]}")
+        assert "jupyter-widgets" in body or "application/vnd.jupyter.widget-view+json" in body
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert written == [], f"make voila wrote into HOME: {written}"

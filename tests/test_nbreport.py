@@ -7,6 +7,8 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -233,3 +235,25 @@ def test_a_hostile_file_name_or_parameter_cannot_change_the_report(
     strip = re.compile(r"label: [^<\n]*|cell-id=[0-9a-f-]+")  # LABEL and random cell ids
     assert strip.sub("", after) == strip.sub("", plain_after)
     assert after.count("jp-Cell ") == plain_after.count("jp-Cell ") > 0
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_report_and_papermill_work_from_the_repository_root(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's commands, as typed at the repository root."""
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    out = tmp_path / "quickstart.html"
+    argv = ["report", "notebooks/00_quickstart.ipynb", "--data", str(data), "--html", str(out),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert "Evidence manifest" in out.read_text(encoding="utf-8")
+    executed = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", "--cwd", "notebooks", "--no-progress-bar",
+           "notebooks/00_quickstart.ipynb", str(executed),
+           "-p", "DATA_PATH", str(data)]  # fmt: skip
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert executed.exists()

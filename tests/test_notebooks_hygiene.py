@@ -53,10 +53,11 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
         if "execution" in cell.metadata:
             problems.append(f"code cell {i} has timing metadata (run: make strip-notebooks)")
     for i, cell in enumerate(c for c in nb.cells if c.cell_type == "markdown"):
-        dollars = unescaped_dollars(cell.source)
+        dollars = dollar_signs(cell.source)
         if len(dollars) >= 2:
             problems.append(
-                f"markdown cell {i} has unescaped $ (rendered as math: write \\$): {dollars[:3]}"
+                f"markdown cell {i} has a $ pair (JupyterLab renders it as math, escaped or "
+                f"not: write USD): {dollars[:3]}"
             )
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     if len(params) != 1:
@@ -66,12 +67,15 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
-def unescaped_dollars(markdown: str) -> list[str]:
-    """The ``$`` signs JupyterLab, Voila and nbconvert would read as math delimiters: every
-    ``$`` not written ``\\$`` outside code spans and fenced code blocks (with some context)."""
+def dollar_signs(markdown: str) -> list[str]:
+    """The ``$`` signs of a markdown cell outside code spans and fenced code (with context).
+
+    JupyterLab and Voila typeset a ``$...$`` pair as math, and a backslash does not stop them
+    (markdown turns ``\\$`` into ``$`` before MathJax reads the page): write amounts as USD.
+    """
     text = re.sub(r"```.*?```", "", markdown, flags=re.S)
     text = re.sub(r"`[^`]*`", "", text)
-    return [text[max(0, m.start() - 12) : m.start() + 12] for m in re.finditer(r"(?<!\\)\$", text)]
+    return [text[max(0, m.start() - 12) : m.start() + 12] for m in re.finditer(r"\$", text)]
 
 
 def _literal_assignments(source: str) -> bool:
@@ -181,12 +185,14 @@ def test_quickstart_next_steps_link_every_notebook() -> None:
 
 
 def test_markdown_dollars_are_caught() -> None:
-    assert unescaped_dollars("NAT ($0.045/GB) when free; ($0.01/GB)") != []
-    assert unescaped_dollars(r"NAT (\$0.045/GB), cross-AZ (\$0.01/GB)") == []
-    assert unescaped_dollars("a `${version}` and ```\n$x$\n```") == []
+    assert len(dollar_signs("NAT ($0.045/GB) when free; ($0.01/GB)")) == 2
+    assert len(dollar_signs(r"NAT (\$0.045/GB), cross-AZ (\$0.01/GB)")) == 2  # Lab: still math
+    assert dollar_signs("a `${version}` and ```\n$x$\n```, USD 3") == []
     nb = _good_notebook()
     nb.cells[0].source = "Costs $1 and $2."
-    assert any("unescaped $" in p for p in notebook_problems(nb))
+    assert any("$ pair" in p for p in notebook_problems(nb))
+    nb.cells[0].source = "Costs USD 1, or $1 alone."
+    assert notebook_problems(nb) == []
 
 
 # -- the checker catches each bad case --------------------------------------------------------

@@ -65,4 +65,4 @@ def bill_after_savings(cost: pd.DataFrame, savings: pd.DataFrame, chosen: Iterab
     (by ``target``), from the :func:`flowkit.estimate_cost` table and the savings list."""
     picked = savings[savings["target"].isin(list(chosen))]
     saved = float(picked["monthly_savings"].fillna(0.0).sum())
-    return round(float(cost["monthly_cost"].sum()) - saved, 2)
+    return float(cost["monthly_cost"].sum()) - saved

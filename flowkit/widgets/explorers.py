@@ -80,7 +80,8 @@ class TimelineExplorer(w.VBox):  # type: ignore[misc]
         entity, window = self.picker.value, self.window.window
         tables = entity_tables(self.df, entity, window, self.found, bin_minutes=self.bin_minutes)
         self.tables = tables
-        who = ", ".join(f"{self.names.get(a, '')} {a}".strip() for a in tables.addresses)
+        who = ", ".join(a if self.names.get(a) in (None, entity) else f"{self.names[a]} {a}"
+                        for a in tables.addresses)  # fmt: skip
         if not tables.addresses:
             self.summary.value = f"<b>{entity}</b>: no address or interface of that name"
         else:
@@ -94,7 +95,9 @@ class TimelineExplorer(w.VBox):  # type: ignore[misc]
                   max_rows=20, names=self.names, window=window), self.shown["plot"])  # fmt: skip
         latest = tables.peers.sort_values("first_contact", ascending=False, kind="mergesort")
         show_table(self.peers_out, latest, self.shown["peers"], max_rows=10)
-        show_table(self.evidence_out, tables.evidence, self.shown["evidence"], max_rows=12)
+        shown = ["start", "client", "server", "port", "protocol", "bytes_out", "bytes_in",
+                 "rejected"]  # fmt: skip
+        show_table(self.evidence_out, tables.evidence[shown], self.shown["evidence"], max_rows=12)
 
 
 class ThroughputExplorer(w.VBox):  # type: ignore[misc]
