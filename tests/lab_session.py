@@ -54,6 +54,7 @@ class Server:
     url: str
     token: str
     log: Path
+    pid: int = 0
 
 
 def free_port() -> int:
@@ -69,6 +70,8 @@ def isolated_env(state: Path) -> dict[str, str]:
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[var] = str(state / var.lower())
     env["MPLCONFIGDIR"] = str(state / "matplotlib")
+    # A hung server or kernel can be made to print every thread's stack (see dump_stacks).
+    env["PYTHONFAULTHANDLER"] = "1"
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         Path(env[var]).mkdir(parents=True, exist_ok=True)
     return env
@@ -127,7 +130,7 @@ def jupyter_server(
         )  # fmt: skip
     try:
         _wait_until_up(port, probe, proc, log, timeout=90)
-        yield Server(url=f"http://127.0.0.1:{port}", token=token, log=log)
+        yield Server(url=f"http://127.0.0.1:{port}", token=token, log=log, pid=proc.pid)
     finally:
         # The server and the kernels it started form the process group we created above.
         try:
@@ -138,6 +141,26 @@ def jupyter_server(
             proc.wait(timeout=15)
         except ProcessLookupError:
             pass
+
+
+def dump_stacks(server: Server) -> str:
+    """Make the server and its kernels print every thread's Python stack into the server log
+    (``PYTHONFAULTHANDLER`` prints them on SIGABRT), then return the log: what a stuck
+    dashboard was doing, for the failure message."""
+    import psutil
+
+    try:
+        root = psutil.Process(server.pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        procs = []
+    for proc in procs:
+        try:
+            os.kill(proc.pid, signal.SIGABRT)
+        except ProcessLookupError:
+            continue
+    time.sleep(2)
+    return server.log.read_text(encoding="utf-8", errors="replace")
 
 
 # JavaScript run in the page through JupyterLab's app object (--LabApp.expose_app_in_browser).

@@ -48,6 +48,7 @@ from lab_session import (
     JS_NOTEBOOK_STATE,
     MAKEFILE_LAB_FLAGS,
     Server,
+    dump_stacks,
     jupyter_server,
 )
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -348,6 +349,16 @@ def _run_in_lab(page: Any, lab: Server, name: str) -> dict[str, Any]:
     return state
 
 
+def _shutdown_kernels(lab: Server) -> None:
+    """Stop every kernel of the Lab server, so notebooks tested earlier hold no kernel while
+    later ones (and the Voila dashboards) run."""
+    with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}", timeout=10) as r:
+        sessions = json.loads(r.read())
+    for session in sessions:
+        url = f"{lab.url}/api/sessions/{session['id']}?token={lab.token}"
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30).close()
+
+
 def _math_count(page: Any) -> int:
     page.wait_for_timeout(1500)  # MathJax typesets asynchronously
     return int(page.locator(MATH).count())
@@ -377,6 +388,7 @@ def test_math_check_sees_math(browser: Any, lab: Server) -> None:
         assert _math_count(page) > 0, "the probe's $x^2$ was not typeset: the math check is blind"
     finally:
         page.close()
+        _shutdown_kernels(lab)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -406,6 +418,7 @@ def test_notebook_runs_in_jupyterlab(browser: Any, lab: Server, name: str) -> No
         assert checked >= wanted, f"{name}: {checked} widget behaviours checked"
     finally:
         page.close()
+        _shutdown_kernels(lab)
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)
@@ -413,6 +426,7 @@ def test_dashboard_is_interactive_in_voila(
     browser: Any, tree: Path, tmp_path: Path, name: str
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
     stem = Path(name).stem
     expect = _expectations(name)
     with jupyter_server("voila", tree, tmp_path, "", notebook=f"notebooks/{name}") as server:
@@ -420,10 +434,16 @@ def test_dashboard_is_interactive_in_voila(
         t0 = time.monotonic()
         try:
             # Voila runs the whole notebook before it sends the page: allow the run timeout.
-            page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=RUN_TIMEOUT_MS)
-            print(f"page after {time.monotonic() - t0:.0f} s")
-            page.wait_for_selector(".jupyter-widgets", timeout=RUN_TIMEOUT_MS)
-            print(f"widgets after {time.monotonic() - t0:.0f} s")
+            try:
+                page.goto(f"{server.url}/", wait_until="domcontentloaded",
+                          timeout=RUN_TIMEOUT_MS)  # fmt: skip
+                page.wait_for_selector(".jupyter-widgets", timeout=RUN_TIMEOUT_MS)
+            except Exception:
+                stacks = dump_stacks(server)  # what the server and its kernel were doing
+                shutil.copy(server.log, LOGS / f"{stem}-voila-stuck.log")
+                pytest.fail(f"{name}: Voila page not ready after {time.monotonic() - t0:.0f} s; "
+                            f"stacks in artifacts/logs:\n{stacks[-6000:]}")  # fmt: skip
+            print(f"{name}: Voila page and widgets after {time.monotonic() - t0:.0f} s")
             if expect["plots"]:
                 page.wait_for_selector("img[src^='data:image/png']", timeout=RUN_TIMEOUT_MS)
             assert page.locator(".cm-editor, .CodeMirror").count() == 0, "Voila shows code"

@@ -257,3 +257,28 @@ def test_report_and_papermill_work_from_the_repository_root(
     result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert executed.exists()
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_report_draws_labels_with_dollars_from_the_data(data: Path, tmp_path: Path) -> None:
+    """Issue 16 item 11: an ENI id holding ``$\\foo$`` used to make matplotlib's
+    mathtext raise, and ``flowkit report`` exit 1 without a report."""
+    log = next(data.rglob("b.log"))
+    log.write_text(log.read_text().replace("eni-0f1", r"eni-$\foo$"))
+    nb = new_notebook(cells=[
+        new_code_cell('DATA_PATH = "x"', metadata={"tags": ["parameters"]}),
+        new_code_cell("import flowkit as fk\nimport flowkit.plots\ndf = fk.read(DATA_PATH)"),
+        new_code_cell("sums = df.groupby('interface_id', observed=True)['bytes'].sum()\n"
+                      "fk.plots.plot_top(sums, unit='bytes', title=sums.idxmax());"),
+        new_code_cell("rates = fk.throughput(df, by='interface_id', freq='1h')\n"
+                      "fk.plots.plot_throughput(rates, by='interface_id');"),
+    ])  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    path = tmp_path / "dollars.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "dollars.html"
+    argv = ["report", str(path), "--data", str(data), "--html", str(out), "--no-progress"]
+    assert main(argv) == 0
+    assert out.read_text(encoding="utf-8").count("data:image/png;base64") >= 2

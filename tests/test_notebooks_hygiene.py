@@ -300,3 +300,15 @@ def test_pytest_stage_counts_no_tests_as_success_but_keeps_failures(tmp_path: Pa
     assert _stage([str(tmp_path / "empty")], tmp_path) == 0
     assert _stage([str(tmp_path / "failing")], tmp_path) == 1
     assert _stage(["--no-such-option"], tmp_path) == 4
+
+
+def test_every_notebook_uses_the_same_threat_list_by_default() -> None:
+    defaults = {}
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        for stmt in ast.parse(params.source).body:
+            if isinstance(stmt, ast.Assign) and getattr(stmt.targets[0], "id", "") == "THREAT_LIST":
+                defaults[path.name] = ast.literal_eval(stmt.value)
+    assert len(defaults) >= 3, defaults
+    assert len(set(defaults.values())) == 1, defaults
