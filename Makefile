@@ -52,7 +52,8 @@ lab: venv  ## open JupyterLab on the repository, notebooks/00 first (HEADLESS=1:
 
 voila: venv  ## serve NOTEBOOK as a Voila dashboard (code hidden, widgets live; HEADLESS=1: no browser)
 	@echo "Voila on http://127.0.0.1:$(VOILA_PORT)/ (it runs $(NOTEBOOK) when the page opens); Ctrl-C stops it"
-	$(BIN)/voila $(NOTEBOOK) --port=$(VOILA_PORT) --Voila.ip=127.0.0.1 $(if $(HEADLESS),--no-browser,)
+	$(BIN)/voila $(NOTEBOOK) --port=$(VOILA_PORT) --Voila.ip=127.0.0.1 $(if $(HEADLESS),--no-browser,) \
+	    --KernelManager.transport=ipc --VoilaExecutor.timeout=240 --show_tracebacks=True
 
 lab-headless:  ## same as `make lab HEADLESS=1`
 	@$(MAKE) --no-print-directory lab HEADLESS=1

@@ -32,8 +32,24 @@ def _makefile_lab_flags() -> dict[str, str]:
     return dict(re.findall(r"(--[A-Za-z]+\.[A-Za-z_]+)=(\S+)", text))
 
 
+def makefile_recipe(target: str) -> str:
+    """The command lines of a Makefile target."""
+    recipe = re.search(rf"^{target}:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    return recipe.group(1) if recipe else ""
+
+
 #: ``--ServerApp.root_dir``, ``--LabApp.default_url``... as ``make lab`` passes them.
 MAKEFILE_LAB_FLAGS = _makefile_lab_flags()
+
+#: How Voila runs (here and in ``make voila``).  Kernels talk to the server over Unix sockets
+#: (``ipc``) in Voila's private connection folder, not over TCP ports: jupyter_client picks a
+#: free TCP port, closes it, and the kernel binds it a second later; if another program takes
+#: the port in between (jupyter_client#487; likely on a shared machine), the kernel dies,
+#: restarts on new ports that the Voila executor never learns, and the page never ends (it
+#: sends heartbeats for ever).  That was the "second Voila launch hangs now and then".  A cell
+#: that never finishes becomes an error with its traceback in the server log.
+VOILA_FLAGS = ["--KernelManager.transport=ipc", "--VoilaExecutor.timeout=240",
+               "--show_tracebacks=True"]  # fmt: skip
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -117,11 +133,8 @@ def jupyter_server(
                f"--LabApp.default_url={default_url}"]  # fmt: skip
         probe: str | None = f"http://127.0.0.1:{port}/api/status?token={token}"
     else:
-        # A cell that never finishes becomes an error with its traceback in the server log
-        # (by default Voila waits for ever and the page never ends).
         cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--VoilaExecutor.timeout=240", "--show_tracebacks=True",
-               str(root_dir / (notebook or ""))]  # fmt: skip
+               "--Voila.ip=127.0.0.1", *VOILA_FLAGS, str(root_dir / (notebook or ""))]  # fmt: skip
         probe = None
     with log.open("wb") as out:
         proc = subprocess.Popen(

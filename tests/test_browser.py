@@ -23,9 +23,15 @@ asserts that
   - every ``interact`` (00, 20): changing its select and slider changes its output.
 
 The dashboards 10 and 40 are then served by Voila, one server after the other, and driven the
-same way.  Screenshots go to ``artifacts/screenshots/`` (gitignored).  ``make test`` installs
-Chromium; when it is missing, these tests fail under CI (``CI=true``) and are skipped elsewhere,
-with the fix in the message.
+same way.  Voila's kernels run over Unix sockets (``lab_session.VOILA_FLAGS``, also in ``make
+voila``): over TCP a kernel port taken by another program between jupyter_client's choice and
+the kernel's bind made the page hang for ever (the "second Voila launch hangs now and then"
+finding; ``test_a_taken_kernel_port_cannot_hang_a_dashboard`` forces that race).  Should a
+dashboard still get stuck, the server and its kernel print their Python stacks into the log.
+
+Screenshots go to ``artifacts/screenshots/``, server logs to ``artifacts/logs/`` (gitignored).
+``make test`` installs Chromium; when it is missing, these tests fail under CI (``CI=true``) and
+are skipped elsewhere, with the fix in the message.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ import json
 import os
 import secrets
 import shutil
+import socket
+import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -47,9 +56,13 @@ from lab_session import (
     CHROMIUM_FLAGS,
     JS_NOTEBOOK_STATE,
     MAKEFILE_LAB_FLAGS,
+    VOILA_FLAGS,
     Server,
     dump_stacks,
+    free_port,
+    isolated_env,
     jupyter_server,
+    makefile_recipe,
 )
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -466,8 +479,6 @@ def test_make_voila_keeps_its_state_out_of_home(tmp_path: Path) -> None:
     import signal
     import subprocess
 
-    from lab_session import free_port
-
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
@@ -498,3 +509,64 @@ def test_make_voila_keeps_its_state_out_of_home(tmp_path: Path) -> None:
         proc.wait(timeout=30)
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
     assert written == [], f"make voila wrote into HOME: {written}"
+
+
+#: A Voila server whose first kernel port is taken by "another program" between jupyter_client's
+#: choice and the kernel's bind (jupyter_client#487), then Voila's own command line.
+RACE = """
+import socket, sys
+import jupyter_client.connect as connect
+taken = socket.socket()
+taken.bind(("127.0.0.1", 0))
+taken.listen()
+choose = connect.LocalPortCache.find_available_port
+calls = []
+def first_port_is_taken(self, ip):
+    calls.append(ip)
+    return taken.getsockname()[1] if len(calls) == 1 else choose(self, ip)
+connect.LocalPortCache.find_available_port = first_port_is_taken
+from voila.app import main
+sys.exit(main())
+"""
+
+
+def test_a_taken_kernel_port_cannot_hang_a_dashboard(tree: Path, tmp_path: Path) -> None:
+    """The cause of the "second Voila launch hangs" finding, forced: over TCP the kernel dies
+    on the taken port, restarts on ports the executor never learns, and the page never ends
+    (heartbeats for ever, checked by hand: ``VOILA_FLAGS`` without ipc).  With the flags Voila
+    runs with here and in ``make voila`` (kernels on Unix sockets) the page completes."""
+    import signal
+    import subprocess
+
+    assert "--KernelManager.transport=ipc" in VOILA_FLAGS
+    assert all(flag in makefile_recipe("voila") for flag in VOILA_FLAGS)
+    (tmp_path / "race.py").write_text(RACE)
+    port = free_port()
+    notebook = tree / "notebooks" / "40_cost.ipynb"
+    cmd = [sys.executable, str(tmp_path / "race.py"), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", *VOILA_FLAGS, str(notebook)]  # fmt: skip
+    log = tmp_path / "race.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=tree, env=isolated_env(tmp_path / "state"), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+        done: dict[str, bytes] = {}
+
+        def fetch() -> None:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as page:
+                done["body"] = page.read()
+
+        reader = threading.Thread(target=fetch, daemon=True)
+        reader.start()
+        reader.join(180)
+        assert "body" in done, f"the dashboard never finished: {log.read_text()[-3000:]}"
+        assert b"voila_heartbeat()" not in done["body"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
