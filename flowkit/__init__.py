@@ -12,6 +12,7 @@ Rules for contributors (written where they apply):
 """
 
 import flowkit.accessor  # noqa: F401  (registers the df.flows accessor)
+from flowkit import display, explore, units
 from flowkit.compliance import (
     PolicyError,
     audit_report,
@@ -67,6 +68,7 @@ from flowkit.perf import (
     top_conversations,
     top_talkers,
 )
+from flowkit.perf.frames import address_names
 from flowkit.provenance import provenance, quarantine
 from flowkit.reader import parse_lines, read, read_cloudwatch, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
@@ -91,6 +93,7 @@ __all__ = [
     "PolicyError",
     "SourceError",
     "__version__",
+    "address_names",
     "audit_report",
     "check_policy",
     "classify_transfer",
@@ -101,7 +104,9 @@ __all__ = [
     "coverage_summary",
     "dedupe",
     "detection_rules",
+    "display",
     "estimate_cost",
+    "explore",
     "find_beaconing",
     "find_brute_force",
     "find_dos",
@@ -143,5 +148,6 @@ __all__ = [
     "throughput",
     "top_conversations",
     "top_talkers",
+    "units",
     "use_ip_ranges",
 ]
