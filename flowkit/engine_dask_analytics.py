@@ -82,7 +82,7 @@ from flowkit.enrich.dedupe import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, frame_facts, merge_direction_facts
 from flowkit.enrich.sides import SIDE_COLUMNS
-from flowkit.perf.frames import eni_names, traffic_records
+from flowkit.perf.frames import address_names, traffic_records
 from flowkit.perf.traffic import (
     TalkerPart,
     conversations_finish,
@@ -202,7 +202,7 @@ def top_talkers_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
 
 
 def _talkers_part(df: pd.DataFrame, facts: DedupeFacts) -> tuple[TalkerPart, dict[str, str]]:
-    return talkers_part(df, facts), eni_names(df)
+    return talkers_part(df, facts), address_names(df)
 
 
 def top_conversations_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
@@ -214,7 +214,7 @@ def top_conversations_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
 def _conversations_part(
     df: pd.DataFrame, facts: DedupeFacts
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    return conversations_part(df, facts), eni_names(df)
+    return conversations_part(df, facts), address_names(df)
 
 
 #: Columns that the cost classification reads (the others are not shuffled).

@@ -1,8 +1,10 @@
-"""Times in UTC: the one parser of user-given times and the one time filter of records.
+"""Times in UTC: the one parser of user-given times, the one query window and the one time
+filter of records.
 
 Every function of flowkit that takes a time (``start``/``end`` of a read, a coverage window, a
-widget's bounds) turns it into a UTC timestamp with :func:`utc` (naive times are UTC), and
-every load that is given a window keeps records with :func:`filter_time`.
+widget's bounds) turns it into a UTC timestamp with :func:`utc` (naive times are UTC), a query
+window with :func:`time_window` (checked once for every source and engine), and every load that
+is given a window keeps records with :func:`filter_time`.
 
 Examples
 --------
@@ -22,7 +24,7 @@ import pandas as pd
 
 from flowkit.provenance import Provenance
 
-__all__ = ["TimeLike", "filter_time", "utc", "utc_or_none", "utc_seconds"]
+__all__ = ["TimeLike", "filter_time", "time_window", "utc", "utc_or_none", "utc_seconds"]
 
 TimeLike = str | datetime | pd.Timestamp | np.datetime64 | None
 
@@ -37,15 +39,15 @@ def utc(value: Any, name: str = "time") -> pd.Timestamp:
 
     Examples
     --------
-    >>> utc("not a time", "start")
+    >>> utc("NaT", "start")
     Traceback (most recent call last):
     ...
-    ValueError: start is not a time: 'not a time'
+    ValueError: start is not a time: 'NaT'
     """
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} is not a time: {value!r}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{name} is not a time: {value!r} ({exc})") from None
     if ts is pd.NaT:
         raise ValueError(f"{name} is not a time: {value!r}")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -54,6 +56,30 @@ def utc(value: Any, name: str = "time") -> pd.Timestamp:
 def utc_or_none(value: Any, name: str = "time") -> pd.Timestamp | None:
     """:func:`utc` of ``value``, or ``None`` when ``value`` is ``None`` (no bound)."""
     return None if value is None else utc(value, name)
+
+
+def time_window(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Read a query window ``[start, end)`` as UTC times; either end may be open (None).
+
+    Raises
+    ------
+    ValueError
+        If a value is not a time, or ``end`` is not after ``start`` (a reversed or empty window
+        reads nothing, which must not pass for "nothing found").
+
+    Examples
+    --------
+    >>> time_window("2023-11-15", None)[0].isoformat()
+    '2023-11-15T00:00:00+00:00'
+    >>> time_window("2023-11-15", "2023-11-14")
+    Traceback (most recent call last):
+    ...
+    ValueError: end (2023-11-14 00:00:00+00:00) must be after start (2023-11-15 00:00:00+00:00)
+    """
+    lo, hi = utc_or_none(start, "start"), utc_or_none(end, "end")
+    if lo is not None and hi is not None and hi <= lo:
+        raise ValueError(f"end ({hi}) must be after start ({lo})")
+    return lo, hi
 
 
 def utc_seconds(seconds: np.ndarray) -> pd.Series:

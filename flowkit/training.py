@@ -27,9 +27,19 @@ from typing import Any
 
 import pandas as pd
 
+from flowkit.exercises import EXERCISES, HINTS, Exercise
 from flowkit.times import utc
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "answers", "check_answer", "load_truth"]
+__all__ = [
+    "EXERCISES",
+    "HINTS",
+    "Exercise",
+    "Verdict",
+    "answers",
+    "check_answer",
+    "load_truth",
+    "worked_findings",
+]
 
 Truth = dict[str, Any]
 Incident = dict[str, Any]
@@ -49,43 +59,19 @@ class Verdict:
     correct : bool
         Whether the answer matches the ground truth (within the exercise's tolerance).
     explanation : str
-        The right answer and why, shown to the trainee whatever they answered.
+        The right answer and why: for a trainee who answered right, and for trainers.
+    hint : str
+        What to look at, never the answer: what a trainee who answered wrong is shown.
     """
 
     correct: bool
     explanation: str
+    hint: str = ""
 
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: its id, the question and the form an answer takes."""
-
-    id: str
-    question: str
-    answer_form: str
-
-
-EXERCISES: tuple[Exercise, ...] = (
-    Exercise("scanned_host", "Which host was port-scanned from the internet?", "address or name"),
-    Exercise("scanner", "Which address scanned it?", "address"),
-    Exercise("brute_port", "Which port was brute-forced?", "port number"),
-    Exercise(
-        "brute_success",
-        "Did the password guesser get in, and if so when (UTC)?",
-        "'no', or 'yes' and a UTC time, e.g. 'yes 2026-11-02 23:25'",
-    ),
-    Exercise("compromised_host", "Which internal host was compromised?", "address or name"),
-    Exercise("beacon_destination", "Where does the compromised host beacon to?", "address"),
-    Exercise("beacon_interval", "At what interval does it beacon?", "seconds"),
-    Exercise("exfil_start", "When did the exfiltration start (UTC)?", "UTC time"),
-    Exercise("exfil_volume", "How much data left?", "gigabytes"),
-    Exercise("logging_gap", "Which interface has a gap in its logs?", "ENI id, name or address"),
-    Exercise(
-        "cost_driver",
-        "Which cost driver is biggest?",
-        "a cost incident kind, e.g. 'cross_az_chatter' or 's3_through_nat'",
-    ),
-)
+    @property
+    def message(self) -> str:
+        """What the trainee sees: the explanation when right, the hint when wrong."""
+        return self.explanation if self.correct else self.hint
 
 
 def load_truth(path: str | Path) -> Truth:
@@ -142,12 +128,9 @@ def _time(answer: str, reference: pd.Timestamp) -> pd.Timestamp | None:
     if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):
         text = f"{reference.strftime('%Y-%m-%d')} {text}"
     try:
-        ts = pd.Timestamp(text)
-    except ValueError:
+        return utc(text)
+    except ValueError:  # not a time: the answer is wrong, not the checker
         return None
-    if pd.isna(ts):
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _fmt(ts: pd.Timestamp) -> str:
@@ -341,7 +324,8 @@ def check_answer(exercise_id: str, answer: str, truth: Truth) -> Verdict:
     Returns
     -------
     Verdict
-        ``correct`` and an ``explanation`` with the right answer and why.
+        ``correct``, an ``explanation`` with the right answer and why (for a right answer and
+        for trainers), and a ``hint`` of what to look at (for a wrong answer: never the answer).
 
     Raises
     ------
@@ -356,12 +340,13 @@ def check_answer(exercise_id: str, answer: str, truth: Truth) -> Verdict:
     >>> check_answer("beacon_interval", "5 min", truth).correct
     True
     >>> v = check_answer("beacon_interval", "60", truth)
-    >>> v.correct, v.explanation.startswith("About 300 s")
-    (False, True)
+    >>> v.correct, v.explanation.startswith("About 300 s"), "300" in v.message
+    (False, True, False)
     """
     if exercise_id not in _CHECKERS:
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {sorted(_CHECKERS)}")
-    return _CHECKERS[exercise_id](str(answer), truth)
+    verdict = _CHECKERS[exercise_id](str(answer), truth)
+    return Verdict(verdict.correct, verdict.explanation, HINTS[exercise_id])
 
 
 def answers(truth: Truth) -> dict[str, str]:
@@ -413,3 +398,29 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     if not costs:
         raise KeyError("ground truth has no cost incident")
     return str(max(costs, key=_cost_estimate)["kind"])
+
+
+class Note(str):
+    """Text that a notebook shows as it is (no quotes around it)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | Note:
+    """The detectors' findings for a trainer; for a trainee, a note that they are hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=False))
+    Hidden while you train: set TRAINER = True in the parameters cell to see what the detectors find.
+    >>> worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=True)["finding"].tolist()
+    ['port_scan']
+    """  # noqa: E501
+    if trainer:
+        return findings
+    return Note(
+        "Hidden while you train: set TRAINER = True in the parameters cell to see what the "
+        "detectors find."
+    )

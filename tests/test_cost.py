@@ -13,7 +13,7 @@ import flowkit as fk
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.cost.prices import tiered_cost
 
-GIB = 2**30
+GB = 10**9  # flowkit.units.BYTES_PER_GB: one GB in volumes and prices
 MONTH_DAYS = 730 / 24  # records standing for a whole 730-hour month: projection factor 1
 HEADER = (
     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
@@ -225,10 +225,10 @@ def test_load_prices_user_file_replaces_default(tmp_path: Path) -> None:
         (0, 0.0),
         (100, 0.0),  # the free 100 GB
         (1000, 900 * 0.09),
-        (10240, 10140 * 0.09),
-        (20000, 10140 * 0.09 + 9760 * 0.085),
-        (60000, 10140 * 0.09 + 40960 * 0.085 + 8800 * 0.07),
-        (200000, 10140 * 0.09 + 40960 * 0.085 + 102400 * 0.07 + 46400 * 0.05),
+        (10000, 9900 * 0.09),
+        (20000, 9900 * 0.09 + 10000 * 0.085),
+        (60000, 9900 * 0.09 + 40000 * 0.085 + 10000 * 0.07),
+        (200000, 9900 * 0.09 + 40000 * 0.085 + 100000 * 0.07 + 50000 * 0.05),
     ],
 )
 def test_internet_egress_tiers(gb: float, expected: float) -> None:
@@ -239,24 +239,24 @@ def test_internet_egress_tiers(gb: float, expected: float) -> None:
 
 def test_estimate_cost_matches_hand_totals() -> None:
     lines = [
-        *nat_records(request=2 * GIB, response=4 * GIB),
-        rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az1", "egress", "1"),
-        rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az2", "ingress"),
+        *nat_records(request=2 * GB, response=4 * GB),
+        rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GB, "use1-az1", "egress", "1"),
+        rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GB, "use1-az2", "ingress"),
     ]
     est = estimate_cost(frame(*lines), days=MONTH_DAYS).set_index("dimension")
     assert est.loc["nat_gateway", "gb"] == pytest.approx(6.0)
     assert est.loc["nat_gateway", "cost"] == pytest.approx(6 * 0.045)
-    # inter-AZ: 10 GiB east-west + 4 GiB NAT->instance + 2 GiB instance->NAT, $0.01 each way
+    # inter-AZ: 10 GB east-west + 4 GB NAT->instance + 2 GB instance->NAT, $0.01 each way
     assert est.loc["inter_az", "gb"] == pytest.approx(16.0)
     assert est.loc["inter_az", "cost"] == pytest.approx(16 * 0.02)
-    assert est.loc["internet_egress", "cost"] == 0.0  # 2 GiB is inside the free 100 GB
+    assert est.loc["internet_egress", "cost"] == 0.0  # 2 GB is inside the free 100 GB
     assert est["cost"].sum() == pytest.approx(6 * 0.045 + 16 * 0.02)
     assert est["monthly_cost"].sum() == pytest.approx(est["cost"].sum())
 
 
 def test_estimate_cost_monthly_projection_and_tiers_on_partial_period() -> None:
     half = MONTH_DAYS / 2
-    df = frame(rec("eni-a", "10.0.0.5", "203.0.113.5", 50000, 443, 550 * GIB, "use1-az1",
+    df = frame(rec("eni-a", "10.0.0.5", "203.0.113.5", 50000, 443, 550 * GB, "use1-az1",
                    "egress", "8"))  # fmt: skip
     est = estimate_cost(df, days=half).set_index("dimension")
     assert est.loc["internet_egress", "monthly_gb"] == pytest.approx(1100)
@@ -264,8 +264,8 @@ def test_estimate_cost_monthly_projection_and_tiers_on_partial_period() -> None:
     assert est.loc["internet_egress", "cost"] == pytest.approx(45.0)
     one_day = estimate_cost(
         frame(
-            rec("eni-a", "10.0.0.5", "10.0.1.6", 5, 6, 10 * GIB, "use1-az1", "egress", "1"),
-            rec("eni-b", "10.0.0.5", "10.0.1.6", 5, 6, 10 * GIB, "use1-az2", "ingress"),
+            rec("eni-a", "10.0.0.5", "10.0.1.6", 5, 6, 10 * GB, "use1-az1", "egress", "1"),
+            rec("eni-b", "10.0.0.5", "10.0.1.6", 5, 6, 10 * GB, "use1-az2", "ingress"),
         ),
         days=1.0,
     )
@@ -276,7 +276,7 @@ def test_estimate_cost_monthly_projection_and_tiers_on_partial_period() -> None:
 
 
 def test_estimate_cost_by_resource_adds_up() -> None:
-    df = frame(*nat_records(request=2 * GIB, response=4 * GIB))
+    df = frame(*nat_records(request=2 * GB, response=4 * GB))
     total = estimate_cost(df, days=MONTH_DAYS)
     per_eni = estimate_cost(df, by="interface_id", days=MONTH_DAYS)
     assert set(per_eni["interface_id"]) == {"eni-n"}  # the instance's copies are not charged
@@ -286,7 +286,7 @@ def test_estimate_cost_by_resource_adds_up() -> None:
 
 
 def test_estimate_cost_with_price_override() -> None:
-    df = frame(*nat_records(request=2 * GIB, response=4 * GIB))
+    df = frame(*nat_records(request=2 * GB, response=4 * GB))
     cheap = load_prices().with_price("nat_gateway", 0.01)
     est = estimate_cost(df, cheap, days=MONTH_DAYS).set_index("dimension")
     assert est.loc["nat_gateway", "cost"] == pytest.approx(6 * 0.01)
@@ -294,17 +294,17 @@ def test_estimate_cost_with_price_override() -> None:
 
 def test_recommend_savings_endpoint_and_pairs() -> None:
     s3 = "52.216.8.20"
-    nat = [line.replace(SERVER, s3) for line in nat_records(request=3 * GIB, response=1 * GIB)]
+    nat = [line.replace(SERVER, s3) for line in nat_records(request=3 * GB, response=1 * GB)]
     nat = [line.replace(" - \n", " S3\n") for line in nat]
     lines = [*nat,
-             rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 1 * GIB, "use1-az1", "egress", "1"),
-             rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 1 * GIB, "use1-az2", "ingress"),
-             rec("eni-a", "10.0.0.5", "203.0.113.5", 50001, 443, GIB // 2, "use1-az1", "egress",
+             rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 1 * GB, "use1-az1", "egress", "1"),
+             rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 1 * GB, "use1-az2", "ingress"),
+             rec("eni-a", "10.0.0.5", "203.0.113.5", 50001, 443, GB // 2, "use1-az1", "egress",
                  "8")]  # fmt: skip
     recs = recommend_savings(frame(*lines), days=MONTH_DAYS)
     assert recs["kind"].tolist() == ["gateway_endpoint", "same_az_placement", "internet_egress"]
     top = recs.iloc[0]
-    # NAT processing of 4 GiB, the instance->NAT cross-AZ hop (3 GiB) and the reply hop (1 GiB)
+    # NAT processing of 4 GB, the instance->NAT cross-AZ hop (3 GB) and the reply hop (1 GB)
     assert top["monthly_savings"] == pytest.approx(4 * 0.045 + 4 * 0.02)
     assert top["gb"] == pytest.approx(4.0)
     assert "eni-i (10.0.2.10)" in top["detail"]
@@ -338,10 +338,10 @@ def test_sample_planted_cost_drivers_top_the_savings_list(
     chatter = incidents["cross_az_chatter"]
     names = {chatter["parameters"]["client"], chatter["parameters"]["server"]}
     assert all(name in top.loc["same_az_placement", "target"] for name in names)
-    expected = chatter["evidence"]["gigabytes"] * 1e9 / GIB * 0.02 * factor
+    expected = chatter["evidence"]["gigabytes"] * 0.02 * factor
     assert expected / 2 < top.loc["same_az_placement", "monthly_savings"] < expected * 2
     s3 = incidents["s3_through_nat"]
-    expected = s3["evidence"]["gigabytes"] * 1e9 / GIB * (0.045 + 0.02) * factor
+    expected = s3["evidence"]["gigabytes"] * (0.045 + 0.02) * factor
     assert expected / 2 < top.loc["gateway_endpoint", "monthly_savings"] < expected * 2
     for host in s3["evidence"]["hosts"]:
         assert host in top.loc["gateway_endpoint", "detail"]
@@ -362,7 +362,7 @@ def test_cli_cost_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
     from flowkit.cli import main
 
     log = tmp_path / "nat.log"
-    log.write_text("\n".join([HEADER, *nat_records(request=2 * GIB, response=4 * GIB)]) + "\n")
+    log.write_text("\n".join([HEADER, *nat_records(request=2 * GB, response=4 * GB)]) + "\n")
     assert main(["cost", str(log), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     dims = {row["dimension"]: row for row in report["by_dimension"]}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
 from flowkit.sources.layout import parse_key
-from flowkit.times import utc_or_none
+from flowkit.times import time_window, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -162,7 +162,7 @@ def coverage_counts(
     rows = _evidence_rows(df)
     s, e = _seconds(rows["start"]), _seconds(rows["end"].fillna(rows["start"]))
     w0, w1 = s // step, e // step
-    lo, hi = utc_or_none(start), utc_or_none(end)
+    lo, hi = time_window(start, end)
     if lo is not None:
         w0 = np.maximum(w0, int(lo.timestamp()) // step)
     if hi is not None:
@@ -322,7 +322,7 @@ def missing_deliveries(
     if seen.empty:
         return pd.DataFrame(columns=cols)
     seen["window_start"] = pd.to_datetime(seen["window_start"], utc=True).dt.floor(every)
-    lo, hi = utc_or_none(start), utc_or_none(end)
+    lo, hi = time_window(start, end)
     parts = []
     for (fl, acct, region), grp in seen.groupby(["flow_log_id", "account", "region"]):
         first = lo.floor(every) if lo is not None else grp["window_start"].min()

@@ -7,7 +7,7 @@ Examples
 --------
 >>> import json, io, contextlib, flowkit as fk
 >>> from flowkit.cli import main
->>> folder = fk.__path__[0] + "/../tests/data/aws_examples/nat_gateway.log"
+>>> folder = fk.__path__[0] + "/../tests/data/versions/v5.log"
 >>> out = io.StringIO()
 >>> with contextlib.redirect_stdout(out):
 ...     status = main(["cost", folder, "--format", "json"])
@@ -79,18 +79,21 @@ def _table(report: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the ``cost`` verb."""
-    import flowkit as fk
+    """Run the ``cost`` verb; 0 on success, 2 on bad input, 3 when the load holds no evidence
+    (no "$0.00" from nothing)."""
+    from flowkit.cli import no_evidence, read_for_verb
     from flowkit.enrich import enrich
-    from flowkit.errors import FlowkitError
+    from flowkit.errors import FlowkitError, NoEvidenceError
 
     inventory = args.inventory
     if inventory is None and (Path(args.path) / "inventory.json").is_file():
         inventory = str(Path(args.path) / "inventory.json")
     try:
-        df = fk.read(args.path, progress=False)
+        df = read_for_verb("cost", args.path)
         df = enrich(df, inventory=inventory)
         report = cost_report(df, prices_path=args.prices, top=args.top)
+    except NoEvidenceError as exc:
+        return no_evidence("cost", args.path, exc)
     except (FlowkitError, ValueError, FileNotFoundError, KeyError) as exc:
         sys.stderr.write(f"flowkit cost: {exc}\n")
         return 2

@@ -142,13 +142,13 @@ def estimate_cost(
     Examples
     --------
     >>> import flowkit as fk
-    >>> gib = 2**30
+    >>> gb = 10**9  # flowkit.units.BYTES_PER_GB
     >>> df = fk.parse_lines([
     ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
     ...     "end action log-status az-id flow-direction traffic-path",
-    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gb} 1700000000 1700000060 ACCEPT "
     ...     "OK use1-az1 egress 1",
-    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gb} 1700000000 1700000060 ACCEPT "
     ...     "OK use1-az2 ingress -"])
     >>> est = estimate_cost(df, days=730 / 24)  # the records stand for a whole month
     >>> est[["dimension", "gb", "rate", "cost"]].to_dict("records")
@@ -289,13 +289,13 @@ def recommend_savings(
     Examples
     --------
     >>> import flowkit as fk
-    >>> gib = 2**30
+    >>> gb = 10**9  # flowkit.units.BYTES_PER_GB
     >>> df = fk.parse_lines([
     ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
     ...     "end action log-status az-id flow-direction traffic-path",
-    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gb} 1700000000 1700000060 ACCEPT "
     ...     "OK use1-az1 egress 1",
-    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
+    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gb} 1700000000 1700000060 ACCEPT "
     ...     "OK use1-az2 ingress -"])
     >>> recs = recommend_savings(df, days=730 / 24)
     >>> recs.loc[0, "kind"], recs.loc[0, "target"], float(recs.loc[0, "monthly_savings"])

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from flowkit.sources.yaml_files import load_yaml
+from flowkit.units import BYTES_PER_GB
 
 __all__ = ["DEFAULT_PRICES", "Price", "PriceTable", "load_prices", "tiered_cost"]
 
@@ -108,12 +110,29 @@ class PriceTable:
         return replace(self, prices=rows)
 
     def table(self) -> pd.DataFrame:
-        """Return the rows as a frame (one per dimension) for display."""
+        """Return the rows as a frame (one per dimension) for display.
+
+        ``tiers`` reads as monthly bands in GB (10^9 bytes) and USD per GB.
+
+        Examples
+        --------
+        >>> load_prices().table().set_index("dimension").loc["internet_egress", "tiers"]
+        'first 100 GB: $0/GB; to 10,000 GB: $0.09/GB; to 50,000 GB: $0.085/GB; to 150,000 GB: $0.07/GB; above: $0.05/GB'
+        """  # noqa: E501
         return pd.DataFrame(
             [{"dimension": p.dimension, "unit": p.unit, "price": p.price,
-              "tiers": "; ".join(f"<= {u:g} GB: {c:g}" for u, c in p.tiers), "sides": p.sides,
+              "tiers": _bands(p.tiers), "sides": p.sides,
               "region": p.region, "source": p.source, "date": p.date} for p in self.prices]
         )  # fmt: skip
+
+
+def _bands(tiers: tuple[tuple[float, float], ...]) -> str:
+    """Volume bands in words: ``first 100 GB: $0/GB; to 10,000 GB: $0.09/GB; above: ...``."""
+    parts = []
+    for i, (upper, price) in enumerate(tiers):
+        where = "above" if math.isinf(upper) else f"{'first' if i == 0 else 'to'} {upper:,.0f} GB"
+        parts.append(f"{where}: ${price:g}/GB")
+    return "; ".join(parts)
 
 
 def _tiers(raw: Any, dimension: str) -> tuple[tuple[float, float], ...]:
@@ -158,7 +177,7 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     file = Path(path) if path is not None else DEFAULT_PRICES
     if not file.exists():
         raise FileNotFoundError(f"no price table at {file}; pass one with load_prices(path)")
-    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    doc = load_yaml(file)
     if not isinstance(doc, dict) or not isinstance(doc.get("prices"), list):
         raise ValueError(f"{file}: a price table needs a 'prices' list")
     rows = []
@@ -175,7 +194,7 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     return PriceTable(
         version=str(doc.get("version", "")), region=str(doc.get("region", "")),
         currency=str(doc.get("currency", "USD")),
-        bytes_per_gb=float(doc.get("bytes_per_gb", 2**30)),
+        bytes_per_gb=float(doc.get("bytes_per_gb", BYTES_PER_GB)),
         hours_per_month=float(doc.get("hours_per_month", 730)), prices=tuple(rows),
         source=str(file),
     )  # fmt: skip

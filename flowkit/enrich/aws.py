@@ -16,6 +16,7 @@ AWS's own.  AWS changes the file several times a week: load the current one with
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
+from flowkit.errors import FileFormatError
 from flowkit.provenance import Provenance
+from flowkit.sources.text_files import item_line, read_json
 
 __all__ = ["IpRanges", "add_aws_service", "ip_ranges", "load_ip_ranges", "use_ip_ranges"]
 
@@ -76,8 +79,9 @@ def load_ip_ranges(path: PathLike) -> IpRanges:
 
     Raises
     ------
-    ValueError
-        If the file is not an ip-ranges document (no ``prefixes``).
+    FileFormatError
+        If the file is not an ip-ranges document (not JSON, no ``prefixes``, an entry without
+        a CIDR, ``region`` and ``service``), with the file and the line.
 
     Examples
     --------
@@ -89,13 +93,29 @@ def load_ip_ranges(path: PathLike) -> IpRanges:
     >>> load_ip_ranges(p).sync_token
     '1700000000'
     """
-    raw = open(path, "rb").read()  # noqa: SIM115 - one read of a small file
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    doc = json.loads(raw)
-    if not isinstance(doc, dict) or "prefixes" not in doc:
-        raise ValueError(f"{os.fspath(path)} is not an ip-ranges.json document (no 'prefixes')")
-    return _from_document(doc, os.fspath(path))
+    file = os.fspath(path)
+    doc, text = read_json(file)
+    if not isinstance(doc, dict) or not isinstance(doc.get("prefixes"), list):
+        raise FileFormatError(file, 1, "not an ip-ranges.json document (no 'prefixes' list)")
+    for key, cidr_key in (("prefixes", "ip_prefix"), ("ipv6_prefixes", "ipv6_prefix")):
+        for i, entry in enumerate(doc.get(key) or []):
+            reason = _bad_entry(entry, cidr_key)
+            if reason is not None:
+                raise FileFormatError(file, item_line(text, key, i), f"{key}[{i}]{reason}")
+    return _from_document(doc, file)
+
+
+def _bad_entry(entry: Any, cidr_key: str) -> str | None:
+    """Why an ip-ranges entry cannot be used (None when it can)."""
+    if not isinstance(entry, dict) or cidr_key not in entry:
+        return f" needs '{cidr_key}'"
+    if "region" not in entry or "service" not in entry:
+        return " needs 'region' and 'service'"
+    try:
+        ipaddress.ip_network(str(entry[cidr_key]), strict=False)
+    except ValueError:
+        return f": {entry[cidr_key]!r} is not a CIDR"
+    return None
 
 
 _CURRENT: list[IpRanges] = []

@@ -24,7 +24,7 @@ from flowkit.provenance import provenance
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN
-from flowkit.times import filter_time, utc
+from flowkit.times import filter_time, time_window
 
 __all__ = ["filter_log_events", "flow_log_format", "load_cloudwatch"]
 
@@ -197,9 +197,9 @@ def load_cloudwatch(
     >>> df = load_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
     ...                      region="us-east-1")  # doctest: +SKIP
     """
-    lo, hi = utc(start, "start"), utc(end, "end")
-    if hi <= lo:
-        raise ValueError(f"end ({hi}) must be after start ({lo})")
+    lo, hi = time_window(start, end)
+    if lo is None or hi is None:
+        raise ValueError("a CloudWatch Logs read needs both start and end")
     retry = Retry(attempts=max_attempts, sleep=sleep)
     streams = [log_streams] if isinstance(log_streams, str) else log_streams
     streams = None if streams is None else list(streams)
