@@ -2,7 +2,8 @@
 
 These functions take a table an analysis made and return a *display copy* (strings, ordered for
 a reader); they never change their input and compute nothing new.  Units come from
-:mod:`flowkit.units` (decimal: 1 GB = 10^9 bytes).
+:mod:`flowkit.units` (decimal: 1 GB = 10^9 bytes; cost volumes in GiB of 2^30 bytes, AWS's
+billing unit, always written "GiB").
 
 Examples
 --------
@@ -136,6 +137,8 @@ def _kind(name: str) -> str:
         return "price"
     if lowered == "bytes" or lowered.startswith("bytes_") or lowered.endswith("_bytes"):
         return "bytes"
+    if lowered == "gib" or lowered.endswith("_gib"):
+        return "gib"
     if lowered == "protocol":
         return "protocol"
     if any(part in lowered for part in ("port", "id", "version", "code", "hour")):
@@ -143,15 +146,17 @@ def _kind(name: str) -> str:
     return "number"
 
 
-def _format_column(values: pd.Series, kind: str) -> pd.Series:
+def _format_column(values: pd.Series, kind: str, per: str = "") -> pd.Series:
     if kind == "rate":
         return values.map(units.human_bits_per_s)
     if kind == "usd":
         return values.map(units.usd)
     if kind == "price":
-        return values.map(lambda v: units.usd(v, digits=3))
+        return values.map(lambda v: "-" if pd.isna(v) else units.usd(v, digits=3) + per)
     if kind == "bytes":
         return values.map(units.human_bytes)
+    if kind == "gib":
+        return values.map(units.human_gib)
     if kind == "protocol":
         return values.map(protocol_label)
     if kind == "plain":
@@ -162,22 +167,24 @@ def _format_column(values: pd.Series, kind: str) -> pd.Series:
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """A display copy of a table: units for people, names for numbers, separators for counts.
 
-    Columns are recognised by name: ``bytes``, ``bytes_*``, ``*_bytes`` in kB/MB/GB;
-    ``*bits_per_s*`` in bit/s, Mbit/s; ``cost``, ``*_cost``, ``*_savings`` in USD (``rate`` and
-    ``price``, USD per GB, to a tenth of a cent); ``protocol``
-    numbers as IANA names; ports, ids, versions and hours as plain integers; every other
-    numeric column with thousands separators (floats with two decimals).  Text, times and
+    Columns are recognised by name: ``bytes``, ``bytes_*``, ``*_bytes`` in kB/MB/GB (10^9);
+    ``gib``, ``*_gib`` (cost volumes, AWS's billing unit of 2^30 bytes) in GiB;
+    ``*bits_per_s*`` in bit/s, Mbit/s; ``cost``, ``*_cost``, ``*_savings`` in USD; ``rate`` and
+    ``price`` in USD to a tenth of a cent (``/GiB`` added in a table of GiB volumes);
+    ``protocol`` numbers as IANA names; ports, ids, versions and hours as plain integers; every
+    other numeric column with thousands separators (floats with two decimals).  Text, times and
     booleans are kept.  Missing values show as ``-``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({"protocol": [6, 1], "monthly_cost": [40.149, 0.0],
-    ...                   "gb": [2007.45, 0.5], "flows": [1234567, 3]})
+    ...                   "gib": [2007.45, 0.5], "rate": [0.02, 0.045], "flows": [1234567, 3]})
     >>> readable(t).values.tolist()
-    [['TCP', '$40.15', '2,007.45', '1,234,567'], ['ICMP', '$0.00', '0.50', '3']]
-    """
+    [['TCP', '$40.15', '2,007.45 GiB', '$0.020/GiB', '1,234,567'], ['ICMP', '$0.00', '0.50 GiB', '$0.045/GiB', '3']]
+    """  # noqa: E501
     out = table.copy()
+    per = "/GiB" if any(_kind(str(col)) == "gib" for col in out.columns) else ""
     for col in out.columns:
         values = out[col]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
@@ -190,7 +197,7 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
         if kind == "number" and pd.api.types.is_float_dtype(values):
             out[col] = values.map(lambda v: "-" if pd.isna(v) else f"{float(v):,.2f}")
             continue
-        out[col] = _format_column(values, kind).astype(object)
+        out[col] = _format_column(values, kind, per).astype(object)
     return out
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from flowkit.exercises import EXERCISES, HINTS, Exercise
 from flowkit.times import utc
+from flowkit.units import BYTES_PER_GB, BYTES_PER_GIB
 
 __all__ = [
     "EXERCISES",
@@ -44,10 +45,10 @@ __all__ = [
 Truth = dict[str, Any]
 Incident = dict[str, Any]
 
-#: Rough list prices (USD per GB) used to rank cost drivers: NAT processing, and cross-AZ
-#: transfer, charged once in each direction.
-NAT_PER_GB = 0.045
-CROSS_AZ_PER_GB = 0.02
+#: Rough list prices (USD per GiB, AWS's metered GB of 2^30 bytes) used to rank cost drivers:
+#: NAT processing, and cross-AZ transfer, charged once in each direction.
+NAT_PER_GIB = 0.045
+CROSS_AZ_PER_GIB = 0.02
 
 
 @dataclass(frozen=True)
@@ -271,9 +272,10 @@ _COST_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def _cost_estimate(inc: Incident) -> float:
-    gb = float(inc.get("evidence", {}).get("gigabytes", 0.0))
-    rate = NAT_PER_GB + CROSS_AZ_PER_GB / 2 if inc["kind"] == "s3_through_nat" else CROSS_AZ_PER_GB
-    return gb * rate
+    """USD of a cost incident: its ``gigabytes`` (GB of 10^9 bytes) billed per GiB."""
+    gib = float(inc.get("evidence", {}).get("gigabytes", 0.0)) * BYTES_PER_GB / BYTES_PER_GIB
+    nat = inc["kind"] == "s3_through_nat"
+    return gib * (NAT_PER_GIB + CROSS_AZ_PER_GIB / 2 if nat else CROSS_AZ_PER_GIB)
 
 
 def _cost_driver(answer: str, truth: Truth) -> Verdict:

@@ -1,9 +1,15 @@
-"""Units for people: one definition of kB, MB, GB and bit/s, used by plots, tables and cost.
+"""Units for people: one definition of kB, MB, GB, GiB and bit/s, used by plots, tables and cost.
 
-**Decimal units everywhere:** 1 kB = 10^3 bytes, 1 MB = 10^6, 1 GB = 10^9, 1 TB = 10^12, and
-1 Mbit/s = 10^6 bits per second (as network bandwidth and AWS price pages are quoted).  Every
-figure flowkit shows in a plot, a table, a finding's summary or a cost estimate goes through
-this module, so a "GB" means the same number of bytes wherever it appears.
+**Decimal units for volumes:** 1 kB = 10^3 bytes, 1 MB = 10^6, 1 GB = 10^9, 1 TB = 10^12, and
+1 Mbit/s = 10^6 bits per second (as network bandwidth is quoted).  Every volume flowkit shows in
+a plot, a table or a finding's summary goes through this module, so a "GB" means the same
+number of bytes wherever it appears.
+
+**GiB for the bill:** AWS meters data transfer in "GB" of 2^30 bytes (1 GiB = 1,073,741,824
+bytes, about 7.4 % more than a GB) and states its per-GB prices and volume bands (first
+10 TB = 10,240 GB, ...) in that unit.  The cost estimate therefore bills and shows volumes in
+GiB (:data:`BYTES_PER_GIB`, :func:`gibibytes`, :func:`human_gib`) and rates in USD per GiB;
+flowkit never calls 2^30 bytes "GB".
 
 Examples
 --------
@@ -11,8 +17,8 @@ Examples
 ('2.8 GB', '999 B', '275.4 kB')
 >>> human_bits_per_s(16_470_000), thousands(223301), usd(1234.5)
 ('16.5 Mbit/s', '223,301', '$1,234.50')
->>> gigabytes(3 * BYTES_PER_GB)
-3.0
+>>> gigabytes(3 * BYTES_PER_GB), gibibytes(3 * BYTES_PER_GIB), human_gib(2007.449)
+(3.0, 3.0, '2,007.45 GiB')
 """
 
 from __future__ import annotations
@@ -22,25 +28,35 @@ from typing import Any
 
 __all__ = [
     "BYTES_PER_GB",
+    "BYTES_PER_GIB",
     "BYTES_PER_KB",
     "BYTES_PER_MB",
     "BYTES_PER_TB",
     "UNIT_NOTE",
+    "gibibytes",
     "gigabytes",
     "human_bits_per_s",
     "human_bytes",
     "human_count",
+    "human_gib",
     "thousands",
+    "unit_name",
     "usd",
 ]
 
 BYTES_PER_KB = 10**3
 BYTES_PER_MB = 10**6
-#: One gigabyte, as flowkit counts it everywhere (volumes, prices per GB, plots, summaries).
+#: One gigabyte, as flowkit counts volumes everywhere (plots, tables, summaries).
 BYTES_PER_GB = 10**9
 BYTES_PER_TB = 10**12
+#: One gibibyte: AWS's metering unit for data transfer (the "GB" of its bills, per-GB prices and
+#: volume bands).  Cost estimates bill and show volumes in GiB and rates in USD per GiB.
+BYTES_PER_GIB = 2**30
 #: The sentence to print under a table or plot that shows these units.
-UNIT_NOTE = "kB, MB, GB, TB are 10^3, 10^6, 10^9, 10^12 bytes; Mbit/s is 10^6 bits per second"
+UNIT_NOTE = (
+    "kB, MB, GB, TB are 10^3, 10^6, 10^9, 10^12 bytes; Mbit/s is 10^6 bits per second; "
+    "GiB is 2^30 bytes, AWS's billing unit for data transfer (cost volumes, USD per GiB)"
+)
 
 _BYTE_STEPS = (("TB", BYTES_PER_TB), ("GB", BYTES_PER_GB), ("MB", BYTES_PER_MB),
                ("kB", BYTES_PER_KB))  # fmt: skip
@@ -140,3 +156,46 @@ def gigabytes(n_bytes: Any) -> float:
     2.5
     """
     return float(n_bytes) / BYTES_PER_GB
+
+
+def gibibytes(n_bytes: Any) -> float:
+    """Bytes in GiB (2^30 bytes): AWS's metering unit for data transfer, used by cost estimates.
+
+    Examples
+    --------
+    >>> gibibytes(10 * 2**30), round(gibibytes(10**9), 4)
+    (10.0, 0.9313)
+    """
+    return float(n_bytes) / BYTES_PER_GIB
+
+
+def human_gib(gib: Any, digits: int = 2) -> str:
+    """A volume already in GiB, with separators and its unit (``2,007.45 GiB``); ``-`` missing.
+
+    Examples
+    --------
+    >>> human_gib(2007.449), human_gib(0.5), human_gib(None)
+    ('2,007.45 GiB', '0.50 GiB', '-')
+    """
+    if _missing(gib):
+        return "-"
+    return f"{float(gib):,.{digits}f} GiB"
+
+
+def unit_name(n_bytes: float) -> str:
+    """The name of a unit of ``n_bytes`` bytes: ``GiB`` for 2^30, ``GB`` for 10^9, and so on.
+
+    A price table states how many bytes its "GB" holds (``bytes_per_gb``); this names it for
+    people, so that 2^30 bytes is never shown as "GB".
+
+    Examples
+    --------
+    >>> unit_name(2**30), unit_name(10**9), unit_name(10**6), unit_name(5e8)
+    ('GiB', 'GB', 'MB', '500,000,000 bytes')
+    """
+    named = {BYTES_PER_GIB: "GiB", 2**20: "MiB", 2**40: "TiB", BYTES_PER_KB: "kB",
+             BYTES_PER_MB: "MB", BYTES_PER_GB: "GB", BYTES_PER_TB: "TB"}  # fmt: skip
+    value = float(n_bytes)
+    if value.is_integer() and int(value) in named:
+        return named[int(value)]
+    return f"{value:,.0f} bytes"

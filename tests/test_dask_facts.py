@@ -300,7 +300,7 @@ def test_estimate_cost_split(
     expected = fk.estimate_cost(pdf, by="interface_id")
     pd.testing.assert_frame_equal(fk.estimate_cost(ddf, by="interface_id"), expected)
     naive = pd.concat([fk.estimate_cost(p, by="interface_id") for p in parts])
-    assert naive["gb"].sum() > expected["gb"].sum()  # both ENIs' copies of the db connection
+    assert naive["gib"].sum() > expected["gib"].sum()  # both ENIs' copies of the db connection
     for func in (fk.classify_transfer, fk.recommend_savings):
         with pytest.raises(TypeError, match=r"does not take a Dask DataFrame.*compute"):
             func(ddf)

@@ -1,7 +1,9 @@
 """``flowkit cost PATH [--prices FILE] [--inventory FILE] [--format table|json]``.
 
 Reads the flow logs, enriches them (with the ENI inventory when there is one), and writes the
-estimated data-transfer cost per dimension and the savings list.
+estimated data-transfer cost per dimension and the savings list.  Volumes are in GiB (2^30
+bytes, AWS's billing unit for data transfer; JSON keys ``gib``, ``monthly_gib``), ``rate`` in
+USD per GiB; both outputs say so (``period.units`` in JSON, a line above the table).
 
 Examples
 --------
@@ -26,7 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["add_arguments", "cost_report", "run"]
+__all__ = ["UNITS", "add_arguments", "cost_report", "run"]
+
+#: What the numbers of the report are in (printed with the table, ``period.units`` in JSON).
+UNITS = ("volumes (gib, monthly_gib) in GiB of 2^30 bytes, AWS's billing unit for data "
+         "transfer; rate in USD per GiB; cost in USD")  # fmt: skip
 
 
 def add_arguments(sub: argparse.ArgumentParser) -> None:
@@ -63,17 +69,20 @@ def cost_report(
     meta = by_dim.attrs["flowkit"]["cost"]
     period = {"days": round(meta["days"], 6), "prices": f"{prices.version} ({prices.region})",
               "cost": round(float(by_dim["cost"].sum()), 4),
-              "monthly_cost": round(float(by_dim["monthly_cost"].sum()), 4)}  # fmt: skip
+              "monthly_cost": round(float(by_dim["monthly_cost"].sum()), 4),
+              "units": UNITS}  # fmt: skip
     return {"period": period, "by_dimension": _records(by_dim), "recommendations": _records(recs)}
 
 
 def _table(report: dict[str, Any]) -> str:
+    from flowkit.display import readable
+
     p = report["period"]
     head = (f"period: {p['days']} days; prices {p['prices']}; estimated cost ${p['cost']:.2f} "
-            f"(${p['monthly_cost']:.2f} per month)\n")  # fmt: skip
-    dims = pd.DataFrame(report["by_dimension"])
+            f"(${p['monthly_cost']:.2f} per month)\nunits: {p['units']}\n")  # fmt: skip
+    dims = readable(pd.DataFrame(report["by_dimension"]))
     recs = pd.DataFrame(report["recommendations"])
-    recs = recs.drop(columns=["action", "detail"], errors="ignore")
+    recs = readable(recs.drop(columns=["action", "detail"], errors="ignore"))
     return (f"{head}\ncost by dimension\n{dims.to_string(index=False)}\n\n"
             f"savings\n{recs.to_string(index=False)}\n")  # fmt: skip
 

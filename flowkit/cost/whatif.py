@@ -28,8 +28,9 @@ __all__ = ["bill_after_savings", "bill_at_prices", "doable_savings"]
 
 def bill_at_prices(classified: pd.DataFrame, prices: PriceTable,
                    rates: Mapping[str, float]) -> float:  # fmt: skip
-    """The projected monthly bill (USD) with flat ``rates`` (USD per GB and side) for some
-    dimensions (inter-AZ: the price each side pays).
+    """The projected monthly bill (USD) with flat ``rates`` (USD per unit of ``prices``: per GiB of
+    2^30 bytes, AWS's billing unit, for the bundled table; and per side) for some dimensions
+    (inter-AZ: the price each side pays).
 
     ``classified`` is :func:`flowkit.classify_transfer`'s frame; the other dimensions keep
     the table's prices (and volume bands).

@@ -16,7 +16,8 @@ __all__ = ["PriceWhatIf", "SavingsPicker"]
 
 
 class PriceWhatIf(w.VBox):  # type: ignore[misc]
-    """Sliders for the price per GB of some dimensions; the projected monthly bill follows.
+    """Sliders for the price per GiB (2^30 bytes: AWS's billing unit, which it writes "GB"; the
+    price table's unit) of some dimensions; the projected monthly bill follows.
 
     Parameters
     ----------
@@ -41,6 +42,8 @@ class PriceWhatIf(w.VBox):  # type: ignore[misc]
     >>> box.sliders["inter_az"].value = 0.005
     >>> round(box.bill / box.list_bill, 2), "a month" in box.result.value
     (0.5, True)
+    >>> box.sliders["inter_az"].description
+    'inter_az ($/GiB)'
     """
 
     def __init__(self, classified: pd.DataFrame, prices: PriceTable,
@@ -51,7 +54,8 @@ class PriceWhatIf(w.VBox):  # type: ignore[misc]
             price = prices[dim].price
             self.sliders[dim] = w.FloatSlider(
                 value=price, min=0.0, max=max(0.1, 2 * price), step=0.001,
-                description=f"{dim} ($/GB)", readout_format=".3f", continuous_update=False,
+                description=f"{dim} ($/{prices.unit})", readout_format=".3f",
+                continuous_update=False,
                 style={"description_width": "12em"}, layout=w.Layout(width="40em"),
             )  # fmt: skip
             self.sliders[dim].observe(lambda _c: self.refresh(), names="value")
