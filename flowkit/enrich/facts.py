@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, compact
-from flowkit.enrich.orientation import merge_talks, no_talks
+from flowkit.enrich.talks import merge_talks, no_talks
 
 __all__ = [
     "DirectionFacts",
@@ -135,7 +135,7 @@ class DirectionFacts:
         packet-level addresses that exchanged records the record alone does not orient (ICMP
         with ``0 0`` ports, equal ports), in both orientations, sorted (the fan-in rule).
     talks : DataFrame
-        The conversations of those records per ENI (:func:`flowkit.enrich.orientation.talks`:
+        The conversations of those records per ENI (:func:`flowkit.enrich.talks.talks`:
         first start and accepted/rejected per side), for the frame-wide orientation rules.
     boxes : tuple of str
         ENIs seen translating addresses (:func:`flowkit.enrich.middlebox.translating`), sorted.

@@ -32,15 +32,9 @@ from flowkit.enrich.facts import (
 )
 from flowkit.enrich.inventory import Inventory
 from flowkit.enrich.middlebox import translating
-from flowkit.enrich.orientation import (
-    Evidence,
-    evidence,
-    orient,
-    record_rules,
-    talk_decisions,
-    talks,
-)
+from flowkit.enrich.orientation import Evidence, evidence, record_rules
 from flowkit.enrich.scope import inside as inside_of
+from flowkit.enrich.talks import orient, talk_decisions, talks
 
 __all__ = [
     "DIRECTIONS",
