@@ -43,7 +43,7 @@ from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import empty_quarantine
+from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.reader import Source, _load
 from flowkit.schema import (
     DEFAULT_FIELDS,
@@ -55,7 +55,7 @@ from flowkit.schema import (
 )
 from flowkit.sources import feed_bytes, find_files, open_regular
 from flowkit.sources.discovery import not_read_warning
-from flowkit.sources.window import TimeLike, time_window
+from flowkit.times import TimeLike, time_window
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -289,7 +289,8 @@ def read_dask(
         and values (categories differ between partitions; ``compute()`` unites them, sorted
         as the pandas engine's, see :mod:`flowkit.engine_dask_concat`).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
-        the enrichment uses (see the module notes).
+        the enrichment uses (see the module notes); the settled facts travel with the frame
+        (its meta's ``attrs["flowkit"]["facts"]``), so the analyses reuse them.
 
     Examples
     --------
@@ -327,6 +328,8 @@ def read_dask(
         merged = fold(groups, _facts_of_group, merge_direction_facts, raw, client=client)
         facts = merged.settle()  # what the decisions read: small, sent with every partition
     reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
+    if facts is not None:  # the settled facts travel with the frame: analyses reuse them
+        meta.attrs["flowkit"] = Provenance({**meta.attrs.get("flowkit", {}), "facts": facts})
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 

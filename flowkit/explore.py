@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.detect import timeline as tl
+from flowkit.times import utc
 
 __all__ = [
     "DrillDown",
@@ -41,11 +42,6 @@ __all__ = [
 Window = tuple[pd.Timestamp, pd.Timestamp]
 
 
-def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def period(df: pd.DataFrame, column: str = "start") -> Window:
     """The span of a table's times, ``(first, last)`` in UTC.
 
@@ -53,7 +49,7 @@ def period(df: pd.DataFrame, column: str = "start") -> Window:
     >>> [str(x) for x in period(t)]
     ['1970-01-01 00:00:00+00:00', '1970-01-01 00:01:00+00:00']
     """
-    return _utc(df[column].min()), _utc(df[column].max())
+    return utc(df[column].min()), utc(df[column].max())
 
 
 def in_window(table: pd.DataFrame, window: tuple[Any, Any] | None,
@@ -66,7 +62,7 @@ def in_window(table: pd.DataFrame, window: tuple[Any, Any] | None,
     """
     if window is None:
         return table
-    start, end = _utc(window[0]), _utc(window[1])
+    start, end = utc(window[0]), utc(window[1])
     times = table[column]
     return table[((times >= start) & (times < end)).to_numpy()]
 
@@ -113,8 +109,8 @@ def drill_down(records: Any, finding: pd.Series, *, pad: str = "1h") -> DrillDow
     if kind == "exfiltration":
         sent = tl.peers(records, [actor]).set_index("peer")["bytes_sent"]
         return DrillDown("bytes_sent", sent, f"bytes sent by {actor}")
-    window = (_utc(finding["first_seen"]) - pd.Timedelta(pad),
-              _utc(finding["last_seen"]) + pd.Timedelta(pad))  # fmt: skip
+    window = (utc(finding["first_seen"]) - pd.Timedelta(pad),
+              utc(finding["last_seen"]) + pd.Timedelta(pad))  # fmt: skip
     act = in_window(tl.activity(records, [actor], bin_minutes=10), window, column="time")
     return DrillDown("activity", act, title, window)
 
@@ -163,7 +159,7 @@ def entity_tables(df: pd.DataFrame, entity: str, window: tuple[Any, Any] | None 
     events = tl.timeline(records, addresses) if addresses else tl.timeline(records.iloc[:0], [])
     act = tl.activity(records, addresses, bin_minutes=bin_minutes)
     found = findings if findings is not None else pd.DataFrame(columns=["actor", "target"])
-    win = None if window is None else (_utc(window[0]), _utc(window[1]))
+    win = None if window is None else (utc(window[0]), utc(window[1]))
     return EntityTables(entity, addresses, win, events, act, tl.peers(records, addresses),
                         evidence(events, found, addresses))  # fmt: skip
 

@@ -22,7 +22,7 @@ from flowkit.sources import feed_files, find_files
 from flowkit.sources.cloudwatch import load_cloudwatch
 from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.s3 import feed_s3, is_s3_url
-from flowkit.sources.window import TimeLike, time_window
+from flowkit.times import TimeLike, filter_time, time_window
 
 __all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
@@ -55,26 +55,6 @@ class EnrichOptions(TypedDict):
 _NO_ENRICH = EnrichOptions(inventory=None, vpc_cidrs=None, threat_list=None)
 _NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=None, session=None,
                      cache_dir=None)  # fmt: skip
-
-
-def _filter_time(
-    df: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> pd.DataFrame:
-    """Keep records whose capture window meets [start, end); records without times stay."""
-    if (start is None and end is None) or "start" not in df.columns or "end" not in df.columns:
-        return df
-    keep = pd.Series(True, index=df.index)
-    if start is not None:
-        keep &= ~(df["end"] < start)
-    if end is not None:
-        keep &= ~(df["start"] >= end)
-    out = df[keep.to_numpy()].reset_index(drop=True)
-    out.attrs["flowkit"]["time_filter"] = {
-        "start": None if start is None else start.isoformat(),
-        "end": None if end is None else end.isoformat(),
-        "records_outside": int((~keep).sum()),
-    }
-    return out
 
 
 def _load(
@@ -124,7 +104,7 @@ def _load(
     df.attrs["flowkit"]["not_read"] = dict(sorted(not_read.items()))
     if (message := not_read_warning(not_read)) is not None:
         warnings.warn(message, FlowkitWarning, stacklevel=3)
-    df = _filter_time(df, lo, hi)
+    df = filter_time(df, lo, hi)
     warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df
 

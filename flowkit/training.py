@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.exercises import EXERCISES, HINTS, Exercise
+from flowkit.times import utc
 from flowkit.units import BYTES_PER_GB, BYTES_PER_GIB
 
 __all__ = [
@@ -128,16 +129,9 @@ def _time(answer: str, reference: pd.Timestamp) -> pd.Timestamp | None:
     if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):
         text = f"{reference.strftime('%Y-%m-%d')} {text}"
     try:
-        ts = pd.Timestamp(text)
-    except ValueError:
+        return utc(text)
+    except ValueError:  # not a time: the answer is wrong, not the checker
         return None
-    if pd.isna(ts):
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _utc(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text).tz_convert("UTC")
 
 
 def _fmt(ts: pd.Timestamp) -> str:
@@ -183,7 +177,7 @@ def _brute_success(answer: str, truth: Truth, tolerance_min: float = 10.0) -> Ve
     said_no = words.startswith(("no", "false")) or words == "n"
     if success is None:
         return Verdict(said_no, "No: every attempt stayed short; none turned into a session.")
-    at = _utc(success)
+    at = utc(success)
     rest = re.sub(r"^(yes|y|true)[\s,:;-]*", "", words)
     when = _time(rest, at)
     ok = said_yes and when is not None and abs(when - at) <= pd.Timedelta(minutes=tolerance_min)
@@ -233,7 +227,7 @@ def _beacon_interval(answer: str, truth: Truth, tolerance: float = 0.1) -> Verdi
 
 def _exfil_start(answer: str, truth: Truth, tolerance_min: float = 5.0) -> Verdict:
     inc = _incident(truth, "exfiltration")
-    at = _utc(inc["first"])
+    at = utc(inc["first"])
     when = _time(answer, at)
     ok = when is not None and abs(when - at) <= pd.Timedelta(minutes=tolerance_min)
     why = (
@@ -385,7 +379,7 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
         if exercise_id == "brute_port":
             return str(inc["ports"][0])
         success = inc.get("evidence", {}).get("success_at")
-        return "no" if success is None else f"yes {_fmt(_utc(success))}"
+        return "no" if success is None else f"yes {_fmt(utc(success))}"
     if exercise_id in {"compromised_host", "beacon_destination", "beacon_interval"}:
         inc = _incident(truth, "beaconing")
         return str(
@@ -398,7 +392,7 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     if exercise_id in {"exfil_start", "exfil_volume"}:
         inc = _incident(truth, "exfiltration")
         if exercise_id == "exfil_start":
-            return _fmt(_utc(inc["first"]))
+            return _fmt(utc(inc["first"]))
         return f"{float(inc['evidence']['bytes_out']) / 1e9:.2f}"
     if exercise_id == "logging_gap":
         return str(_incident(truth, "logging_gap")["enis"][0])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
 from flowkit.sources.layout import parse_key
-from flowkit.sources.window import time_window, utc_time
+from flowkit.times import time_window, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -39,10 +39,6 @@ __all__ = [
 #: Window statuses, worst evidence last: ``gap`` means no record at all (not even NODATA).
 STATUSES: tuple[str, ...] = ("records", "nodata", "skipdata", "gap")
 TimeLike = str | datetime | pd.Timestamp | None
-
-
-def _utc(value: TimeLike) -> pd.Timestamp | None:
-    return utc_time(value, "time")
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -144,8 +140,8 @@ def coverage_span(
     """The audit's windows and ENIs from the :func:`coverage_extent` of one or more frames."""
     lows = [x[0] for x in extents if x[0] is not None]
     highs = [x[1] for x in extents if x[1] is not None]
-    lo = _utc(start) or pd.Timestamp(min(lows) if lows else 0, unit="s", tz="UTC")
-    hi = _utc(end) or pd.Timestamp(max(highs) + 1 if highs else 0, unit="s", tz="UTC")
+    lo = utc_or_none(start) or pd.Timestamp(min(lows) if lows else 0, unit="s", tz="UTC")
+    hi = utc_or_none(end) or pd.Timestamp(max(highs) + 1 if highs else 0, unit="s", tz="UTC")
     first = int(lo.timestamp()) // step * step
     n_win = max(0, -(-(int(hi.timestamp()) - first) // step))
     names = sorted(set(interfaces) if interfaces is not None else set())

@@ -175,17 +175,30 @@ def _aws_columns(
         )
         own = f"pkt_{side}_aws_service"
         if own in df.columns:
-            record = df[own].astype("category")
-            known = record.notna().to_numpy() & (record.astype(object) != "-").to_numpy()
-            if known.any():
-                merged = np.array(svc, dtype=object)
-                merged[known] = record.astype(object).to_numpy()[known]
-                svc = pd.Categorical(merged)
+            svc = _with_own_labels(svc, df[own])
         cols[f"{side}_aws_service"] = svc
         cols[f"{side}_aws_region"] = pd.Categorical.from_codes(
             space.take(reg_addr, idx, -1), categories=ranges.regions, validate=False
         )
     return cols
+
+
+def _with_own_labels(looked_up: pd.Categorical, own: pd.Series) -> pd.Categorical:
+    """The record's own service label (``pkt-*-aws-service``) where it has one, else the looked
+    up one; merged on the categories' codes (no per-record text)."""
+    record = own.astype("category")
+    names = np.asarray(record.cat.categories, dtype=object)
+    codes = np.asarray(record.cat.codes, dtype=np.int64)
+    valid = np.append(names != "-", False)[codes]
+    if not valid.any():
+        return looked_up
+    cats = pd.Index(sorted(set(looked_up.categories) | {str(x) for x in names if x != "-"}))
+    base = cats.get_indexer(pd.Index(looked_up.categories, dtype=object))
+    mine = cats.get_indexer(pd.Index(names, dtype=object))
+    lookup_codes = np.append(base, -1)[np.asarray(looked_up.codes, dtype=np.int64)]
+    merged = np.where(valid, np.append(mine, -1)[codes], lookup_codes)
+    return pd.Categorical.from_codes(merged, categories=pd.Index(cats, dtype=object),
+                                     validate=False)  # fmt: skip
 
 
 def effective_space(df: pd.DataFrame) -> tuple[AddressSpace, int, int]:

@@ -26,6 +26,7 @@ from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from flowkit import units
+from flowkit.times import utc
 
 __all__ = ["SKEW", "label", "labels", "legend_outside", "log_if_skewed", "new_axes", "unit_axis"]
 
@@ -131,7 +132,7 @@ def time_limits(ax: Axes, times: pd.Series, window: tuple[Any, Any] | None, pad:
 
 
 def _utc(t: pd.Timestamp) -> Any:
-    return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).to_pydatetime()
+    return utc(t).to_pydatetime()
 
 
 def value_labels(ax: Axes, values: Iterable[float], unit: str) -> None:

@@ -24,7 +24,7 @@ from flowkit.provenance import provenance
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN
-from flowkit.sources.window import time_window
+from flowkit.times import filter_time, time_window
 
 __all__ = ["filter_log_events", "flow_log_format", "load_cloudwatch"]
 
@@ -127,20 +127,6 @@ def filter_log_events(
                 break
             seen.add(token)
             params = {**params, "nextToken": token}
-
-
-def _within(df: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-    """Keep records whose capture window meets ``[lo, hi)``; records without times stay."""
-    if "start" not in df.columns or "end" not in df.columns:
-        return df
-    keep = ~(df["end"] < lo) & ~(df["start"] >= hi)
-    out = df[keep.to_numpy()].reset_index(drop=True)
-    out.attrs["flowkit"]["time_filter"] = {
-        "start": lo.isoformat(),
-        "end": hi.isoformat(),
-        "records_outside": int((~keep).sum()),
-    }
-    return out
 
 
 def load_cloudwatch(
@@ -262,4 +248,4 @@ def load_cloudwatch(
         "pages": pages,
         "events": events,
     }
-    return _within(df, lo, hi)
+    return filter_time(df, lo, hi)

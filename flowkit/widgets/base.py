@@ -18,14 +18,9 @@ import ipywidgets as w
 import pandas as pd
 
 from flowkit.display import readable
+from flowkit.times import utc
 
 __all__ = ["Shown", "clear", "html_table", "show_error", "show_plot", "show_table", "utc"]
-
-
-def utc(value: Any) -> pd.Timestamp:
-    """A timestamp in UTC (naive values are taken as UTC)."""
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 @dataclass
