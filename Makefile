@@ -1,9 +1,11 @@
 # flowkit: two commands do all the set-up on a fresh Debian machine (no conda needed).
 #
-#   make lab      create .venv from requirements.lock, then open JupyterLab on notebooks/
+#   make lab      create .venv from requirements.lock, then open JupyterLab on the repository
+#                 (notebooks/00_quickstart.ipynb first; data/README.md and docs/ one click away)
 #   make test     create/update .venv, install Chromium if missing, run every check in order
 #
 # `make lab HEADLESS=1` starts JupyterLab without opening a browser and prints the URL.
+# `make voila NOTEBOOK=notebooks/40_cost.ipynb` serves a notebook as a dashboard.
 # `.ci/run` (CI) calls exactly `make test`.
 
 SHELL := /bin/bash
@@ -15,7 +17,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
+VOILA_PORT ?= 8866
 HEADLESS ?=
+NOTEBOOK ?= notebooks/10_security_hunt.ipynb
 NOTEBOOKS ?= $(wildcard notebooks/[0-9]*.ipynb)
 
 # Jupyter, IPython and matplotlib keep their state inside the work tree, never in $HOME.
@@ -31,7 +35,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 STAGE := scripts/pytest-stage.sh
 
-.PHONY: help venv lab lab-headless chromium test lint format-check typecheck unit nbval \
+.PHONY: help venv lab lab-headless voila chromium test lint format-check typecheck unit nbval \
         format strip-notebooks execute-notebooks lock hooks clean
 
 help:  ## list the targets
@@ -40,11 +44,16 @@ help:  ## list the targets
 venv:  ## create/update .venv from requirements.lock (no-op when up to date)
 	@PYTHON=$(PYTHON) scripts/setup-venv.sh
 
-lab: venv  ## open JupyterLab on notebooks/ (HEADLESS=1: no browser, print the URL)
+lab: venv  ## open JupyterLab on the repository, notebooks/00 first (HEADLESS=1: print the URL)
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows); Ctrl-C stops it"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(PORT) $(ROOT_FLAG) $(if $(HEADLESS),--no-browser,) \
-	    --ServerApp.root_dir=notebooks --LabApp.default_url=/lab/tree/00_quickstart.ipynb \
+	    --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/00_quickstart.ipynb \
 	    --LabApp.news_url=None
+
+voila: venv  ## serve NOTEBOOK as a Voila dashboard (code hidden, widgets live; HEADLESS=1: no browser)
+	@echo "Voila on http://127.0.0.1:$(VOILA_PORT)/ (it runs $(NOTEBOOK) when the page opens); Ctrl-C stops it"
+	$(BIN)/voila $(NOTEBOOK) --port=$(VOILA_PORT) --Voila.ip=127.0.0.1 $(if $(HEADLESS),--no-browser,) \
+	    --KernelManager.transport=ipc --VoilaExecutor.timeout=240 --show_tracebacks=True
 
 lab-headless:  ## same as `make lab HEADLESS=1`
 	@$(MAKE) --no-print-directory lab HEADLESS=1

@@ -12,6 +12,7 @@ Rules for contributors (written where they apply):
 """
 
 import flowkit.accessor  # noqa: F401  (registers the df.flows accessor)
+from flowkit import display, explore, units
 from flowkit.compliance import (
     PolicyError,
     audit_report,
@@ -26,23 +27,37 @@ from flowkit.compliance import (
 from flowkit.convert import convert
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.detect import (
+    AllowList,
     HuntConfig,
+    HuntConfigError,
     find_beaconing,
+    find_brute_force,
     find_dos,
     find_exfiltration,
+    find_fast_c2,
     find_lateral_movement,
     find_port_scan,
     find_port_sweep,
     find_rdp_brute_force,
     find_rejected_burst,
+    find_repeated_probe,
     find_ssh_brute_force,
     find_threat_intel,
     find_unusual_port,
     find_unusual_protocol,
     hunt,
 )
+from flowkit.detect import rules_table as detection_rules
 from flowkit.enrich import conversations, dedupe, load_inventory, load_threat_list, use_ip_ranges
-from flowkit.errors import FlowkitError, ParseError, SourceError
+from flowkit.errors import (
+    FlowkitError,
+    FlowkitWarning,
+    NoEvidenceError,
+    NoEvidenceWarning,
+    ParseError,
+    SourceError,
+)
+from flowkit.evidence import Evidence, judge_evidence, require_evidence
 from flowkit.perf import (
     handshake_health,
     hour_of_week,
@@ -53,6 +68,7 @@ from flowkit.perf import (
     top_conversations,
     top_talkers,
 )
+from flowkit.perf.frames import address_names
 from flowkit.provenance import provenance, quarantine
 from flowkit.reader import parse_lines, read, read_cloudwatch, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
@@ -65,12 +81,19 @@ __all__ = [
     "DEFAULT_FORMAT",
     "FIELDS",
     "TGW_DEFAULT_FIELDS",
+    "AllowList",
+    "Evidence",
     "FlowkitError",
+    "FlowkitWarning",
     "HuntConfig",
+    "HuntConfigError",
+    "NoEvidenceError",
+    "NoEvidenceWarning",
     "ParseError",
     "PolicyError",
     "SourceError",
     "__version__",
+    "address_names",
     "audit_report",
     "check_policy",
     "classify_transfer",
@@ -80,15 +103,21 @@ __all__ = [
     "coverage_gaps",
     "coverage_summary",
     "dedupe",
+    "detection_rules",
+    "display",
     "estimate_cost",
+    "explore",
     "find_beaconing",
+    "find_brute_force",
     "find_dos",
     "find_exfiltration",
+    "find_fast_c2",
     "find_lateral_movement",
     "find_port_scan",
     "find_port_sweep",
     "find_rdp_brute_force",
     "find_rejected_burst",
+    "find_repeated_probe",
     "find_ssh_brute_force",
     "find_threat_intel",
     "find_unusual_port",
@@ -96,6 +125,7 @@ __all__ = [
     "handshake_health",
     "hour_of_week",
     "hunt",
+    "judge_evidence",
     "load_inventory",
     "load_policy",
     "load_prices",
@@ -110,6 +140,7 @@ __all__ = [
     "read_tgw",
     "recommend_savings",
     "reject_rate",
+    "require_evidence",
     "saturation_candidates",
     "security_group_usage",
     "status_by_interface",
@@ -117,5 +148,6 @@ __all__ = [
     "throughput",
     "top_conversations",
     "top_talkers",
+    "units",
     "use_ip_ranges",
 ]

@@ -1,7 +1,8 @@
 """The ``df.flows`` accessor: one-line delegations to the plain functions of :mod:`flowkit`.
 
 Registered when :mod:`flowkit` is imported.  Every method returns a new frame; the functions are
-primary and documented; the methods only save typing in notebooks.
+primary and documented; the methods only save typing in notebooks.  On a frame with a ``flows``
+column (findings, throughput tables) ``df.flows`` is that column, as any column would be.
 
 Examples
 --------
@@ -34,6 +35,13 @@ PathLike = str | os.PathLike[str]
 @pd.api.extensions.register_dataframe_accessor("flows")
 class FlowsAccessor:
     """``df.flows``: flowkit functions as methods of a flow-record frame."""
+
+    def __new__(cls, df: pd.DataFrame) -> Any:
+        """The accessor; on a frame with a ``flows`` column (findings, throughput tables), that
+        column, as attribute access gives any other column (pandas would shadow it)."""
+        if "flows" in df.columns:
+            return df["flows"]
+        return super().__new__(cls)
 
     def __init__(self, df: pd.DataFrame) -> None:
         if not any(c in FIELDS_BY_COLUMN for c in df.columns):

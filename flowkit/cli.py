@@ -4,6 +4,13 @@ To add a verb, write ``_add_<verb>(sub)`` (its arguments) and ``_run_<verb>(args
 add one row to :data:`VERBS`.  Messages go to stdout/stderr through ``sys.stdout.write``; the
 exit status is the return value of :func:`main`.
 
+Exit status: 0 done; 1 ``audit --fail-on-breach`` found a breach; 2 bad arguments or input
+(a missing path, a bad config, records that lack a field the verb needs); 3
+(:data:`NO_EVIDENCE`) the load holds no evidence to analyse (nothing read, no record, or more
+lines quarantined than loaded; see :mod:`flowkit.evidence`): one line on stderr says what was
+read, what was quarantined and what it looks like, and nothing else is written.  Verbs that
+analyse a load read it with :func:`read_for_verb`.
+
 Examples
 --------
 >>> import pathlib, tempfile
@@ -19,10 +26,81 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["VERBS", "build_parser", "main"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flowkit.errors import NoEvidenceError
+
+__all__ = [
+    "NEEDS",
+    "NO_EVIDENCE",
+    "VERBS",
+    "build_parser",
+    "main",
+    "no_evidence",
+    "read_for_verb",
+]
+
+#: Exit status of a verb whose load holds no evidence (see :mod:`flowkit.evidence`).
+NO_EVIDENCE = 3
+
+
+#: Columns each verb's analysis reads: records of a format without them are bad input (exit 2).
+NEEDS = {
+    "hunt": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
+    "audit": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
+    "cost": ("srcaddr", "dstaddr", "bytes", "start", "end"),
+}
+
+
+def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
+    """Read flow logs for a verb, or raise when they hold no evidence to analyse.
+
+    :func:`flowkit.read` with ``progress=False`` unless given; its warnings (quarantined
+    lines, unexpected values) are written to stderr as one line each, ``flowkit VERB: warning:
+    ...``, once the load is known to hold evidence.
+
+    Raises
+    ------
+    flowkit.errors.NoEvidenceError
+        When :func:`flowkit.evidence.require_evidence` says so; report it with
+        :func:`no_evidence`.
+    flowkit.errors.MissingFieldsError
+        When the records' format lacks a field the verb reads (:data:`NEEDS`).
+    """
+    import flowkit as fk
+    from flowkit.errors import MissingFieldsError, NoEvidenceWarning
+    from flowkit.evidence import require_evidence
+
+    kwargs.setdefault("progress", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = fk.read(path, **kwargs)
+    require_evidence(df)
+    missing = tuple(c for c in NEEDS.get(verb, ()) if c not in df.columns)
+    if missing:
+        formats = "; ".join(df.attrs["flowkit"].get("formats") or {})
+        raise MissingFieldsError(f"the records have no {', '.join(missing)} (their format: "
+                                 f"{formats}); {verb} needs {', '.join(NEEDS[verb])}",
+                                 missing)  # fmt: skip
+    _write_warnings(verb, [w for w in caught if not issubclass(w.category, NoEvidenceWarning)])
+    return df
+
+
+def _write_warnings(verb: str, caught: Sequence[warnings.WarningMessage]) -> None:
+    for w in caught:
+        text = str(w.message).removeprefix("flowkit: ")
+        sys.stderr.write(f"flowkit {verb}: warning: {text}\n")
+
+
+def no_evidence(verb: str, path: str, exc: NoEvidenceError) -> int:
+    """Write the one line that says why ``path`` holds no evidence; return :data:`NO_EVIDENCE`."""
+    sys.stderr.write(f"flowkit {verb}: no evidence in {path}: {exc.evidence.summary}\n")
+    return NO_EVIDENCE
 
 
 def _add_sample(sub: argparse.ArgumentParser) -> None:
@@ -67,7 +145,10 @@ def _run_sample(args: argparse.Namespace) -> int:
             hive=args.hive,
             overwrite=args.force,
         )
-    except (FileExistsError, ValueError) as exc:
+    except FileExistsError as exc:  # the library says overwrite=True; this command says --force
+        sys.stderr.write(f"flowkit sample: {exc.filename} exists; add --force to replace it\n")
+        return 2
+    except ValueError as exc:
         sys.stderr.write(f"flowkit sample: {exc}\n")
         return 2
     sys.stdout.write(
@@ -94,20 +175,31 @@ def _add_convert(sub: argparse.ArgumentParser) -> None:
 def _run_convert(args: argparse.Namespace) -> int:
     from flowkit.convert import convert
     from flowkit.errors import FlowkitError
+    from flowkit.evidence import judge_counts
 
     try:
-        s = convert(
-            args.src, args.dst, fields=args.fields, errors=args.errors,
-            progress=False if args.no_progress else None,
-        )  # fmt: skip
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            s = convert(
+                args.src, args.dst, fields=args.fields, errors=args.errors,
+                progress=False if args.no_progress else None,
+            )  # fmt: skip
     except (FlowkitError, ValueError) as exc:
         sys.stderr.write(f"flowkit convert: {exc}\n")
         return 2
-    sys.stdout.write(
-        f"converted {s.inputs_converted} input(s) ({s.bytes_read / 1e6:.1f} MB), skipped "
-        f"{s.inputs_skipped} already converted: {s.records} records in {s.parts_written} "
-        f"Parquet file(s), {s.quarantined} quarantined, in {args.dst}\n"
-    )
+    line = (f"converted {s.inputs_converted} input(s) ({s.bytes_read / 1e6:.1f} MB), skipped "
+            f"{s.inputs_skipped} already converted: {s.records} records in {s.parts_written} "
+            f"Parquet file(s), {s.quarantined} quarantined, in {args.dst}")  # fmt: skip
+    resumed = s.inputs_converted == 0 and s.inputs_skipped > 0  # nothing new since last time
+    verdict = judge_counts(files=s.inputs_converted, records=s.records,
+                           quarantined=s.quarantined).verdict  # fmt: skip
+    if verdict != "ok" and not resumed:
+        why = {"nothing_read": "nothing read (no flow-log files)", "no_records": "no records",
+               "mostly_quarantined": "more lines quarantined than converted"}[verdict]  # fmt: skip
+        sys.stderr.write(f"flowkit convert: no evidence in {' '.join(args.src)}: {why}; {line}\n")
+        return NO_EVIDENCE
+    _write_warnings("convert", caught)
+    sys.stdout.write(line + "\n")
     return 0
 
 

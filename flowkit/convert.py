@@ -13,23 +13,28 @@ records back unchanged.
 Beside the data: ``_quarantine.csv`` (the lines that are not records, as
 :func:`flowkit.quarantine` lists them) and ``_manifest.jsonl`` (one line per converted input: its
 path, size, counts and the parts written).  A second run skips the inputs the manifest lists
-with the same path and size, so an interrupted conversion resumes.  Inputs are converted a batch
-at a time, so memory stays bounded whatever the input size.
+with the same resolved path and size, so an interrupted conversion resumes; a run killed at any
+point (even in the middle of an append) resumes without losing or repeating a record or a
+quarantine row (see :mod:`flowkit.convert_log`).  Each input file is converted once, whatever
+names it is given (see :func:`flowkit.sources.find_files`).  Inputs are converted a batch at a
+time, so memory stays bounded whatever the input size.  Text cells of ``_quarantine.csv`` that a
+spreadsheet would run as a formula are prefixed with ``'`` (:func:`read_converted_quarantine`
+removes it).
 
 Limits: an input whose size changed is converted again and its earlier records stay (AWS log
-objects never change); a run killed between moving a batch's files into place and writing its
-manifest lines converts that batch again on the next run (its records then appear twice).
+objects never change).  A record whose ``end`` is beyond year 9999 has no date folder: it is
+quarantined (``line`` 0, its position in the file in the reason).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import warnings
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,12 +44,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from flowkit.convert_log import (
+    QUARANTINE,
+    append_manifest,
+    append_quarantine,
+    read_quarantine,
+    recover,
+)
+from flowkit.errors import FlowkitWarning, ParseError
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
-from flowkit.provenance import empty_quarantine, provenance
+from flowkit.provenance import provenance
 from flowkit.reader import Source
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format
-from flowkit.sources import discover, feed_files, parse_key
+from flowkit.sources import feed_files, find_files, parse_key
+from flowkit.sources.discovery import not_read_warning
+from flowkit.sources.layout import MANIFEST, partition_window
 
 __all__ = [
     "BATCH_BYTES",
@@ -59,8 +74,6 @@ __all__ = [
 
 #: Bytes of input (as stored) converted at a time; bounds memory at about 20x this for gzip.
 BATCH_BYTES = 48 << 20
-MANIFEST = "_manifest.jsonl"
-QUARANTINE = "_quarantine.csv"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _STAGING = ".staging"
 
@@ -75,6 +88,9 @@ class ConvertSummary:
     quarantined: int
     parts_written: int
     bytes_read: int
+    #: Paths found but not converted, with the reason (a second name of a file, a link to a
+    #: folder, a name that is not a flow-log file's).
+    not_read: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def arrow_schema(columns: Iterable[str]) -> pa.Schema:
@@ -100,34 +116,9 @@ TimestampType(timestamp[s, tz=UTC]), DataType(string)]
     return pa.schema(types)
 
 
-def partition_window(path: str) -> tuple[datetime, datetime] | None:
-    """Return the span of record end times a converted file can hold, from its folders.
-
-    None when the path has no ``date=`` folder (or the null partition): such files are always
-    read.
-
-    Examples
-    --------
-    >>> lo, hi = partition_window("out/date=2024-06-08/hour=05/part-1.parquet")
-    >>> lo.isoformat(), hi.isoformat()
-    ('2024-06-08T05:00:00+00:00', '2024-06-08T06:00:00+00:00')
-    >>> partition_window("out/date=2024-06-08/part-1.parquet")[1].isoformat()
-    '2024-06-09T00:00:00+00:00'
-    """
-    parts = dict(p.split("=", 1) for p in path.replace("\\", "/").split("/") if "=" in p)
-    try:
-        day = datetime.strptime(parts.get("date", ""), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    hour = parts.get("hour", "")
-    if not hour.isdigit():
-        return day, day + timedelta(days=1)
-    lo = day + timedelta(hours=int(hour))
-    return lo, lo + timedelta(hours=1)
-
-
 def read_converted_quarantine(dst: str | os.PathLike[str]) -> pd.DataFrame:
-    """Return the quarantine a conversion wrote beside its Parquet files.
+    """Return the quarantine a conversion wrote beside its Parquet files (committed rows only,
+    so it is readable even right after a killed run).
 
     Examples
     --------
@@ -135,29 +126,7 @@ def read_converted_quarantine(dst: str | os.PathLike[str]) -> pd.DataFrame:
     >>> len(read_converted_quarantine(tempfile.mkdtemp()))
     0
     """
-    path = Path(dst) / QUARANTINE
-    if not path.exists():
-        return empty_quarantine()
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    return pd.DataFrame(
-        {
-            "file": table["file"].astype("string"),
-            "line": table["line"].astype("int64").astype("Int64"),
-            "raw": table["raw"].astype("string"),
-            "reason": table["reason"].astype("string"),
-        }
-    )
-
-
-def _load_manifest(dst: Path) -> dict[tuple[str, int], dict[str, object]]:
-    path = dst / MANIFEST
-    done: dict[tuple[str, int], dict[str, object]] = {}
-    if path.exists():
-        for line in path.read_text("utf-8").splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                done[(entry["path"], int(entry["size"]))] = entry
-    return done
+    return read_quarantine(Path(dst))
 
 
 def _key_of(path: str) -> tuple[str, str]:
@@ -179,6 +148,36 @@ def _batches(paths: list[str], sizes: dict[str, int], limit: int) -> list[list[s
     if current:
         batches.append(current)
     return batches
+
+
+def _size(path: str) -> int:
+    """Size of an input on disk; -1 when it cannot be seen (its read reports why)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1
+
+
+#: The last hour a ``date=YYYY-MM-DD`` folder can name (9999-12-31 23:00), in epoch hours.
+_LAST_HOUR = int(np.datetime64("9999-12-31T23", "h").astype(np.int64))
+
+
+def _beyond_dates(df: pd.DataFrame) -> np.ndarray:
+    """Records whose ``end`` is beyond year 9999 (no date folder can hold them)."""
+    return _hours(df) > _LAST_HOUR
+
+
+def _far_rows(df: pd.DataFrame, far: np.ndarray, path: str) -> pd.DataFrame:
+    """Quarantine rows for the records of one input that no date folder can hold."""
+    rows = []
+    for position in np.flatnonzero(far).tolist():
+        values = df.iloc[position]
+        raw = " ".join("-" if pd.isna(v) else str(v) for v in values.tolist())
+        end = df["end"].iloc[position]
+        rows.append((path, 0, raw[:500], f"record {position + 1} of the file: end {end} is "
+                     "beyond year 9999, so no date=YYYY-MM-DD folder can hold it"))  # fmt: skip
+    table = pd.DataFrame(rows, columns=["file", "line", "raw", "reason"])
+    return table.astype({"file": "string", "line": "Int64", "raw": "string", "reason": "string"})
 
 
 def _hours(df: pd.DataFrame) -> np.ndarray:
@@ -297,24 +296,38 @@ parts_written=1, bytes_read=175)
     out.mkdir(parents=True, exist_ok=True)
     staging = out / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
-    paths = [p for p in discover(src) if not Path(p).resolve().is_relative_to(out.resolve())]
-    sizes = {p: os.path.getsize(p) for p in paths}
-    done = _load_manifest(out)
-    todo = [p for p in paths if (os.path.abspath(p), sizes[p]) not in done]
+    committed = recover(out)
+    found = find_files(src)
+    paths = [p for p in found.paths if not Path(p).resolve().is_relative_to(out.resolve())]
+    sizes = {p: _size(p) for p in paths}
+    done = committed.inputs
+    todo = [p for p in paths if (os.path.realpath(p), sizes[p]) not in done]
     split = split_accounts
     if split is None:
         split = len({_key_of(p) for p in paths}) > 1
     records = quarantined = parts = 0
     hide = None if progress is None else not progress
-    with tqdm(total=sum(sizes[p] for p in todo), unit="B", unit_scale=True,
+    with tqdm(total=sum(max(sizes[p], 0) for p in todo), unit="B", unit_scale=True,
               desc="flowkit.convert", disable=hide) as bar:  # fmt: skip
-        for batch in _batches(todo, sizes, batch_bytes):
+        queue = deque(_batches(todo, sizes, batch_bytes))
+        while queue:
+            batch = queue.popleft()
             collector = Collector(fields=fmt)
-            feed_files(collector, batch, on_file=lambda p: bar.update(sizes.get(p, 0)))
+            feed_files(collector, batch, on_file=lambda p: bar.update(max(sizes.get(p, 0), 0)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 df = finish(collector, errors=errors, sources=batch)
             prov = provenance(df)
+            far = _beyond_dates(df)
+            if far.any() and len(batch) > 1:  # convert its files one by one to name the file
+                queue.extendleft([p] for p in reversed(batch))
+                continue
+            bad = prov["quarantine"]
+            if far.any():
+                if errors == "raise":
+                    raise ParseError(_far_rows(df, far, batch[0]))
+                bad = pd.concat([bad, _far_rows(df, far, batch[0])], ignore_index=True)
+                df = df[~far].reset_index(drop=True)
             name = hashlib.sha1("\n".join(batch).encode(), usedforsecurity=False).hexdigest()[:16]
             account, region = _key_of(batch[0])
             prefix = (f"account={account}", f"region={region}") if split else ()
@@ -322,24 +335,22 @@ parts_written=1, bytes_read=175)
             for rel in written:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, out / rel)
-            bad = prov["quarantine"]
-            if len(bad):
-                bad.to_csv(out / QUARANTINE, mode="a", index=False,
-                           header=not (out / QUARANTINE).exists())  # fmt: skip
-            with open(out / MANIFEST, "a", encoding="utf-8") as fh:
-                for path in batch:
-                    counts = prov["files"].get(path, {})
-                    entry = {
-                        "path": os.path.abspath(path),
-                        "size": sizes[path],
-                        "records": counts.get("records", 0),
-                        "quarantined": counts.get("quarantined", 0),
-                        "skipped": prov["skipped_files"].get(path),
-                        "parts": written,
-                    }
-                    fh.write(json.dumps(entry) + "\n")
+            append_quarantine(out, bad, name)
+            entries = []
+            for path in batch:
+                counts = prov["files"].get(path, {})
+                entries.append({
+                    "path": os.path.abspath(path),
+                    "size": sizes[path],
+                    "records": counts.get("records", 0) - int(far.sum()),
+                    "quarantined": counts.get("quarantined", 0) + int(far.sum()),
+                    "skipped": prov["skipped_files"].get(path),
+                    "parts": written,
+                })  # fmt: skip
+            append_manifest(out, entries, name)
             records += len(df)
             quarantined += int(prov["totals"]["quarantined"] + prov["totals"]["file_errors"])
+            quarantined += int(far.sum())
             parts += len(written)
             del df, collector
     shutil.rmtree(staging, ignore_errors=True)
@@ -347,7 +358,10 @@ parts_written=1, bytes_read=175)
         warnings.warn(
             f"flowkit: {quarantined} line(s) or file problem(s) quarantined; {records} record(s) "
             f"converted. They are in {os.fspath(out / QUARANTINE)!r} (read_converted_quarantine).",
+            FlowkitWarning,
             stacklevel=2,
         )
+    if (message := not_read_warning(found.not_read, where="ConvertSummary.not_read")) is not None:
+        warnings.warn(message, FlowkitWarning, stacklevel=2)
     return ConvertSummary(len(todo), len(paths) - len(todo), records, quarantined, parts,
-                          sum(sizes[p] for p in todo))  # fmt: skip
+                          sum(max(sizes[p], 0) for p in todo), found.not_read)  # fmt: skip

@@ -30,19 +30,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowkit.convert import partition_window
+from flowkit.engine_dask_concat import ATTR, SORTED
 from flowkit.engine_dask_gather import fold
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
-from flowkit.errors import FlowkitError
+from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
+from flowkit.evidence import judge_counts
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import empty_quarantine
-from flowkit.reader import Source, TimeLike, _utc, read, read_tgw
+from flowkit.provenance import Provenance, empty_quarantine
+from flowkit.reader import Source, _load
 from flowkit.schema import (
     DEFAULT_FIELDS,
     column_name,
@@ -51,7 +53,9 @@ from flowkit.schema import (
     is_tgw_format,
     parse_format,
 )
-from flowkit.sources import discover, feed_bytes, overlaps
+from flowkit.sources import feed_bytes, find_files, open_regular
+from flowkit.sources.discovery import not_read_warning
+from flowkit.times import TimeLike, time_window
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -68,7 +72,10 @@ _PARQUET = b"PAR1"
 
 
 def _text_bytes(path: str) -> int:
-    size = os.path.getsize(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError:  # a dangling link: the partition read reports it
+        return 0
     for suffix, factor in _EXPANSION.items():
         if path.endswith(suffix):
             return size * factor
@@ -115,10 +122,13 @@ def _columns_of_group(
     """Columns the files of a group carry (from Parquet schemas and the heads of text files)."""
     columns: list[str] = []
     for path in paths:
-        with open(path, "rb") as fh:
-            head = fh.read(PEEK_BYTES)
+        try:
+            with open_regular(path) as fh:
+                head = fh.read(PEEK_BYTES)
+            names = pq.read_schema(path).names if head[:4] == _PARQUET else []
+        except (OSError, pa.ArrowException):  # the partition read quarantines the file
+            continue
         if head[:4] == _PARQUET:
-            names = pq.read_schema(path).names
             if is_tgw_format(field_name(n) for n in names) == (record_type == "tgw"):
                 columns.extend(names)
             continue
@@ -159,8 +169,9 @@ def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd
     }
     out = df.assign(**missing) if missing else df
     out = out[list(meta.columns)]
-    out.attrs = {}
-    return _same_category_kinds(out, meta)
+    out = _same_category_kinds(out, meta)
+    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (engine_dask_concat)
+    return out
 
 
 def _same_category_kinds(df: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -195,13 +206,12 @@ class _ReadGroup:
     facts: DirectionFacts | None = None
 
     def load(self, paths: tuple[str, ...]) -> pd.DataFrame:
-        reader = read_tgw if self.record_type == "tgw" else read
         with_facts = self.enrich and self.facts is not None
         with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
             warnings.simplefilter("ignore")
-            df = reader(list(paths), fields=self.fields, start=self.start, end=self.end,
-                        errors=self.errors, enrich=self.enrich and not with_facts,
-                        progress=False)  # fmt: skip
+            df = _load(list(paths), fields=self.fields, start=self.start, end=self.end,
+                       errors=self.errors, enrich=self.enrich and not with_facts,
+                       record_type=self.record_type, progress=False, listed=True)  # fmt: skip
         return enrich_all(df, facts=self.facts) if with_facts else df
 
     def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:
@@ -223,11 +233,15 @@ def _plan(
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     partition_bytes: int,
+    *,
+    warn: bool = True,
 ) -> list[tuple[str, ...]]:
     lo = None if start is None else start.to_pydatetime()
     hi = None if end is None else end.to_pydatetime()
-    paths = [p for p in discover(source, start=lo, end=hi) if overlaps(partition_window(p), lo, hi)]
-    return plan_partitions(paths, partition_bytes)
+    found = find_files(source, start=lo, end=hi)
+    if warn and (message := not_read_warning(found.not_read)) is not None:
+        warnings.warn(message, FlowkitWarning, stacklevel=4)
+    return plan_partitions(found.paths, partition_bytes)
 
 
 def _compute(tasks: list[Any], client: Any) -> list[Any]:
@@ -272,9 +286,11 @@ def read_dask(
     -------
     dask.dataframe.DataFrame
         One partition per file group, in file order, with the pandas engine's columns, dtypes
-        and values (categories differ between partitions; ``compute()`` unites them).  With
+        and values (categories differ between partitions; ``compute()`` unites them, sorted
+        as the pandas engine's, see :mod:`flowkit.engine_dask_concat`).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
-        the enrichment uses (see the module notes).
+        the enrichment uses (see the module notes); the settled facts travel with the frame
+        (its meta's ``attrs["flowkit"]["facts"]``), so the analyses reuse them.
 
     Examples
     --------
@@ -296,13 +312,15 @@ def read_dask(
 
     if errors not in ("quarantine", "raise"):
         raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
     groups = _plan(source, lo, hi, partition_bytes)
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
     columns = [c for found in _compute(scans, client) for c in found]
     meta = _meta(columns, enrich, record_type)
-    if not groups:
+    if not groups:  # no file: say so, as the pandas engine does (flowkit.evidence)
+        warnings.warn(f"flowkit: {judge_counts(files=0, records=0).message}", NoEvidenceWarning,
+                      stacklevel=3)  # fmt: skip
         return dd.from_pandas(meta, npartitions=1)
     facts = None
     if enrich and record_type == "vpc":  # pass 1: what the enrichment learns from all records
@@ -310,6 +328,8 @@ def read_dask(
         merged = fold(groups, _facts_of_group, merge_direction_facts, raw, client=client)
         facts = merged.settle()  # what the decisions read: small, sent with every partition
     reader = _ReadGroup(fmt, lo, hi, errors, enrich, record_type, meta, facts)
+    if facts is not None:  # the settled facts travel with the frame: analyses reuse them
+        meta.attrs["flowkit"] = Provenance({**meta.attrs.get("flowkit", {}), "facts": facts})
     return dd.from_map(reader, groups, meta=meta, label="flowkit-read", enforce_metadata=False)
 
 
@@ -339,9 +359,9 @@ def read_dask_quarantine(
     """
     import dask
 
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
-    groups = _plan(source, lo, hi, partition_bytes)
+    groups = _plan(source, lo, hi, partition_bytes, warn=False)
     reader = _ReadGroup(fmt, lo, hi, "quarantine", False, record_type, pd.DataFrame())
     tables = _compute([dask.delayed(_quarantine_of_group)(reader, g) for g in groups], client)
     tables = [t for t in tables if len(t)]

@@ -12,8 +12,10 @@ the pandas engine's own code in two or three steps instead:
    ENIs seen; the addresses and the interfaces that translate addresses), combined exactly
    too (minimum, maximum, union);
 2. the partial results are combined and finished by the same pandas code that the pandas
-   engine runs on its one frame's part: records matched across partitions (the first speaker
-   of a conversation, copies of one flow on two ENIs, a NAT's untranslated leg) meet there.
+   engine runs on its one frame's part: records matched across partitions (copies of one flow
+   on two ENIs, a NAT's untranslated leg) meet there.  Who is the client of a record is the
+   enrichment's (the read oriented every partition with the facts of all of them), or, for a
+   raw frame, the one orientation model's with those facts (one more pass).
 
 Nothing is computed twice by different code: the pandas functions are themselves written as
 "parts, then finish" (:func:`flowkit.perf.traffic.throughput_counts`,
@@ -31,10 +33,12 @@ current scheduler runs it (the current ``dask.distributed`` client, else local t
 
 Top talkers and conversations count each byte once (:func:`flowkit.dedupe`), which takes facts
 of the whole frame (each ENI's own address, the ENIs that translate addresses, the addresses
-logged by a workload ENI, the peers and services they logged): these are computed per
-partition and merged exactly (:func:`dedupe_facts_dask`, two passes), then every partition is
-de-duplicated with the merged facts and reduced to per-host sums, which add up exactly.  The
-cost estimate merges its facts the same way (:func:`flowkit.cost.vantage.vantage_facts`), but
+logged by a workload ENI, the peers and services they logged): the direction facts are the
+ones the read settled and left with the frame (a pass computes them only for a frame that
+does not carry them), the rest is computed per partition and merged exactly
+(:func:`dedupe_facts_dask`), then every partition is de-duplicated with the merged facts and
+reduced to per-host sums, which add up exactly.  The cost estimate merges its facts the same
+way (:func:`flowkit.cost.vantage.vantage_facts`), but
 which ENI's record of a packet flow counts is decided by comparing the flow's records: the
 records are shuffled by packet flow first (:func:`estimate_cost_dask`).  Each pass reads the
 partitions again: ``ddf.persist()`` first if they fit in the cluster's memory.
@@ -76,8 +80,9 @@ from flowkit.engine_dask_gather import each as _each
 from flowkit.engine_dask_gather import fold
 from flowkit.enrich.dedupe import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
-from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
-from flowkit.perf.frames import eni_names, traffic_records
+from flowkit.enrich.facts import DirectionFacts, frame_facts, merge_direction_facts
+from flowkit.enrich.sides import SIDE_COLUMNS
+from flowkit.perf.frames import address_names, traffic_records
 from flowkit.perf.traffic import (
     TalkerPart,
     conversations_finish,
@@ -93,6 +98,7 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
 
     from flowkit.detect.view import View
+    from flowkit.detect.view_parts import ViewPart
 
 __all__ = [
     "build_view_dask",
@@ -153,17 +159,31 @@ def _coverage_part(
 
 
 def build_view_dask(ddf: dd.DataFrame) -> View:
-    """:func:`flowkit.detect.build_view` of a Dask frame (see :mod:`flowkit.detect.view`)."""
-    from flowkit.detect.view_parts import view_finish, view_part
+    """:func:`flowkit.detect.build_view` of a Dask frame (see :mod:`flowkit.detect.view`):
+    the parts of an enriched frame orient with its columns; a raw frame's with the facts of
+    the whole frame (one more pass, unless the frame carries them)."""
+    from flowkit.detect.view_parts import view_finish
 
-    return view_finish(_each(ddf, view_part))
+    facts = None
+    if not set(SIDE_COLUMNS) <= set(ddf.columns):
+        facts = frame_facts(ddf) or fold(ddf, _direction_part, merge_direction_facts).settle()
+    return view_finish(_each(ddf, _view_part, facts))
+
+
+def _view_part(df: pd.DataFrame, facts: DirectionFacts | None) -> ViewPart:
+    from flowkit.detect.view_parts import view_part
+
+    return view_part(df, facts=facts)
 
 
 def dedupe_facts_dask(ddf: dd.DataFrame) -> DedupeFacts:
     """The merged :func:`flowkit.enrich.dedupe_facts` of the traffic records of every partition
-    (two passes: the direction facts, then the ends that depend on them), settled: cut to
-    what :func:`flowkit.dedupe` reads, to travel with every partition."""
-    direction = fold(ddf, _direction_part, merge_direction_facts).settle()
+    (the direction facts the read left with the frame, else a pass for them; then a pass for
+    the ends that depend on them), settled: cut to what :func:`flowkit.dedupe` reads, to
+    travel with every partition."""
+    direction = frame_facts(ddf)  # the read's settled facts, when it left them
+    if direction is None:
+        direction = fold(ddf, _direction_part, merge_direction_facts).settle()
     return fold(ddf, _dedupe_part, merge_dedupe_facts, direction).settle()
 
 
@@ -182,7 +202,7 @@ def top_talkers_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
 
 
 def _talkers_part(df: pd.DataFrame, facts: DedupeFacts) -> tuple[TalkerPart, dict[str, str]]:
-    return talkers_part(df, facts), eni_names(df)
+    return talkers_part(df, facts), address_names(df)
 
 
 def top_conversations_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
@@ -194,7 +214,7 @@ def top_conversations_dask(ddf: dd.DataFrame, *, n: int) -> pd.DataFrame:
 def _conversations_part(
     df: pd.DataFrame, facts: DedupeFacts
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    return conversations_part(df, facts), eni_names(df)
+    return conversations_part(df, facts), address_names(df)
 
 
 #: Columns that the cost classification reads (the others are not shuffled).
@@ -213,8 +233,9 @@ def estimate_cost_dask(
 ) -> pd.DataFrame:
     """:func:`flowkit.estimate_cost` of a Dask frame.
 
-    The facts of the whole frame (each ENI's own address when ``local_addr`` is absent, then
-    the NAT-like ENIs and the AZ of each address) are computed per partition and merged; the
+    The facts of the whole frame (each ENI's own address when ``local_addr`` is absent: the
+    read's settled direction facts, else one pass for them; then the NAT-like ENIs and the AZ
+    of each address) are computed per partition and merged; the
     records are shuffled by their packet flow (:func:`flowkit.cost.vantage.flow_key`) so that
     every record of a flow is in one partition, where the copies are found as in pandas; each
     partition is classified with the merged facts and reduced to counted bytes per ``by_cols``
@@ -223,17 +244,17 @@ def estimate_cost_dask(
     d = ddf[[c for c in ddf.columns if c in _COST_READS or c in by_cols]]
     if "transfer" in d.columns and "transfer_bytes" in d.columns:  # classified already
         return cost_finish(_each(d, cost_part, by_cols), prices, by_cols, days)
-    votes = None
-    if "local_addr" not in d.columns:
-        votes = fold(d, _vantage_part, merge_vantage_facts, None).votes
-    facts = fold(d, _vantage_part, merge_vantage_facts, votes)
+    direction = None
+    if "local_addr" not in d.columns:  # the read's settled facts, else one pass for them
+        direction = frame_facts(ddf) or fold(d, _direction_part, merge_direction_facts).settle()
+    facts = fold(d, _vantage_part, merge_vantage_facts, direction)
     keyed = d.map_partitions(_with_flow_key, meta=_with_flow_key(d._meta))
     parts = _each(keyed.shuffle(on="_flow"), _cost_part, facts, by_cols)
     return cost_finish(parts, prices, by_cols, days)
 
 
-def _vantage_part(df: pd.DataFrame, votes: pd.DataFrame | None) -> VantageFacts:
-    return vantage_facts(df, votes=votes)
+def _vantage_part(df: pd.DataFrame, direction: DirectionFacts | None) -> VantageFacts:
+    return vantage_facts(df, direction=direction)
 
 
 def _with_flow_key(df: pd.DataFrame) -> pd.DataFrame:

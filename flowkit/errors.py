@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 __all__ = [
@@ -9,16 +11,92 @@ __all__ = [
     "AwsCredentialsError",
     "AwsError",
     "AwsNotFoundError",
+    "AwsRegionError",
+    "FileFormatError",
     "FlowkitError",
+    "FlowkitWarning",
+    "MissingFieldsError",
     "NoDataError",
+    "NoEvidenceError",
+    "NoEvidenceWarning",
     "ParseError",
     "SourceError",
     "ThrottledError",
+    "printable",
 ]
+
+
+def printable(name: object) -> str:
+    r"""A file name as a message may show it: unchanged when printable, else its ``repr`` (a
+    newline or a control character in a name must not forge lines in a message or a log).
+
+    >>> printable("a.log"), printable("x\nflowkit: all clear")
+    ('a.log', "'x\\nflowkit: all clear'")
+    """
+    text = str(name)
+    return text if text.isprintable() else repr(text)
 
 
 class FlowkitError(Exception):
     """Base class of every error flowkit raises on purpose."""
+
+
+class FlowkitWarning(UserWarning):
+    """Base class of every warning flowkit gives on purpose (shown as a warning box in
+    notebooks; ``warnings.simplefilter("error", FlowkitWarning)`` turns them into errors)."""
+
+
+class NoEvidenceWarning(FlowkitWarning):
+    """A load with no evidence to analyse: nothing read, no record, or mostly quarantined lines.
+
+    Given by :func:`flowkit.read` (and :func:`flowkit.read_tgw`); the message is
+    :attr:`flowkit.evidence.Evidence.message`.
+    """
+
+
+class NoEvidenceError(FlowkitError, ValueError):
+    """Raised by :func:`flowkit.evidence.require_evidence` when a load holds no evidence.
+
+    Attributes
+    ----------
+    evidence : flowkit.evidence.Evidence
+        The judgement: counts, verdict, the likely format of the quarantined lines.
+    """
+
+    def __init__(self, evidence: Any) -> None:
+        self.evidence = evidence
+        super().__init__(evidence.message)
+
+
+class MissingFieldsError(FlowkitError, ValueError):
+    """Records whose format lacks fields an analysis needs (a custom format without ``start``).
+
+    Attributes
+    ----------
+    missing : tuple of str
+        The column names the analysis needs and the records lack.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+        self.missing = missing
+        super().__init__(message)
+
+
+class FileFormatError(FlowkitError, ValueError):
+    """A file flowkit reads (a policy, a hunt config, a threat list, an inventory, ip-ranges)
+    is malformed: ``file``, ``line`` (1-based; 0 when the problem is not on one line) and
+    ``reason`` say where and why.
+
+    Examples
+    --------
+    >>> str(FileFormatError("threats.txt", 3, "'10.0.0.999' is not an address or CIDR"))
+    "threats.txt:3: '10.0.0.999' is not an address or CIDR"
+    """
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        where = f"{printable(file)}:{line}" if line else printable(file)
+        super().__init__(f"{where}: {reason}")
 
 
 class ParseError(FlowkitError, ValueError):
@@ -36,7 +114,7 @@ class ParseError(FlowkitError, ValueError):
         n = len(failure_cases)
         shown = failure_cases.head(50)
         lines = [
-            f"  {r.file}:{r.line}: {r.reason}: {str(r.raw)[:120]!r}"
+            f"  {printable(r.file)}:{r.line}: {r.reason}: {str(r.raw)[:120]!r}"
             for r in shown.itertuples(index=False)
         ]
         more = f"\n  ... and {n - len(shown)} more (see .failure_cases)" if n > len(shown) else ""
@@ -81,6 +159,20 @@ class AwsAccessError(AwsError, PermissionError):
 
 class AwsNotFoundError(AwsError, SourceError):
     """The bucket or log group does not exist (or is in another account or Region)."""
+
+
+class AwsRegionError(AwsError):
+    """The bucket is in another Region than the client's: :attr:`region` names it when AWS said.
+
+    Attributes
+    ----------
+    region : str
+        The bucket's Region (empty when AWS did not say).
+    """
+
+    def __init__(self, message: str, *, region: str = "", **kwargs: str) -> None:
+        super().__init__(message, **kwargs)
+        self.region = region
 
 
 class ThrottledError(AwsError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
@@ -13,11 +14,15 @@ from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
+from flowkit.errors import FlowkitWarning
+from flowkit.evidence import warn_if_no_evidence
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
-from flowkit.sources import discover, feed_files
+from flowkit.sources import feed_files, find_files
 from flowkit.sources.cloudwatch import load_cloudwatch
+from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.s3 import feed_s3, is_s3_url
+from flowkit.times import TimeLike, filter_time, time_window
 
 __all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
@@ -26,7 +31,6 @@ if TYPE_CHECKING:
 
 Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 Engine = Literal["pandas", "dask"]
-TimeLike = str | datetime | pd.Timestamp | None
 
 
 class AwsOptions(TypedDict):
@@ -53,35 +57,6 @@ _NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=Non
                      cache_dir=None)  # fmt: skip
 
 
-def _utc(value: TimeLike, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _filter_time(
-    df: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
-) -> pd.DataFrame:
-    """Keep records whose capture window meets [start, end); records without times stay."""
-    if (start is None and end is None) or "start" not in df.columns or "end" not in df.columns:
-        return df
-    keep = pd.Series(True, index=df.index)
-    if start is not None:
-        keep &= ~(df["end"] < start)
-    if end is not None:
-        keep &= ~(df["start"] >= end)
-    out = df[keep.to_numpy()].reset_index(drop=True)
-    out.attrs["flowkit"]["time_filter"] = {
-        "start": None if start is None else start.isoformat(),
-        "end": None if end is None else end.isoformat(),
-        "records_outside": int((~keep).sum()),
-    }
-    return out
-
-
 def _load(
     source: Source,
     *,
@@ -94,32 +69,43 @@ def _load(
     progress: bool | None,
     aws: AwsOptions | None = None,
     context: EnrichOptions | None = None,
+    listed: bool = False,
 ) -> pd.DataFrame:
-    lo, hi = _utc(start, "start"), _utc(end, "end")
+    """Load a source; ``listed``: ``source`` is a list of files already found (read as is)."""
+    lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
     collector = Collector(fields=fmt, record_type=record_type)
     objects: list[dict[str, object]] | None = None
+    not_read: dict[str, str] = {}  # every path found but not read, with the reason
     if is_s3_url(source):  # S3: list only the window's keys, fetch them in parallel
         objects = feed_s3(collector, source, start=None if lo is None else lo.to_pydatetime(),
                           end=None if hi is None else hi.to_pydatetime(), progress=progress,
-                          **(aws or _NO_AWS))  # fmt: skip
+                          not_read=not_read, **(aws or _NO_AWS))  # fmt: skip
         paths = [str(o["url"]) for o in objects]
     else:
         if aws and any(v is not None for v in aws.values()):
             raise ValueError(f"{', '.join(k for k, v in aws.items() if v is not None)} "
                              "apply to s3:// sources only")  # fmt: skip
-        paths = discover(
-            source,
-            start=None if lo is None else lo.to_pydatetime(),
-            end=None if hi is None else hi.to_pydatetime(),
-        )
+        if listed:
+            paths = [os.fspath(p) for p in source]  # type: ignore[union-attr]
+        else:
+            found = find_files(
+                source,
+                start=None if lo is None else lo.to_pydatetime(),
+                end=None if hi is None else hi.to_pydatetime(),
+            )
+            paths, not_read = found.paths, found.not_read
         show = progress if progress is not None else len(paths) > 200
         with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
             feed_files(collector, paths, on_file=lambda _: bar.update())
     df = finish(collector, errors=errors, sources=paths)
     if objects is not None:
         df.attrs["flowkit"]["objects"] = objects
-    df = _filter_time(df, lo, hi)
+    df.attrs["flowkit"]["not_read"] = dict(sorted(not_read.items()))
+    if (message := not_read_warning(not_read)) is not None:
+        warnings.warn(message, FlowkitWarning, stacklevel=3)
+    df = filter_time(df, lo, hi)
+    warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df
 
 
@@ -256,6 +242,12 @@ def read(
     threat_list : path(s) or dict, optional
         Addresses and CIDRs to flag (``threat_match``, ``threat_label``).
 
+    Warns
+    -----
+    flowkit.errors.NoEvidenceWarning
+        When the load holds no evidence (:func:`flowkit.judge_evidence`); the frame is returned
+        all the same (:func:`flowkit.require_evidence` raises instead).
+
     Returns
     -------
     pandas.DataFrame
@@ -387,6 +379,7 @@ def read_cloudwatch(
         session=session, page_size=page_size, max_attempts=max_attempts, sleep=sleep,
         progress=progress,
     )  # fmt: skip
+    warn_if_no_evidence(df)
     if not enrich:
         return df
     prov = df.attrs.get("flowkit")

@@ -329,18 +329,22 @@ def parse_format(fmt: str | Iterable[str]) -> tuple[str, ...]:
 def looks_like_header(tokens: list[str]) -> bool:
     """Tell whether the tokens of a line are a header line (field names), not a record.
 
-    A header has only field-name tokens and at least half of them are known fields.  A record
-    of a custom format made only of IDs (``vpc-0a1b subnet-0c2d``) is not a header.
+    A header has only field-name tokens, at least two of them known fields, and at least half
+    of them known (AWS adds fields; new ones among known ones still make a header).  A
+    record of a custom format made only of IDs (``vpc-0a1b subnet-0c2d``) is not a header, nor
+    is a line of prose that happens to hold a field name (``type to``, ``the version``).
 
     >>> looks_like_header("version account-id interface-id".split())
     True
     >>> looks_like_header("vpc-0a1b subnet-0c2d".split())
     False
+    >>> looks_like_header("type to".split()), looks_like_header("type for to".split())
+    (False, False)
     """
     if not tokens or not all(_NAME.match(t) for t in tokens):
         return False
     known = sum(1 for t in tokens if field_name(t) in FIELDS_BY_NAME)
-    return known * 2 >= len(tokens)
+    return known >= 2 and known * 2 >= len(tokens)
 
 
 def is_tgw_format(names: Iterable[str]) -> bool:

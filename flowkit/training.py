@@ -27,15 +27,28 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "answers", "check_answer", "load_truth"]
+from flowkit.exercises import EXERCISES, HINTS, Exercise
+from flowkit.times import utc
+from flowkit.units import BYTES_PER_GB, BYTES_PER_GIB
+
+__all__ = [
+    "EXERCISES",
+    "HINTS",
+    "Exercise",
+    "Verdict",
+    "answers",
+    "check_answer",
+    "load_truth",
+    "worked_findings",
+]
 
 Truth = dict[str, Any]
 Incident = dict[str, Any]
 
-#: Rough list prices (USD per GB) used to rank cost drivers: NAT processing, and cross-AZ
-#: transfer, charged once in each direction.
-NAT_PER_GB = 0.045
-CROSS_AZ_PER_GB = 0.02
+#: Rough list prices (USD per GiB, AWS's metered GB of 2^30 bytes) used to rank cost drivers:
+#: NAT processing, and cross-AZ transfer, charged once in each direction.
+NAT_PER_GIB = 0.045
+CROSS_AZ_PER_GIB = 0.02
 
 
 @dataclass(frozen=True)
@@ -47,43 +60,19 @@ class Verdict:
     correct : bool
         Whether the answer matches the ground truth (within the exercise's tolerance).
     explanation : str
-        The right answer and why, shown to the trainee whatever they answered.
+        The right answer and why: for a trainee who answered right, and for trainers.
+    hint : str
+        What to look at, never the answer: what a trainee who answered wrong is shown.
     """
 
     correct: bool
     explanation: str
+    hint: str = ""
 
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise: its id, the question and the form an answer takes."""
-
-    id: str
-    question: str
-    answer_form: str
-
-
-EXERCISES: tuple[Exercise, ...] = (
-    Exercise("scanned_host", "Which host was port-scanned from the internet?", "address or name"),
-    Exercise("scanner", "Which address scanned it?", "address"),
-    Exercise("brute_port", "Which port was brute-forced?", "port number"),
-    Exercise(
-        "brute_success",
-        "Did the password guesser get in, and if so when (UTC)?",
-        "'no', or 'yes' and a UTC time, e.g. 'yes 2026-11-02 23:25'",
-    ),
-    Exercise("compromised_host", "Which internal host was compromised?", "address or name"),
-    Exercise("beacon_destination", "Where does the compromised host beacon to?", "address"),
-    Exercise("beacon_interval", "At what interval does it beacon?", "seconds"),
-    Exercise("exfil_start", "When did the exfiltration start (UTC)?", "UTC time"),
-    Exercise("exfil_volume", "How much data left?", "gigabytes"),
-    Exercise("logging_gap", "Which interface has a gap in its logs?", "ENI id, name or address"),
-    Exercise(
-        "cost_driver",
-        "Which cost driver is biggest?",
-        "a cost incident kind, e.g. 'cross_az_chatter' or 's3_through_nat'",
-    ),
-)
+    @property
+    def message(self) -> str:
+        """What the trainee sees: the explanation when right, the hint when wrong."""
+        return self.explanation if self.correct else self.hint
 
 
 def load_truth(path: str | Path) -> Truth:
@@ -140,16 +129,9 @@ def _time(answer: str, reference: pd.Timestamp) -> pd.Timestamp | None:
     if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):
         text = f"{reference.strftime('%Y-%m-%d')} {text}"
     try:
-        ts = pd.Timestamp(text)
-    except ValueError:
+        return utc(text)
+    except ValueError:  # not a time: the answer is wrong, not the checker
         return None
-    if pd.isna(ts):
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _utc(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text).tz_convert("UTC")
 
 
 def _fmt(ts: pd.Timestamp) -> str:
@@ -195,7 +177,7 @@ def _brute_success(answer: str, truth: Truth, tolerance_min: float = 10.0) -> Ve
     said_no = words.startswith(("no", "false")) or words == "n"
     if success is None:
         return Verdict(said_no, "No: every attempt stayed short; none turned into a session.")
-    at = _utc(success)
+    at = utc(success)
     rest = re.sub(r"^(yes|y|true)[\s,:;-]*", "", words)
     when = _time(rest, at)
     ok = said_yes and when is not None and abs(when - at) <= pd.Timedelta(minutes=tolerance_min)
@@ -245,7 +227,7 @@ def _beacon_interval(answer: str, truth: Truth, tolerance: float = 0.1) -> Verdi
 
 def _exfil_start(answer: str, truth: Truth, tolerance_min: float = 5.0) -> Verdict:
     inc = _incident(truth, "exfiltration")
-    at = _utc(inc["first"])
+    at = utc(inc["first"])
     when = _time(answer, at)
     ok = when is not None and abs(when - at) <= pd.Timedelta(minutes=tolerance_min)
     why = (
@@ -290,9 +272,10 @@ _COST_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def _cost_estimate(inc: Incident) -> float:
-    gb = float(inc.get("evidence", {}).get("gigabytes", 0.0))
-    rate = NAT_PER_GB + CROSS_AZ_PER_GB / 2 if inc["kind"] == "s3_through_nat" else CROSS_AZ_PER_GB
-    return gb * rate
+    """USD of a cost incident: its ``gigabytes`` (GB of 10^9 bytes) billed per GiB."""
+    gib = float(inc.get("evidence", {}).get("gigabytes", 0.0)) * BYTES_PER_GB / BYTES_PER_GIB
+    nat = inc["kind"] == "s3_through_nat"
+    return gib * (NAT_PER_GIB + CROSS_AZ_PER_GIB / 2 if nat else CROSS_AZ_PER_GIB)
 
 
 def _cost_driver(answer: str, truth: Truth) -> Verdict:
@@ -343,7 +326,8 @@ def check_answer(exercise_id: str, answer: str, truth: Truth) -> Verdict:
     Returns
     -------
     Verdict
-        ``correct`` and an ``explanation`` with the right answer and why.
+        ``correct``, an ``explanation`` with the right answer and why (for a right answer and
+        for trainers), and a ``hint`` of what to look at (for a wrong answer: never the answer).
 
     Raises
     ------
@@ -358,12 +342,13 @@ def check_answer(exercise_id: str, answer: str, truth: Truth) -> Verdict:
     >>> check_answer("beacon_interval", "5 min", truth).correct
     True
     >>> v = check_answer("beacon_interval", "60", truth)
-    >>> v.correct, v.explanation.startswith("About 300 s")
-    (False, True)
+    >>> v.correct, v.explanation.startswith("About 300 s"), "300" in v.message
+    (False, True, False)
     """
     if exercise_id not in _CHECKERS:
         raise KeyError(f"unknown exercise {exercise_id!r}; known: {sorted(_CHECKERS)}")
-    return _CHECKERS[exercise_id](str(answer), truth)
+    verdict = _CHECKERS[exercise_id](str(answer), truth)
+    return Verdict(verdict.correct, verdict.explanation, HINTS[exercise_id])
 
 
 def answers(truth: Truth) -> dict[str, str]:
@@ -394,7 +379,7 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
         if exercise_id == "brute_port":
             return str(inc["ports"][0])
         success = inc.get("evidence", {}).get("success_at")
-        return "no" if success is None else f"yes {_fmt(_utc(success))}"
+        return "no" if success is None else f"yes {_fmt(utc(success))}"
     if exercise_id in {"compromised_host", "beacon_destination", "beacon_interval"}:
         inc = _incident(truth, "beaconing")
         return str(
@@ -407,7 +392,7 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     if exercise_id in {"exfil_start", "exfil_volume"}:
         inc = _incident(truth, "exfiltration")
         if exercise_id == "exfil_start":
-            return _fmt(_utc(inc["first"]))
+            return _fmt(utc(inc["first"]))
         return f"{float(inc['evidence']['bytes_out']) / 1e9:.2f}"
     if exercise_id == "logging_gap":
         return str(_incident(truth, "logging_gap")["enis"][0])
@@ -415,3 +400,29 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     if not costs:
         raise KeyError("ground truth has no cost incident")
     return str(max(costs, key=_cost_estimate)["kind"])
+
+
+class Note(str):
+    """Text that a notebook shows as it is (no quotes around it)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | Note:
+    """The detectors' findings for a trainer; for a trainee, a note that they are hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=False))
+    Hidden while you train: set TRAINER = True in the parameters cell to see what the detectors find.
+    >>> worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=True)["finding"].tolist()
+    ['port_scan']
+    """  # noqa: E501
+    if trainer:
+        return findings
+    return Note(
+        "Hidden while you train: set TRAINER = True in the parameters cell to see what the "
+        "detectors find."
+    )

@@ -9,6 +9,7 @@ Playwright without ``playwright install``.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _makefile_lab_flags() -> dict[str, str]:
+    """The ``--Name=value`` flags of the Makefile's ``lab`` recipe (the tests serve the same)."""
+    recipe = re.search(r"^lab:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    text = recipe.group(1) if recipe else ""
+    return dict(re.findall(r"(--[A-Za-z]+\.[A-Za-z_]+)=(\S+)", text))
+
+
+def makefile_recipe(target: str) -> str:
+    """The command lines of a Makefile target."""
+    recipe = re.search(rf"^{target}:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    return recipe.group(1) if recipe else ""
+
+
+#: ``--ServerApp.root_dir``, ``--LabApp.default_url``... as ``make lab`` passes them.
+MAKEFILE_LAB_FLAGS = _makefile_lab_flags()
+
+#: How Voila runs (here and in ``make voila``).  Kernels talk to the server over Unix sockets
+#: (``ipc``) in Voila's private connection folder, not over TCP ports: jupyter_client picks a
+#: free TCP port, closes it, and the kernel binds it a second later; if another program takes
+#: the port in between (jupyter_client#487; likely on a shared machine), the kernel dies,
+#: restarts on new ports that the Voila executor never learns, and the page never ends (it
+#: sends heartbeats for ever).  That was the "second Voila launch hangs now and then".  A cell
+#: that never finishes becomes an error with its traceback in the server log.
+VOILA_FLAGS = ["--KernelManager.transport=ipc", "--VoilaExecutor.timeout=240",
+               "--show_tracebacks=True"]  # fmt: skip
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -41,6 +70,7 @@ class Server:
     url: str
     token: str
     log: Path
+    pid: int = 0
 
 
 def free_port() -> int:
@@ -56,6 +86,8 @@ def isolated_env(state: Path) -> dict[str, str]:
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[var] = str(state / var.lower())
     env["MPLCONFIGDIR"] = str(state / "matplotlib")
+    # A hung server or kernel can be made to print every thread's stack (see dump_stacks).
+    env["PYTHONFAULTHANDLER"] = "1"
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         Path(env[var]).mkdir(parents=True, exist_ok=True)
     return env
@@ -93,17 +125,16 @@ def jupyter_server(
     port = free_port()
     log = state / f"{kind}-server.log"
     if kind == "lab":
+        default_url = MAKEFILE_LAB_FLAGS.get("--LabApp.default_url", "/lab")
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", *ROOT_FLAG,
                "--ip", "127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
                "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
-               f"--ServerApp.root_dir={root_dir}"]  # fmt: skip
+               f"--ServerApp.root_dir={root_dir}",
+               f"--LabApp.default_url={default_url}"]  # fmt: skip
         probe: str | None = f"http://127.0.0.1:{port}/api/status?token={token}"
     else:
-        # A cell that never finishes becomes an error with its traceback in the server log
-        # (by default Voila waits for ever and the page never ends).
         cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1", "--VoilaExecutor.timeout=240", "--show_tracebacks=True",
-               str(root_dir / (notebook or ""))]  # fmt: skip
+               "--Voila.ip=127.0.0.1", *VOILA_FLAGS, str(root_dir / (notebook or ""))]  # fmt: skip
         probe = None
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -112,7 +143,7 @@ def jupyter_server(
         )  # fmt: skip
     try:
         _wait_until_up(port, probe, proc, log, timeout=90)
-        yield Server(url=f"http://127.0.0.1:{port}", token=token, log=log)
+        yield Server(url=f"http://127.0.0.1:{port}", token=token, log=log, pid=proc.pid)
     finally:
         # The server and the kernels it started form the process group we created above.
         try:
@@ -123,6 +154,26 @@ def jupyter_server(
             proc.wait(timeout=15)
         except ProcessLookupError:
             pass
+
+
+def dump_stacks(server: Server) -> str:
+    """Make the server and its kernels print every thread's Python stack into the server log
+    (``PYTHONFAULTHANDLER`` prints them on SIGABRT), then return the log: what a stuck
+    dashboard was doing, for the failure message."""
+    import psutil
+
+    try:
+        root = psutil.Process(server.pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        procs = []
+    for proc in procs:
+        try:
+            os.kill(proc.pid, signal.SIGABRT)
+        except ProcessLookupError:
+            continue
+    time.sleep(2)
+    return server.log.read_text(encoding="utf-8", errors="replace")
 
 
 # JavaScript run in the page through JupyterLab's app object (--LabApp.expose_app_in_browser).

@@ -12,8 +12,9 @@ import pytest
 import flowkit as fk
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.cost.prices import tiered_cost
+from flowkit.units import BYTES_PER_GB, BYTES_PER_GIB
 
-GIB = 2**30
+GIB = BYTES_PER_GIB  # AWS's metered "GB" of 2^30 bytes: the unit of prices, bands and estimates
 MONTH_DAYS = 730 / 24  # records standing for a whole 730-hour month: projection factor 1
 HEADER = (
     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
@@ -219,22 +220,93 @@ def test_load_prices_user_file_replaces_default(tmp_path: Path) -> None:
         load_prices(bad)
 
 
+def test_price_table_is_in_aws_metered_gib() -> None:
+    """AWS meters data transfer in GB of 2^30 bytes and states its bands in that unit: 10 TB
+    = 10,240 GB, 40 TB more = 51,200, 100 TB more = 153,600; PrivateLink 1 PB = 1,048,576."""
+    prices = load_prices()
+    assert prices.bytes_per_gb == 2**30 == BYTES_PER_GIB
+    assert prices.unit == "GiB"
+    assert [u for u, _ in prices["internet_egress"].tiers] == [100, 10240, 51200, 153600, math.inf]
+    assert [u for u, _ in prices["interface_endpoint"].tiers] == [1048576, 5242880, math.inf]
+    table = prices.table().set_index("dimension")
+    assert set(table["unit"]) == {"GiB"}  # 2^30 bytes is never shown as "GB"
+    assert "GB" not in " ".join(table["tiers"]).replace("GiB", "")
+    assert "to 10,240 GiB: $0.09/GiB" in table.loc["internet_egress", "tiers"]
+
+
 @pytest.mark.parametrize(
-    ("gb", "expected"),
+    ("gib", "expected"),
     [
         (0, 0.0),
-        (100, 0.0),  # the free 100 GB
+        (100, 0.0),  # the free 100 GiB
+        (101, 0.09),
         (1000, 900 * 0.09),
-        (10240, 10140 * 0.09),
-        (20000, 10140 * 0.09 + 9760 * 0.085),
-        (60000, 10140 * 0.09 + 40960 * 0.085 + 8800 * 0.07),
+        (10240, 10140 * 0.09),  # the 10 TB band's edge
+        (10241, 10140 * 0.09 + 0.085),
+        (51200, 10140 * 0.09 + 40960 * 0.085),  # 40 TB more
+        (51201, 10140 * 0.09 + 40960 * 0.085 + 0.07),
+        (153600, 10140 * 0.09 + 40960 * 0.085 + 102400 * 0.07),  # 100 TB more
+        (153601, 10140 * 0.09 + 40960 * 0.085 + 102400 * 0.07 + 0.05),
         (200000, 10140 * 0.09 + 40960 * 0.085 + 102400 * 0.07 + 46400 * 0.05),
     ],
 )
-def test_internet_egress_tiers(gb: float, expected: float) -> None:
+def test_internet_egress_tiers_at_aws_band_edges(gib: float, expected: float) -> None:
     price = load_prices()["internet_egress"]
-    assert price.cost(gb) == pytest.approx(expected)
-    assert tiered_cost(gb, price.tiers) == pytest.approx(expected)
+    assert price.cost(gib) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert tiered_cost(gib, price.tiers) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_estimate_bills_monthly_egress_bands_in_gib() -> None:
+    """A month of 10,240 GiB egress ends exactly at the first paid band's edge (10 TB in AWS's
+    unit); 10,000 GB of 10^9 bytes would have been 9,313 GiB."""
+    df = frame(rec("eni-a", "10.0.0.5", "203.0.113.5", 50000, 443, 10240 * GIB, "use1-az1",
+                   "egress", "8"))  # fmt: skip
+    est = estimate_cost(df, days=MONTH_DAYS).set_index("dimension")
+    assert est.loc["internet_egress", "monthly_gib"] == pytest.approx(10240, rel=1e-12)
+    assert est.loc["internet_egress", "monthly_cost"] == pytest.approx(10140 * 0.09, rel=1e-12)
+
+
+def test_estimate_ten_gib_inter_az_costs_ten_times_two_cents() -> None:
+    """10 * 2^30 bytes crossing an AZ are 10 of AWS's billed GB: exactly 10 * $0.02 (with
+    10^9-byte GB the estimate would be 7.4 % higher, $0.2147)."""
+    df = frame(
+        rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az1", "egress", "1"),
+        rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az2", "ingress"),
+    )
+    est = estimate_cost(df, days=MONTH_DAYS)
+    assert list(est.columns) == ["dimension", "gib", "rate", "cost", "monthly_gib", "monthly_cost"]
+    row = est.set_index("dimension").loc["inter_az"]
+    assert row["gib"] == 10.0
+    assert row["rate"] == pytest.approx(0.02, rel=1e-12)  # USD per GiB, both sides
+    assert row["cost"] == pytest.approx(10 * 0.02, rel=1e-12)
+    assert row["monthly_cost"] == pytest.approx(10 * 0.02, rel=1e-12)
+
+
+def test_decimal_price_table_still_shown_per_gib(tmp_path: Path) -> None:
+    """A user's table priced per 10^9 bytes (``bytes_per_gb: 1000000000``): its prices and bands
+    apply to decimal GB, and the estimate still shows GiB and USD per GiB."""
+    path = tmp_path / "decimal.yaml"
+    path.write_text("version: dec\nbytes_per_gb: 1000000000\nprices:\n"
+                    "  - {dimension: inter_az, price: 0.01, sides: 2}\n")  # fmt: skip
+    prices = load_prices(path)
+    assert prices.unit == "GB"
+    assert prices.table().loc[0, "unit"] == "GB"
+    df = frame(
+        rec("eni-a", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az1", "egress", "1"),
+        rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az2", "ingress"),
+    )
+    row = estimate_cost(df, prices, days=MONTH_DAYS).set_index("dimension").loc["inter_az"]
+    assert row["gib"] == 10.0
+    assert row["cost"] == pytest.approx(10 * GIB / BYTES_PER_GB * 0.02, rel=1e-12)
+    assert row["rate"] == pytest.approx(0.02 * GIB / BYTES_PER_GB, rel=1e-12)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots", "null", ".inf"])
+def test_load_prices_rejects_bad_bytes_per_gb(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "bad_unit.yaml"
+    path.write_text(f"bytes_per_gb: {value}\nprices:\n  - {{dimension: nat_gateway, price: 1}}\n")
+    with pytest.raises(ValueError, match=r"bad_unit\.yaml: bytes_per_gb must be a positive"):
+        load_prices(path)
 
 
 def test_estimate_cost_matches_hand_totals() -> None:
@@ -244,12 +316,12 @@ def test_estimate_cost_matches_hand_totals() -> None:
         rec("eni-b", "10.0.0.5", "10.0.1.6", 50000, 5432, 10 * GIB, "use1-az2", "ingress"),
     ]
     est = estimate_cost(frame(*lines), days=MONTH_DAYS).set_index("dimension")
-    assert est.loc["nat_gateway", "gb"] == pytest.approx(6.0)
+    assert est.loc["nat_gateway", "gib"] == pytest.approx(6.0)
     assert est.loc["nat_gateway", "cost"] == pytest.approx(6 * 0.045)
     # inter-AZ: 10 GiB east-west + 4 GiB NAT->instance + 2 GiB instance->NAT, $0.01 each way
-    assert est.loc["inter_az", "gb"] == pytest.approx(16.0)
+    assert est.loc["inter_az", "gib"] == pytest.approx(16.0)
     assert est.loc["inter_az", "cost"] == pytest.approx(16 * 0.02)
-    assert est.loc["internet_egress", "cost"] == 0.0  # 2 GiB is inside the free 100 GB
+    assert est.loc["internet_egress", "cost"] == 0.0  # 2 GiB is inside the free 100 GiB
     assert est["cost"].sum() == pytest.approx(6 * 0.045 + 16 * 0.02)
     assert est["monthly_cost"].sum() == pytest.approx(est["cost"].sum())
 
@@ -259,7 +331,7 @@ def test_estimate_cost_monthly_projection_and_tiers_on_partial_period() -> None:
     df = frame(rec("eni-a", "10.0.0.5", "203.0.113.5", 50000, 443, 550 * GIB, "use1-az1",
                    "egress", "8"))  # fmt: skip
     est = estimate_cost(df, days=half).set_index("dimension")
-    assert est.loc["internet_egress", "monthly_gb"] == pytest.approx(1100)
+    assert est.loc["internet_egress", "monthly_gib"] == pytest.approx(1100)
     assert est.loc["internet_egress", "monthly_cost"] == pytest.approx(1000 * 0.09)
     assert est.loc["internet_egress", "cost"] == pytest.approx(45.0)
     one_day = estimate_cost(
@@ -270,7 +342,7 @@ def test_estimate_cost_monthly_projection_and_tiers_on_partial_period() -> None:
         days=1.0,
     )
     assert one_day.loc[0, "cost"] == pytest.approx(0.2)
-    assert one_day.loc[0, "monthly_gb"] == pytest.approx(10 * 730 / 24)
+    assert one_day.loc[0, "monthly_gib"] == pytest.approx(10 * 730 / 24)
     assert one_day.loc[0, "monthly_cost"] == pytest.approx(0.2 * 730 / 24)
     assert one_day.attrs["flowkit"]["cost"]["days"] == 1.0
 
@@ -306,7 +378,7 @@ def test_recommend_savings_endpoint_and_pairs() -> None:
     top = recs.iloc[0]
     # NAT processing of 4 GiB, the instance->NAT cross-AZ hop (3 GiB) and the reply hop (1 GiB)
     assert top["monthly_savings"] == pytest.approx(4 * 0.045 + 4 * 0.02)
-    assert top["gb"] == pytest.approx(4.0)
+    assert top["gib"] == pytest.approx(4.0)
     assert "eni-i (10.0.2.10)" in top["detail"]
     assert recs.iloc[1]["monthly_savings"] == pytest.approx(0.02)
     assert recs.iloc[1]["target"] == "eni-a (10.0.0.5) <-> eni-b (10.0.1.6)"
@@ -338,10 +410,10 @@ def test_sample_planted_cost_drivers_top_the_savings_list(
     chatter = incidents["cross_az_chatter"]
     names = {chatter["parameters"]["client"], chatter["parameters"]["server"]}
     assert all(name in top.loc["same_az_placement", "target"] for name in names)
-    expected = chatter["evidence"]["gigabytes"] * 1e9 / GIB * 0.02 * factor
+    expected = chatter["evidence"]["gigabytes"] * BYTES_PER_GB / GIB * 0.02 * factor
     assert expected / 2 < top.loc["same_az_placement", "monthly_savings"] < expected * 2
     s3 = incidents["s3_through_nat"]
-    expected = s3["evidence"]["gigabytes"] * 1e9 / GIB * (0.045 + 0.02) * factor
+    expected = s3["evidence"]["gigabytes"] * BYTES_PER_GB / GIB * (0.045 + 0.02) * factor
     assert expected / 2 < top.loc["gateway_endpoint", "monthly_savings"] < expected * 2
     for host in s3["evidence"]["hosts"]:
         assert host in top.loc["gateway_endpoint", "detail"]
@@ -366,12 +438,19 @@ def test_cli_cost_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["cost", str(log), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     dims = {row["dimension"]: row for row in report["by_dimension"]}
-    assert dims["nat_gateway"]["gb"] == pytest.approx(6.0)
-    assert dims["inter_az"]["gb"] == pytest.approx(6.0)
+    assert dims["nat_gateway"]["gib"] == pytest.approx(6.0)
+    assert dims["inter_az"]["gib"] == pytest.approx(6.0)
+    assert not {"gb", "monthly_gb"} & set(dims["inter_az"])
+    assert "GiB of 2^30 bytes" in report["period"]["units"]
+    assert "USD per GiB" in report["period"]["units"]
     assert report["period"]["days"] == pytest.approx(60 / 86400, rel=1e-3)
     assert main(["cost", str(log)]) == 0
     table = capsys.readouterr().out
     assert "cost by dimension" in table
     assert "nat_gateway" in table
+    assert "units: volumes (gib, monthly_gib) in GiB of 2^30 bytes" in table
+    assert "6.00 GiB" in table
+    assert "$0.045/GiB" in table
+    assert " GB" not in table  # 2^30 bytes is never called GB
     assert main(["cost", str(log), "--prices", str(tmp_path / "missing.yaml")]) == 2
     assert "no price table" in capsys.readouterr().err

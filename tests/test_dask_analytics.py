@@ -141,11 +141,13 @@ def test_view_split(split_frames: tuple[pd.DataFrame, object, list[pd.DataFrame]
 
 def test_hunt_split(split_frames: tuple[pd.DataFrame, object, list[pd.DataFrame]]) -> None:
     pdf, ddf, parts = split_frames
-    expected = fk.hunt(pdf)
+    wide = {"port_scan": {"min_ports": 20}}  # 15 ports per partition, 30 in all
+    expected = fk.hunt(pdf, wide)
     assert "port_scan" in set(expected["finding"])
-    naive = [fk.hunt(p) for p in parts]
-    assert not any("port_scan" in set(f["finding"]) for f in naive)  # 15 ports per partition
-    pd.testing.assert_frame_equal(fk.hunt(ddf), expected)
+    naive = [fk.hunt(p, wide) for p in parts]
+    assert not any("port_scan" in set(f["finding"]) for f in naive)
+    pd.testing.assert_frame_equal(fk.hunt(ddf, wide), expected)
+    pd.testing.assert_frame_equal(fk.hunt(ddf), fk.hunt(pdf))
 
 
 def test_the_rest_refuse_dask_frames(

@@ -17,11 +17,12 @@ from dask_split import write_split
 from estate_files import normalized, read_quiet
 
 import flowkit as fk
+from flowkit import engine_dask_analytics
 from flowkit.cost.vantage import flow_key, merge_vantage_facts, vantage_facts
 from flowkit.engine_dask import _plan, read_dask
 from flowkit.enrich import dedupe_facts, enrich, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
-from flowkit.enrich.facts import merge_direction_facts, own_addresses
+from flowkit.enrich.facts import frame_facts, merge_direction_facts, own_addresses
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 CHANGED = ["service_port", "local_role", "client_addr", "server_addr", "service"]
@@ -229,16 +230,37 @@ def test_top_talkers_and_conversations_split(
     assert naive["bytes"].sum() > expected["bytes"].sum()
 
 
+@pytest.mark.dask
+def test_the_reads_settled_facts_travel_with_the_dask_frame(
+    split_frames: tuple[pd.DataFrame, object, list[pd.DataFrame]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pdf, ddf, _ = split_frames
+    facts = frame_facts(ddf)
+    assert facts is not None
+    assert facts.settled
+    assert facts.nat_boxes == ("eni-nat",)
+
+    def recompute(df: pd.DataFrame) -> None:
+        raise AssertionError("the direction facts were computed again")
+
+    monkeypatch.setattr(engine_dask_analytics, "_direction_part", recompute)
+    pd.testing.assert_frame_equal(fk.top_talkers(ddf), fk.top_talkers(pdf))
+    pd.testing.assert_frame_equal(fk.estimate_cost(ddf), fk.estimate_cost(pdf))
+    assert frame_facts(pdf) is not None  # the pandas read keeps them too
+
+
 # ----- the cost estimate on Dask --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", [8, 9])
 def test_vantage_facts_merge_exactly(raw: pd.DataFrame, seed: int) -> None:
     a, b = _halves(raw, seed)
-    votes = merge_vantage_facts([vantage_facts(a), vantage_facts(b)]).votes
-    merged = merge_vantage_facts([vantage_facts(p, votes=votes) for p in (a, b)])
+    direction = merge_direction_facts([direction_facts(a), direction_facts(b)]).settle()
+    merged = merge_vantage_facts([vantage_facts(p, direction=direction) for p in (a, b)])
     assert merged == vantage_facts(pd.concat([a, b]))
-    assert len(merged.votes) > 20
+    assert merged.direction is not None
+    assert len(merged.direction.votes) > 0  # the v2 data ENIs vote for their own address
     assert len(merged.az) > 10
     # with the merged facts, each half's records of flows wholly in it are classified as whole
     whole = fk.classify_transfer(raw)
@@ -278,7 +300,7 @@ def test_estimate_cost_split(
     expected = fk.estimate_cost(pdf, by="interface_id")
     pd.testing.assert_frame_equal(fk.estimate_cost(ddf, by="interface_id"), expected)
     naive = pd.concat([fk.estimate_cost(p, by="interface_id") for p in parts])
-    assert naive["gb"].sum() > expected["gb"].sum()  # both ENIs' copies of the db connection
+    assert naive["gib"].sum() > expected["gib"].sum()  # both ENIs' copies of the db connection
     for func in (fk.classify_transfer, fk.recommend_savings):
         with pytest.raises(TypeError, match=r"does not take a Dask DataFrame.*compute"):
             func(ddf)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from flowkit.sources.layout import (
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"  # noqa: E501
 ACCOUNT = "123456789010"
+HIVE = "p/AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=us-east-1"
 NAME = f"{ACCOUNT}_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz"
 
 
@@ -113,8 +113,8 @@ def test_parse_key_of_a_name_that_says_nothing() -> None:
             utc(2024, 1, 1),
             utc(2025, 1, 1),
         ),
-        ("x/year=2024/month=06/day=08", utc(2024, 6, 8), utc(2024, 6, 9)),
-        ("x/year=2024/month=06/day=08/hour=23", utc(2024, 6, 8, 23), utc(2024, 6, 9)),
+        (f"{HIVE}/year=2024/month=06/day=08", utc(2024, 6, 8), utc(2024, 6, 9)),
+        (f"{HIVE}/year=2024/month=06/day=08/hour=23", utc(2024, 6, 8, 23), utc(2024, 6, 9)),
         ("AWSLogs/o-abc/1/vpcflowlogs/us-gov-west-1/2023/01", utc(2023, 1, 1), utc(2023, 2, 1)),
     ],
 )
@@ -130,6 +130,8 @@ def test_partial_window(path: str, lo: datetime, hi: datetime) -> None:
         "cases/2024",
         "AWSLogs/1/vpcflowlogs/us-east-1/2024/13",  # not a month
         "AWSLogs/1/vpcflowlogs/us-east-1/2023/02/29",  # not a day
+        "x/year=2024/month=06/day=08",  # Hive-like folders of the user's, not an AWS layout
+        "cases/eu-west-1/2024/06",
     ],
 )
 def test_partial_window_none(path: str) -> None:
@@ -288,8 +290,7 @@ def test_discover_missing_path_and_empty_glob(tmp_path: Path) -> None:
 
 
 def test_read_an_empty_folder_gives_an_empty_frame(tmp_path: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(fk.NoEvidenceWarning, match="nothing read"):  # never a silent "clean"
         df = fk.read(tmp_path)
     assert len(df) == 0
     assert df.attrs["flowkit"]["files"] == {}

@@ -6,6 +6,9 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -107,7 +110,8 @@ def test_report_command_writes_html_with_manifest(
     assert not re.search(r'<script[^>]*src="https?://', page), "report must open offline"
     embedded = re.search(r'id="flowkit-manifest-json">(.*?)</script>', page, re.S)
     assert embedded is not None
-    evidence = json.loads(embedded.group(1).replace("<\\/", "</"))
+    assert not set("<>&") & set(embedded.group(1)), "the manifest JSON must not hold < > &"
+    evidence = json.loads(embedded.group(1))
     sidecar = json.loads((tmp_path / "out" / "report.html.manifest.json").read_text())
     assert evidence == sidecar
     assert evidence["parameters"] == {
@@ -116,6 +120,7 @@ def test_report_command_writes_html_with_manifest(
         "TOP": 2,
     }
     assert len(evidence["inputs"]) == 2
+    assert all(i["read"] for i in evidence["inputs"])
     assert "Evidence manifest" in page
 
 
@@ -136,3 +141,144 @@ def test_report_command_rejects_missing_data(notebook: Path, tmp_path: Path) -> 
     argv = ["report", str(notebook), "--data", str(tmp_path / "nowhere"), "--html", str(out)]
     assert main(argv) == 2
     assert not out.exists()
+
+
+# -- parameters naming files, files read, widgets, hostile names --------------------------------
+
+WIDGET_CELLS = [
+    "from ipywidgets import Dropdown, HTML, interact, VBox, IntSlider\n"
+    "_ = interact(lambda n: df.groupby('interface_id', observed=True)['bytes'].sum().head(n)"
+    ".rename('bytes_of_interact').to_frame(), n=Dropdown(options=[1, 2]))",
+    "VBox([IntSlider(value=3), HTML('<b>static-html-of-widget</b>')])",
+    "print(open(THREAT_LIST).read().strip(), 'label:', LABEL)",
+]
+
+
+@pytest.fixture
+def rich_notebook(tmp_path: Path, notebook: Path) -> Path:
+    """A notebook whose parameters name files: one read, one never read, one given by -p."""
+    nb = nbformat.read(_notebook_path(tmp_path), as_version=4)
+    nb.cells[1].source += '\nTHREAT_LIST = "threats.txt"\nUNUSED = "unused.txt"\nPOLICY = None'
+    nb.cells += [new_code_cell(src) for src in WIDGET_CELLS]
+    folder = tmp_path / "rich"
+    folder.mkdir()
+    (folder / "threats.txt").write_text("198.51.100.7\n")
+    (folder / "unused.txt").write_text("never read\n")
+    path = folder / "report.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _notebook_path(tmp_path: Path) -> Path:
+    return tmp_path / "nbs" / "report.ipynb"
+
+
+def _report(nb: Path, data: Path, out: Path, *extra: str) -> tuple[str, dict[str, object]]:
+    argv = ["report", str(nb), "--data", str(data), "--html", str(out), "--no-progress", *extra]
+    assert main(argv) == 0
+    page = out.read_text(encoding="utf-8")
+    embedded = re.search(r'id="flowkit-manifest-json">(.*?)</script>', page, re.S)
+    assert embedded is not None
+    return page, json.loads(embedded.group(1))
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_report_hashes_every_named_file_lists_what_was_read_and_shows_widgets_static(
+    data: Path, rich_notebook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy.yaml").write_text("segments: {}\n")
+    page, evidence = _report(rich_notebook, data, tmp_path / "out" / "r.html",
+                             "-p", "POLICY", "policy.yaml", "-p", "LABEL", "x")  # fmt: skip
+    inputs = {(i["parameter"], i["file"]): i for i in evidence["inputs"]}  # type: ignore[attr-defined]
+    assert set(inputs) >= {("THREAT_LIST", "threats.txt"), ("UNUSED", "unused.txt"),
+                           ("POLICY", "policy.yaml")}  # fmt: skip
+    assert sum(1 for p, _ in inputs if p == "DATA_PATH") == 2
+    raw = (tmp_path / "rich" / "threats.txt").read_bytes()
+    assert inputs[("THREAT_LIST", "threats.txt")]["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert inputs[("THREAT_LIST", "threats.txt")]["read"] is True
+    assert inputs[("UNUSED", "unused.txt")]["read"] is False
+    assert inputs[("POLICY", "policy.yaml")]["read"] is False  # named, hashed, not opened
+    assert evidence["parameters"]["POLICY"] == str((tmp_path / "policy.yaml").resolve())  # type: ignore[index]
+    assert str((tmp_path / "rich" / "threats.txt").resolve()) in evidence["read"]  # type: ignore[operator]
+    assert "198.51.100.7 label: x" in page
+    # widgets: what they showed, never their repr
+    assert "Dropdown(" not in page
+    assert "VBox(children" not in page
+    assert "IntSlider(" not in page
+    assert "static-html-of-widget" in page
+    assert "bytes_of_interact" in page
+    assert "_fk_audit" not in page  # the report's own cells are removed
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_a_hostile_file_name_or_parameter_cannot_change_the_report(
+    data: Path, notebook: Path, tmp_path: Path
+) -> None:
+    hostile = data.parent / "hostile"
+    shutil.copytree(data, hostile)
+    log = next(hostile.rglob("b.log"))
+    log.rename(log.with_name("<!--<script>.log"))
+    plain_page, _ = _report(notebook, data, tmp_path / "plain.html", "--hide-code",
+                            "-p", "LABEL", "x")  # fmt: skip
+    page, evidence = _report(notebook, hostile, tmp_path / "hostile.html", "--hide-code",
+                             "-p", "LABEL", "</script><!--<script>&amp;")  # fmt: skip
+    assert any(i["file"].endswith("<!--<script>.log") for i in evidence["inputs"])  # type: ignore[attr-defined]
+    assert evidence["parameters"]["LABEL"] == "</script><!--<script>&amp;"  # type: ignore[index]
+    payload = re.search(r'id="flowkit-manifest-json">(.*?)</script>', page, re.S)
+    assert payload is not None
+    assert not set("<>&") & set(payload.group(1))
+    after = page.split("</section>", 1)[1]
+    plain_after = plain_page.split("</section>", 1)[1]
+    strip = re.compile(r"label: [^<\n]*|cell-id=[0-9a-f-]+")  # LABEL and random cell ids
+    assert strip.sub("", after) == strip.sub("", plain_after)
+    assert after.count("jp-Cell ") == plain_after.count("jp-Cell ") > 0
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_report_and_papermill_work_from_the_repository_root(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's commands, as typed at the repository root."""
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    out = tmp_path / "quickstart.html"
+    argv = ["report", "notebooks/00_quickstart.ipynb", "--data", str(data), "--html", str(out),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert "Evidence manifest" in out.read_text(encoding="utf-8")
+    executed = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", "--cwd", "notebooks", "--no-progress-bar",
+           "notebooks/00_quickstart.ipynb", str(executed),
+           "-p", "DATA_PATH", str(data)]  # fmt: skip
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert executed.exists()
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_report_draws_labels_with_dollars_from_the_data(data: Path, tmp_path: Path) -> None:
+    """Issue 16 item 11: an ENI id holding ``$\\foo$`` used to make matplotlib's
+    mathtext raise, and ``flowkit report`` exit 1 without a report."""
+    log = next(data.rglob("b.log"))
+    log.write_text(log.read_text().replace("eni-0f1", r"eni-$\foo$"))
+    nb = new_notebook(cells=[
+        new_code_cell('DATA_PATH = "x"', metadata={"tags": ["parameters"]}),
+        new_code_cell("import flowkit as fk\nimport flowkit.plots\ndf = fk.read(DATA_PATH)"),
+        new_code_cell("sums = df.groupby('interface_id', observed=True)['bytes'].sum()\n"
+                      "fk.plots.plot_top(sums, unit='bytes', title=sums.idxmax());"),
+        new_code_cell("rates = fk.throughput(df, by='interface_id', freq='1h')\n"
+                      "fk.plots.plot_throughput(rates, by='interface_id');"),
+    ])  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    path = tmp_path / "dollars.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "dollars.html"
+    argv = ["report", str(path), "--data", str(data), "--html", str(out), "--no-progress"]
+    assert main(argv) == 0
+    assert out.read_text(encoding="utf-8").count("data:image/png;base64") >= 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,12 +52,30 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
             problems.append(f"code cell {i} has an error output")
         if "execution" in cell.metadata:
             problems.append(f"code cell {i} has timing metadata (run: make strip-notebooks)")
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "markdown"):
+        dollars = dollar_signs(cell.source)
+        if len(dollars) >= 2:
+            problems.append(
+                f"markdown cell {i} has a $ pair (JupyterLab renders it as math, escaped or "
+                f"not: write USD): {dollars[:3]}"
+            )
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     if len(params) != 1:
         problems.append(f"{len(params)} cells tagged 'parameters', expected 1")
     elif not _literal_assignments(params[0].source):
         problems.append("the parameters cell must hold only NAME = literal assignments")
     return problems
+
+
+def dollar_signs(markdown: str) -> list[str]:
+    """The ``$`` signs of a markdown cell outside code spans and fenced code (with context).
+
+    JupyterLab and Voila typeset a ``$...$`` pair as math, and a backslash does not stop them
+    (markdown turns ``\\$`` into ``$`` before MathJax reads the page): write amounts as USD.
+    """
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", "", text)
+    return [text[max(0, m.start() - 12) : m.start() + 12] for m in re.finditer(r"\$", text)]
 
 
 def _literal_assignments(source: str) -> bool:
@@ -153,6 +172,27 @@ def test_notebook_index_lists_every_notebook() -> None:
     index = (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8")
     missing = [p.name for p in NOTEBOOKS if p.name not in index]
     assert missing == [], f"add these to notebooks/README.md: {missing}"
+
+
+def test_quickstart_next_steps_link_every_notebook() -> None:
+    nb = nbformat.read(ROOT / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    steps = text[text.index("## Next steps") :]
+    others = [p.name for p in NOTEBOOKS if not p.name.startswith("00_")]
+    missing = [n for n in others if f"]({n})" not in steps]
+    assert missing == [], f"00's Next steps must link these: {missing}"
+    assert "coming" not in steps
+
+
+def test_markdown_dollars_are_caught() -> None:
+    assert len(dollar_signs("NAT ($0.045/GB) when free; ($0.01/GB)")) == 2
+    assert len(dollar_signs(r"NAT (\$0.045/GB), cross-AZ (\$0.01/GB)")) == 2  # Lab: still math
+    assert dollar_signs("a `${version}` and ```\n$x$\n```, USD 3") == []
+    nb = _good_notebook()
+    nb.cells[0].source = "Costs $1 and $2."
+    assert any("$ pair" in p for p in notebook_problems(nb))
+    nb.cells[0].source = "Costs USD 1, or $1 alone."
+    assert notebook_problems(nb) == []
 
 
 # -- the checker catches each bad case --------------------------------------------------------
@@ -260,3 +300,15 @@ def test_pytest_stage_counts_no_tests_as_success_but_keeps_failures(tmp_path: Pa
     assert _stage([str(tmp_path / "empty")], tmp_path) == 0
     assert _stage([str(tmp_path / "failing")], tmp_path) == 1
     assert _stage(["--no-such-option"], tmp_path) == 4
+
+
+def test_every_notebook_uses_the_same_threat_list_by_default() -> None:
+    defaults = {}
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        for stmt in ast.parse(params.source).body:
+            if isinstance(stmt, ast.Assign) and getattr(stmt.targets[0], "id", "") == "THREAT_LIST":
+                defaults[path.name] = ast.literal_eval(stmt.value)
+    assert len(defaults) >= 3, defaults
+    assert len(set(defaults.values())) == 1, defaults

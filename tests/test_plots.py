@@ -5,13 +5,16 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-
+import matplotlib.axis
+import matplotlib.dates
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
 
 import flowkit as fk
+from flowkit import plots
 from flowkit.detect.timeline import activity, beacon_intervals, peers, port_time, timeline
 from flowkit.plots import plot_activity, plot_intervals, plot_port_heatmap, plot_top
 
@@ -77,3 +80,172 @@ def test_top_bars_and_peer_table(records: pd.DataFrame) -> None:
     t = timeline(records, "10.0.11.21")
     assert t["start"].is_monotonic_increasing
     assert (t["direction"] == "out").all()
+
+
+# -- labels from data never become mathtext (issue 16 item 11) --------------------------------
+
+HOSTILE = r"$\foo$"  # an ENI id, Name tag, action or service as an attacker could write it
+
+
+def _hostile_tables() -> dict[str, tuple[object, pd.DataFrame | pd.Series, dict[str, object]]]:
+    t = pd.to_datetime([0, 3600], unit="s", utc=True)
+    name = f"eni-{HOSTILE}"
+    return {
+        "activity": (
+            plots.plot_activity,
+            pd.DataFrame(
+                {
+                    "time": t,
+                    "peer": [HOSTILE, "8.8.8.8"],
+                    "port": [443, 53],
+                    "direction": ["out", "in"],
+                    "action": [HOSTILE, "REJECT"],
+                    "flows": [1, 2],
+                    "bytes": [10, 20],
+                }
+            ),
+            {"title": f"activity of {HOSTILE}", "names": {"8.8.8.8": name}},
+        ),
+        "heatmap": (
+            plots.plot_port_heatmap,
+            pd.DataFrame([[1, 0]], index=[HOSTILE], columns=t),
+            {"title": HOSTILE},
+        ),
+        "intervals": (plots.plot_intervals, pd.Series([300.0, 301.0]), {"title": HOSTILE}),
+        "top": (
+            plots.plot_top,
+            pd.Series({HOSTILE: 3e9, "b": 10}),
+            {"title": HOSTILE, "xlabel": HOSTILE},
+        ),
+        "throughput": (
+            plots.plot_throughput,
+            pd.DataFrame({"time": t, "eni_name": [name, name], "bits_per_s": [8e6, 9e6]}),
+            {"by": "eni_name", "limit": 1e7},
+        ),
+        "reject_rate": (
+            plots.plot_reject_rate,
+            pd.DataFrame(
+                {"time": t, "eni_name": [name, name], "rejected": [1, 2], "reject_rate": [0.1, 0.2]}
+            ),
+            {"by": "eni_name"},
+        ),
+        "handshake": (
+            plots.plot_handshake_health,
+            pd.DataFrame(
+                {"service_port": [443], "service": [HOSTILE], "answered": [3], "unanswered": [1]}
+            ),
+            {},
+        ),
+        "packet_sizes": (
+            plots.plot_packet_sizes,
+            pd.DataFrame({"size": [HOSTILE], "packet_share": [1.0]}),
+            {},
+        ),
+        "hour_of_week": (
+            plots.plot_hour_of_week,
+            pd.DataFrame(
+                np.ones((7, 24)), index=[HOSTILE, "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+            ),
+            {"title": HOSTILE},
+        ),
+        "cost": (
+            plots.plot_cost_by_dimension,
+            pd.DataFrame({"dimension": [HOSTILE], "monthly_cost": [5.0]}),
+            {},
+        ),
+        "savings": (
+            plots.plot_savings,
+            pd.DataFrame({"kind": [HOSTILE], "target": [name], "monthly_savings": [5.0]}),
+            {},
+        ),
+        "coverage": (
+            plots.plot_coverage,
+            pd.DataFrame({"interface_id": [name], "window_start": t[:1], "status": ["gap"]}),
+            {"labels": pd.Series({name: HOSTILE}), "title": HOSTILE},
+        ),
+    }
+
+
+def test_unescaped_dollar_labels_make_matplotlib_raise() -> None:
+    """The defect the escaping prevents (so the next test can fail)."""
+    fig, ax = plt.subplots()
+    ax.set_yticks([0], [HOSTILE])
+    with pytest.raises(ValueError, match="foo"):
+        fig.canvas.draw()
+
+
+@pytest.mark.parametrize("kind", sorted(_hostile_tables()))
+def test_every_plot_draws_labels_with_dollars_literally(kind: str) -> None:
+    func, table, kwargs = _hostile_tables()[kind]
+    ax = func(table, **kwargs)  # type: ignore[operator]
+    ax.figure.canvas.draw()  # mathtext would raise here
+    shown = [t.get_text() for t in ax.findobj(matplotlib.text.Text)]
+    assert any(r"\$\foo\$" in s for s in shown), shown
+    assert not any(HOSTILE in s.replace(r"\$", "") for s in shown)
+
+
+# -- human units, no offsets, log scales, legends outside --------------------------------------
+
+
+def _tick_texts(axis: matplotlib.axis.Axis) -> list[str]:
+    axis.axes.figure.canvas.draw()
+    return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+
+
+def test_throughput_axis_in_bit_per_second_without_offset() -> None:
+    t = pd.DataFrame({"time": pd.to_datetime([0, 3600], unit="s", utc=True),
+                      "interface_id": ["eni-a"] * 2, "bits_per_s": [1.2e7, 3.4e7]})  # fmt: skip
+    ax = plots.plot_throughput(t)
+    ticks = _tick_texts(ax.yaxis)
+    assert ticks
+    assert all(s.endswith("bit/s") for s in ticks), ticks
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert ax.get_legend() is not None
+    assert ax.get_legend().get_bbox_to_anchor().x0 >= ax.get_window_extent().x1 - 1
+
+
+def test_throughput_scales_to_the_data_and_the_window_not_to_a_far_limit() -> None:
+    one = pd.DataFrame({"time": pd.to_datetime(["2026-11-03T02:00Z"]), "eni_name": ["a"],
+                        "bits_per_s": [2e5]})  # fmt: skip
+    window = (pd.Timestamp("2026-11-03T01:00Z"), pd.Timestamp("2026-11-03T04:00Z"))
+    ax = plots.plot_throughput(one, by="eni_name", limit=5e7, window=window)
+    assert ax.get_ylim()[1] < 1e6  # not stretched to the 50 Mbit/s limit
+    lo, hi = (matplotlib.dates.num2date(x) for x in ax.get_xlim())
+    assert (lo, hi) == (window[0], window[1])
+    alone = plots.plot_throughput(one, by="eni_name")
+    span = np.diff(alone.get_xlim())[0]
+    assert span <= 1  # days: one point never stretches the axis over years
+
+
+def test_top_bars_go_logarithmic_when_one_value_dwarfs_the_rest() -> None:
+    sent = pd.Series({"104.244.76.13": 2_843_977_288, "80.66.88.207": 273_441,
+                      "52.216.8.20": 179_871})  # fmt: skip
+    ax = plots.plot_top(sent, unit="bytes", names={"52.216.8.20": "AWS S3"})
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.texts] == ["179.9 kB", "273.4 kB", "2.8 GB"]
+    assert "AWS S3 (52.216.8.20)" in [t.get_text() for t in ax.get_yticklabels()]
+    ticks = _tick_texts(ax.xaxis)
+    assert ticks
+    assert all(s.endswith("B") for s in ticks), ticks
+    even = plots.plot_top(pd.Series({"a": 5, "b": 9}))
+    assert even.get_xscale() == "linear"
+
+
+def test_beacon_histogram_is_a_narrow_peak_on_an_axis_from_zero(records: pd.DataFrame) -> None:
+    gaps = beacon_intervals(records, "10.0.11.21", "80.66.88.207", port=443)
+    ax = plot_intervals(gaps)
+    lo, hi = ax.get_xlim()
+    assert lo == 0
+    assert hi >= 2 * gaps.median()
+    filled = [p for p in ax.patches if p.get_height() > 0]
+    assert len(filled) <= len(ax.patches) // 3  # the jittered clock fills a few bins only
+
+
+def test_hour_of_week_shows_only_observed_days() -> None:
+    grid = pd.DataFrame(0, index=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+                        columns=range(24))  # fmt: skip
+    grid.loc["Mon", 1] = 3
+    grid.loc["Tue", 5] = 1
+    ax = plots.plot_hour_of_week(grid)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Mon", "Tue"]
+    assert "2 of 7" in ax.get_title()

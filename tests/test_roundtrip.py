@@ -125,13 +125,14 @@ def value_of(name: str) -> st.SearchStrategy[Value]:
 def flow_logs(draw: st.DrawFn) -> tuple[tuple[str, ...], list[list[Value]]]:
     """A format (VPC, or Transit Gateway with ``tgw-id``) and rows of (token, value) pairs."""
     if draw(st.booleans()):
-        known = draw(st.lists(st.sampled_from(VPC_FIELDS), min_size=1, max_size=20, unique=True))
+        known = draw(st.lists(st.sampled_from(VPC_FIELDS), min_size=2, max_size=20, unique=True))
     else:
-        known = ["tgw-id", *draw(st.lists(st.sampled_from(TGW_FIELDS), max_size=20, unique=True))]
+        tgw = draw(st.lists(st.sampled_from(TGW_FIELDS), min_size=1, max_size=20, unique=True))
+        known = ["tgw-id", *tgw]
     unknown = draw(
         st.lists(st.sampled_from(UNKNOWN_FIELDS), max_size=min(2, len(known)), unique=True)
     )
-    # a header is recognised when at least half its names are known fields
+    # a header is recognised when at least two and at least half its names are known fields
     fields = tuple(draw(st.permutations(known + unknown)))
     n = draw(st.integers(1, 25))
     rows = [[draw(value_of(f)) for f in fields] for _ in range(n)]

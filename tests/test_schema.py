@@ -211,6 +211,8 @@ def test_parse_format_rejects(fmt: str | list[str], message: str) -> None:
         ("- eni-1235b8ca123456789 192.0.2.5 192.0.2.220 192.0.2.5 203.0.113.5", False),
         ("vpc-0a1b subnet-0c2d", False),  # a record of IDs only
         ("i-0123 eni-0456", False),
+        ("type to", False),  # prose with one field name (man pages under /etc)
+        ("type for to", False),
         ("", False),
     ],
 )

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flowkit.training import EXERCISES, answers, check_answer, load_truth
+from flowkit.training import EXERCISES, HINTS, answers, check_answer, load_truth
 from flowkit.widgets import AnswerBox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,10 +147,70 @@ def test_sample_known_answers(sample_truth: dict[str, Any]) -> None:
 def test_explanation_gives_the_right_answer(sample_truth: dict[str, Any]) -> None:
     verdict = check_answer("exfil_volume", "100", sample_truth)
     assert not verdict.correct
-    assert "2.84 GB" in verdict.explanation
+    assert "2.84 GB" in verdict.explanation  # for trainers
     verdict = check_answer("scanned_host", "10.0.0.20", sample_truth)
     assert verdict.correct
     assert "bastion-1" in verdict.explanation
+    assert verdict.message == verdict.explanation
+
+
+@pytest.mark.parametrize("exercise", IDS)
+def test_a_wrong_answer_earns_a_hint_never_the_answer(
+    sample_truth: dict[str, Any], exercise: str
+) -> None:
+    truth_words = _answer_words(sample_truth)
+    for answer in wrong_answers(sample_truth)[exercise]:
+        verdict = check_answer(exercise, answer, sample_truth)
+        assert not verdict.correct
+        assert verdict.message == verdict.hint == HINTS[exercise]
+        leaked = [w for w in truth_words if w in verdict.message]
+        assert leaked == [], (exercise, leaked)
+
+
+def _answer_words(truth: dict[str, Any]) -> list[str]:
+    """Every form of every right answer of an estate (addresses, names, ports, times...)."""
+    words = {a for forms in right_answers(truth).values() for a in forms}
+    words |= set(answers(truth).values())
+    for inc in truth["incidents"]:
+        words |= {str(inc.get("actor")), *map(str, inc.get("targets", []))}
+        words |= {*map(str, inc.get("target_names", [])), *map(str, inc.get("eni_names", []))}
+    ignore = {"", "None", "no", "22", "443"}  # too short or common to be a giveaway as text
+    return sorted(w.strip() for w in words if w.strip() not in ignore and len(w.strip()) > 2)
+
+
+def _examples() -> list[str]:
+    """Every example and starting value a trainee is shown: answer forms, hints, the examples
+    in notebook 90's text, its text literals and the numbers its code cells assign."""
+    import ast
+    import json
+    import re
+
+    shown = [e.answer_form for e in EXERCISES] + list(HINTS.values())
+    quoted = [q for text in shown for q in re.findall(r"'([^']+)'|\"([^\"]+)\"", text)]
+    found = [a or b for a, b in quoted]
+    nb = json.loads((ROOT / "notebooks" / "90_analyst_training.ipynb").read_text("utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            found += re.findall(r"e\.g\. `([^`]+)`", "".join(cell["source"]))
+            continue
+        source = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                           if not line.lstrip().startswith("%"))  # fmt: skip
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.append(node.value)  # every text: placeholders, column names...
+            if isinstance(node, ast.Assign) and all(
+                isinstance(t, ast.Name | ast.Tuple) for t in node.targets
+            ):  # starting values: NAME = 443, (A, B) = "x", 0
+                values = [n for n in ast.walk(node.value) if isinstance(n, ast.Constant)]
+                found += [str(v.value) for v in values if isinstance(v.value, int | float)]
+    return sorted(set(found))
+
+
+def test_no_example_or_starting_value_is_a_right_answer(sample_truth: dict[str, Any]) -> None:
+    examples = _examples()
+    assert "203.0.113.1" in examples  # the notebook's placeholders are read
+    right = [(ex, e) for e in examples for ex in IDS if check_answer(ex, e, sample_truth).correct]
+    assert right == []
 
 
 def test_answers_follow_the_truth_not_the_sample(sample_truth: dict[str, Any]) -> None:
@@ -200,7 +260,8 @@ def test_answer_box_checks_and_shows_verdict(sample_truth: dict[str, Any]) -> No
     box.value = "60"
     assert not box.check().correct
     assert "Not quite" in box.verdict_html.value
-    assert "300 s" in box.verdict_html.value
+    assert "300" not in box.verdict_html.value
+    assert "median" in box.verdict_html.value  # the hint
     box.value = "295 s"
     box.button.click()
     assert "Correct" in box.verdict_html.value

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from flowkit.compliance.policy import PROTOCOLS, Policy, Rule, load_policy
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.conversations import connection_ids
+from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.inventory import Inventory, load_inventory
+from flowkit.enrich.middlebox import middlebox_records, nat_boxes
+from flowkit.enrich.scope import inside
+from flowkit.enrich.sides import orientation_of
+from flowkit.times import utc_seconds
 
 __all__ = ["KINDS", "VIOLATION_COLUMNS", "check_policy", "segment_members"]
 
@@ -34,7 +41,11 @@ _KEY = ["client", "server", "protocol", "port", "action"]
 
 
 def _address_facts(df: pd.DataFrame, inventory: Inventory | None) -> pd.DataFrame:
-    """Per address: ``role``, ``name``, ``eni``, ``service`` (what the policy's refs test)."""
+    """Per address: ``role``, ``name``, ``eni``, ``service`` (what the policy's refs test).
+
+    Roles, names and ENIs come from ``inventory`` when given, else from the columns an
+    inventory added at the read (the local end's ``eni_*``, the remote end's ``remote_*``): the
+    same answers either way."""
     parts: list[pd.DataFrame] = []
     if inventory is not None:
         t = inventory.table.copy()
@@ -43,11 +54,16 @@ def _address_facts(df: pd.DataFrame, inventory: Inventory | None) -> pd.DataFram
         parts.append(pd.DataFrame({"address": t["address"], "role": t["role"],
                                    "name": t["name"], "eni": t["interface_id"]}))  # fmt: skip
     else:
-        for addr, role, name in (("remote_addr", "remote_role", "remote_name"),):
+        ends = (("local_addr", "eni_role", "eni_name", "interface_id"),
+                ("remote_addr", "remote_role", "remote_name", None))  # fmt: skip
+        for addr, role, name, eni in ends:
             if {addr, role}.issubset(df.columns):
-                parts.append(pd.DataFrame({"address": df[addr].astype(object),
-                    "role": df[role].astype(object),
-                    "name": df[name].astype(object) if name in df.columns else None}))  # fmt: skip
+                pairs = pd.DataFrame({
+                    "address": df[addr].astype(object), "role": df[role].astype(object),
+                    "name": df[name].astype(object) if name in df.columns else None,
+                    "eni": df[eni].astype(object) if eni is not None else None,
+                }).dropna(subset=["address", "role"])  # fmt: skip
+                parts.append(pairs.drop_duplicates())
     for addr, svc in (("srcaddr", "src_aws_service"), ("dstaddr", "dst_aws_service"),
                       ("pkt_srcaddr", "pkt_src_aws_service"),
                       ("pkt_dstaddr", "pkt_dst_aws_service")):  # fmt: skip
@@ -122,32 +138,56 @@ def _in_networks(addresses: pd.Index, nets: list[Any]) -> np.ndarray:
 
 
 def _inside(addresses: pd.Index, cidrs: tuple[str, ...]) -> np.ndarray:
-    if cidrs:
-        return _in_networks(addresses, [ipaddress.ip_network(c, strict=False) for c in cidrs])
-    return np.array([ip is not None and not ip.is_global for ip in _ips(addresses)], dtype=bool)
+    """The one definition of your network (:func:`flowkit.enrich.scope.inside`): the policy's
+    ``vpc_cidrs``, else the address scopes that are not routed on the internet."""
+    space = AddressSpace.of([pd.Series(np.asarray(addresses, dtype=object), dtype=object)])
+    per_unique = inside(space, cidrs or None)
+    return np.append(per_unique, False)[space.codes[0]]
 
 
-def _keys(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (client, server, protocol, port, action) with records, bytes, first, last."""
-    needed = ["client_addr", "server_addr", "protocol", "action"]
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise KeyError(f"check_policy needs the enriched columns {missing} (use fk.read)")
-    ok = df["client_addr"].notna().to_numpy() & df["server_addr"].notna().to_numpy()
+def _keys(df: pd.DataFrame, inventory: Inventory | None) -> pd.DataFrame:
+    """One row per (client, server, protocol, port, outcome) with records, bytes, first, last.
+
+    Every record is oriented by the one model (the enrichment's columns, or computed for a raw
+    frame); a NAT gateway's records are left out (the ENIs behind it log the same flows), by
+    the one middlebox rule whatever gave the types.  A *connection* (client, client port,
+    server, service port, protocol; :func:`flowkit.enrich.conversations.connection_ids`) is
+    ``REJECT`` when any of its records was rejected, wherever (the target's security group
+    refused what the client's ENI let out), else ``ACCEPT``.
+    """
+    space, si, di, client, rule = orientation_of(df)
+    src, dst = np.asarray(space.codes[si], np.int64), np.asarray(space.codes[di], np.int64)
+    ok = (rule >= 0) & (src >= 0) & (dst >= 0)
     if "log_status" in df.columns:
-        ok &= (df["log_status"].astype(object) == "OK").to_numpy()
-    if "eni_type" in df.columns:  # a NAT gateway forwards flows its clients' ENIs log already
-        ok &= (df["eni_type"].astype(object) != "nat_gateway").to_numpy()
-    sub = df[ok]
-    port = sub["service_port"] if "service_port" in sub.columns else sub["dstport"]
+        status = df["log_status"].astype(object)
+        ok &= (status == "OK").to_numpy(dtype=bool) | status.isna().to_numpy()
+    facts = frame_facts(df)
+    boxes = facts.nat_boxes if facts is not None else nat_boxes(df, space)
+    ok &= ~middlebox_records(df, boxes, inventory=inventory, kinds=("nat_gateway",))
+    rows = np.flatnonzero(ok)
+    cl = client[rows]
+    cli, srv = np.where(cl, src[rows], dst[rows]), np.where(cl, dst[rows], src[rows])
+    sp = df["srcport"].to_numpy(dtype=np.int64, na_value=0)[rows]
+    dp = df["dstport"].to_numpy(dtype=np.int64, na_value=0)[rows]
+    cport, port = np.where(cl, sp, dp), np.where(cl, dp, sp)
+    port = np.where((sp | dp) == 0, -1, port)  # ICMP: no service port
+    proto = df["protocol"].to_numpy(dtype=np.int64, na_value=-1)[rows]
+    start = df["start"].to_numpy(dtype="datetime64[s]").view(np.int64)[rows]
+    end = df["end"].to_numpy(dtype="datetime64[s]").view(np.int64)[rows]
+    width = max(len(space.uniques), 1)
+    conn = connection_ids(cli * width + srv, (cport << 24) | ((port + 1) << 7) | (proto & 0x7F),
+                          start, end)  # fmt: skip
+    rejected = np.zeros(len(rows), dtype=bool)
+    if "action" in df.columns:
+        rejected = (df["action"].astype(object) == "REJECT").to_numpy(dtype=bool)[rows]
+    blocked = np.bincount(conn, weights=rejected, minlength=int(conn.max(initial=-1)) + 1) > 0
+    names = np.asarray(space.uniques, dtype=object)
     frame = pd.DataFrame({
-        "client": sub["client_addr"].astype(str).to_numpy(),
-        "server": sub["server_addr"].astype(str).to_numpy(),
-        "protocol": sub["protocol"].astype("int64").to_numpy(),
-        "port": port.astype("Int64").fillna(-1).astype("int64").to_numpy(),
-        "action": sub["action"].astype(str).to_numpy(),
-        "bytes": sub["bytes"].astype("float64").fillna(0).to_numpy(),
-        "first_seen": sub["start"].to_numpy(), "last_seen": sub["end"].to_numpy(),
+        "client": names[cli].astype(str), "server": names[srv].astype(str),
+        "protocol": proto, "port": port,
+        "action": np.where(blocked[conn], "REJECT", "ACCEPT"),
+        "bytes": df["bytes"].to_numpy(dtype="float64", na_value=0)[rows],
+        "first_seen": start, "last_seen": end,
     })  # fmt: skip
     keys = frame.groupby(_KEY, sort=True).agg(
         records=("bytes", "size"), bytes=("bytes", "sum"),
@@ -156,7 +196,7 @@ def _keys(df: pd.DataFrame) -> pd.DataFrame:
     keys = keys.reset_index()
     keys["bytes"] = keys["bytes"].astype("int64")
     for col in ("first_seen", "last_seen"):
-        keys[col] = pd.to_datetime(keys[col], utc=True)
+        keys[col] = utc_seconds(keys[col].to_numpy())
     return keys
 
 
@@ -215,7 +255,12 @@ def check_policy(
     ``default`` is ``deny``, the allowed ``rules`` (``not_allowed``: no rule permits it; for UDP
     and ICMP either direction counts, as replies look like requests).  A connection reported as
     ``forbidden`` or ``exposure`` is not reported again as ``not_allowed``.  Records of NAT
-    gateway ENIs (``eni_type``) are skipped: the ENIs behind them log the same flows.
+    gateway ENIs (declared by ``eni_type``/``interface_type`` or the inventory, else seen
+    translating for the internet) are skipped: the ENIs behind them log the same flows.
+    Client and server are the one orientation model's (:mod:`flowkit.enrich.orientation`: the
+    enrichment's columns, or computed for a raw frame); a connection is ``blocked`` when any
+    of its records was rejected (the target refused what the client's ENI let out), else
+    ``breach``: never both.
 
     Parameters
     ----------
@@ -255,7 +300,7 @@ def check_policy(
     inv = None
     if inventory is not None:
         inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
-    keys = _keys(df)
+    keys = _keys(df, inv)
     facts = _address_facts(df, inv)
     addresses = pd.Index(pd.unique(np.concatenate([keys["client"], keys["server"]])))
     keys["c_idx"] = addresses.get_indexer(keys["client"])

@@ -25,8 +25,9 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the audit; 0 on success, 1 with ``--fail-on-breach`` and breaches, 2 on bad input."""
-    import flowkit as fk
+    """Run the audit; 0 on success, 1 with ``--fail-on-breach`` and breaches, 2 on bad input,
+    3 when the load holds no evidence (no report is written: "0 breaches" needs records)."""
+    from flowkit.cli import no_evidence, read_for_verb
     from flowkit.compliance import (
         audit_report,
         check_policy,
@@ -38,13 +39,13 @@ def run(args: argparse.Namespace) -> int:
         security_group_usage,
     )
     from flowkit.enrich import load_inventory
-    from flowkit.errors import FlowkitError
+    from flowkit.errors import FlowkitError, NoEvidenceError
 
     try:
         policy = load_policy(args.policy)
         inv = load_inventory(args.inventory) if args.inventory else None
-        df = fk.read(args.path, start=args.start, end=args.end, inventory=inv,
-                     vpc_cidrs=list(policy.vpc_cidrs) or None, progress=False)  # fmt: skip
+        df = read_for_verb("audit", args.path, start=args.start, end=args.end, inventory=inv,
+                           vpc_cidrs=list(policy.vpc_cidrs) or None)  # fmt: skip
         violations = check_policy(df, policy, inventory=inv)
         enis = list(inv.table["interface_id"]) if inv is not None else None
         cov = coverage(df, window=args.window, start=args.start, end=args.end, interfaces=enis)
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
             if inv is None:
                 raise ValueError("--security-groups needs --inventory (which ENI has which group)")
             usage = security_group_usage(df, args.security_groups, inv)
+    except NoEvidenceError as exc:
+        return no_evidence("audit", args.path, exc)
     except (FlowkitError, ValueError, OSError, KeyError) as exc:
         sys.stderr.write(f"flowkit audit: {exc}\n")
         return 2

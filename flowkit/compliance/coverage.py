@@ -18,6 +18,7 @@ import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
 from flowkit.sources.layout import parse_key
+from flowkit.times import time_window, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -38,13 +39,6 @@ __all__ = [
 #: Window statuses, worst evidence last: ``gap`` means no record at all (not even NODATA).
 STATUSES: tuple[str, ...] = ("records", "nodata", "skipdata", "gap")
 TimeLike = str | datetime | pd.Timestamp | None
-
-
-def _utc(value: TimeLike) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -146,8 +140,8 @@ def coverage_span(
     """The audit's windows and ENIs from the :func:`coverage_extent` of one or more frames."""
     lows = [x[0] for x in extents if x[0] is not None]
     highs = [x[1] for x in extents if x[1] is not None]
-    lo = _utc(start) or pd.Timestamp(min(lows) if lows else 0, unit="s", tz="UTC")
-    hi = _utc(end) or pd.Timestamp(max(highs) + 1 if highs else 0, unit="s", tz="UTC")
+    lo = utc_or_none(start) or pd.Timestamp(min(lows) if lows else 0, unit="s", tz="UTC")
+    hi = utc_or_none(end) or pd.Timestamp(max(highs) + 1 if highs else 0, unit="s", tz="UTC")
     first = int(lo.timestamp()) // step * step
     n_win = max(0, -(-(int(hi.timestamp()) - first) // step))
     names = sorted(set(interfaces) if interfaces is not None else set())
@@ -168,7 +162,7 @@ def coverage_counts(
     rows = _evidence_rows(df)
     s, e = _seconds(rows["start"]), _seconds(rows["end"].fillna(rows["start"]))
     w0, w1 = s // step, e // step
-    lo, hi = _utc(start), _utc(end)
+    lo, hi = time_window(start, end)
     if lo is not None:
         w0 = np.maximum(w0, int(lo.timestamp()) // step)
     if hi is not None:
@@ -328,7 +322,7 @@ def missing_deliveries(
     if seen.empty:
         return pd.DataFrame(columns=cols)
     seen["window_start"] = pd.to_datetime(seen["window_start"], utc=True).dt.floor(every)
-    lo, hi = _utc(start), _utc(end)
+    lo, hi = time_window(start, end)
     parts = []
     for (fl, acct, region), grp in seen.groupby(["flow_log_id", "account", "region"]):
         first = lo.floor(every) if lo is not None else grp["window_start"].min()

@@ -1,20 +1,25 @@
 """A network policy as code: segments, allowed flows, forbidden ports, internet exposure.
 
-The policy is a YAML file (see ``data/policy.yaml``) read with a safe loader that keeps the line
-of every node, so each mistake is reported as ``file:line: reason`` in a :class:`PolicyError`.
+The policy is a YAML file (see ``data/policy.yaml``) read with flowkit's safe loader
+(:mod:`flowkit.sources.yaml_files`: plain data, no aliases, bounded nesting, UTF-8) that keeps
+the line of every node, so each mistake is reported as ``file:line: reason`` in a
+:class:`PolicyError`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from flowkit.errors import FlowkitError
+from flowkit.errors import FileFormatError
+from flowkit.sources.text_files import read_text
+from flowkit.sources.yaml_files import compose_yaml
 
 __all__ = ["BUILTIN_SEGMENTS", "PROTOCOLS", "Policy", "PolicyError", "Rule", "load_policy"]
 
@@ -25,6 +30,7 @@ PROTOCOLS: dict[str, int] = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 #: Segments every policy knows: ``internet`` (outside ``vpc_cidrs``), ``vpc`` (inside), ``any``.
 BUILTIN_SEGMENTS: tuple[str, ...] = ("internet", "vpc", "any")
 _PREFIXES = ("role:", "service:", "name:", "eni-")
+_PORT = re.compile(r"^[0-9]{1,5}(?:-[0-9]{1,5})?$", re.ASCII)
 _SECTIONS = {"policy", "version", "description", "default", "vpc_cidrs", "groups", "rules",
              "forbidden", "exposure"}  # fmt: skip
 _RULE_KEYS = {
@@ -37,7 +43,7 @@ _RULE_KEYS = {
 }
 
 
-class PolicyError(FlowkitError):
+class PolicyError(FileFormatError):
     """A policy file is malformed: ``file``, ``line`` (1-based) and ``reason`` say where and why.
 
     Examples
@@ -45,10 +51,6 @@ class PolicyError(FlowkitError):
     >>> str(PolicyError("p.yaml", 3, "unknown key 'prots'"))
     "p.yaml:3: unknown key 'prots'"
     """
-
-    def __init__(self, file: str, line: int, reason: str) -> None:
-        self.file, self.line, self.reason = file, line, reason
-        super().__init__(f"{file}:{line}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,10 @@ def _ports(node: yaml.Node, file: str) -> tuple[int, ...]:
     out: list[int] = []
     for n in node.value if isinstance(node, yaml.SequenceNode) else [node]:
         text = _scalar(n, file, "a port")
+        if not _PORT.match(text):  # int() would take '2_2', '+22' and full-width digits
+            raise PolicyError(file, _line(n), f"port {text!r} is not a number or range")
         lo, _, hi = text.partition("-")
-        try:
-            a, b = int(lo), int(hi or lo)
-        except ValueError:
-            raise PolicyError(file, _line(n), f"port {text!r} is not a number or range") from None
+        a, b = int(lo), int(hi or lo)
         if not (0 <= a <= b <= 65535):
             raise PolicyError(file, _line(n), f"port {text!r} is outside 0-65535")
         out.extend(range(a, b + 1))
@@ -150,7 +151,10 @@ def _rule(kind: str, section: str, node: yaml.Node, groups: dict[str, tuple[str,
     for key in sorted(required - set(items)):
         raise PolicyError(file, _line(node), f"{section} entry needs {key!r}")
     values: dict[str, Any] = {"kind": kind, "line": _line(node)}
-    values["name"] = _scalar(items["name"][1], file, "name")
+    name_node = items["name"][1]
+    values["name"] = _scalar(name_node, file, "name").strip()
+    if not values["name"] or name_node.tag == "tag:yaml.org,2002:null":
+        raise PolicyError(file, _line(items["name"][1]), f"{section} entry has an empty name")
     for key, attr in (("from", "src"), ("to", "dst"), ("exempt", "exempt"), ("trusted", "trusted")):
         if key in items:
             refs = _strings(items[key][1], file, key)
@@ -173,19 +177,6 @@ def _rule(kind: str, section: str, node: yaml.Node, groups: dict[str, tuple[str,
     elif kind == "allow" and values.get("protocol") in ("tcp", "udp"):
         raise PolicyError(file, _line(node), "tcp/udp rules entry needs 'ports'")
     return Rule(**values)
-
-
-def _check_tags(node: yaml.Node, file: str) -> None:
-    """Refuse explicit tags (``!!python/...``, ``!custom``): a policy is plain data."""
-    if not str(node.tag).startswith("tag:yaml.org,2002:") or "python" in str(node.tag):
-        raise PolicyError(file, _line(node), f"tag {node.tag!r} is not allowed in a policy")
-    if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _check_tags(child, file)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            _check_tags(k, file)
-            _check_tags(v, file)
 
 
 def load_policy(source: PathLike | str, *, text: str | None = None) -> Policy:
@@ -227,17 +218,14 @@ def load_policy(source: PathLike | str, *, text: str | None = None) -> Policy:
     flowkit.compliance.policy.PolicyError: p.yaml:2: unknown segment 'office' (not a group, builtin, role:, service:, name:, ENI id or CIDR)
     """  # noqa: E501
     file = os.fspath(source)
-    if text is None:
-        text = Path(file).read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        raise PolicyError(file, line, f"not valid YAML: {exc.problem or exc}") from None
+        if text is None:
+            text = read_text(file)
+        root = compose_yaml(text, file)
+    except FileFormatError as exc:
+        raise PolicyError(exc.file, exc.line, exc.reason) from None
     if root is None:
         raise PolicyError(file, 1, "the policy is empty")
-    _check_tags(root, file)
     top = _mapping(root, file, "the policy")
     for key, (k, _) in top.items():
         if key not in _SECTIONS:

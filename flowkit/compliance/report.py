@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from flowkit.compliance.policy import Policy
-from flowkit.nbreport import VERSIONED, _sha256, _version
+from flowkit.nbmanifest import sha256 as _sha256
+from flowkit.nbreport import VERSIONED, _version
 
 __all__ = ["audit_report", "input_hashes"]
 

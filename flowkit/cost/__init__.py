@@ -8,13 +8,17 @@ versioned price table (:mod:`flowkit.cost.prices`, ``flowkit/resources/prices.ya
 from flowkit.cost.classify import DIMENSIONS, LABELS, classify_transfer
 from flowkit.cost.estimate import estimate_cost, recommend_savings
 from flowkit.cost.prices import Price, PriceTable, load_prices, tiered_cost
+from flowkit.cost.whatif import bill_after_savings, bill_at_prices, doable_savings
 
 __all__ = [
     "DIMENSIONS",
     "LABELS",
     "Price",
     "PriceTable",
+    "bill_after_savings",
+    "bill_at_prices",
     "classify_transfer",
+    "doable_savings",
     "estimate_cost",
     "load_prices",
     "recommend_savings",

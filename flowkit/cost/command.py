@@ -1,13 +1,15 @@
 """``flowkit cost PATH [--prices FILE] [--inventory FILE] [--format table|json]``.
 
 Reads the flow logs, enriches them (with the ENI inventory when there is one), and writes the
-estimated data-transfer cost per dimension and the savings list.
+estimated data-transfer cost per dimension and the savings list.  Volumes are in GiB (2^30
+bytes, AWS's billing unit for data transfer; JSON keys ``gib``, ``monthly_gib``), ``rate`` in
+USD per GiB; both outputs say so (``period.units`` in JSON, a line above the table).
 
 Examples
 --------
 >>> import json, io, contextlib, flowkit as fk
 >>> from flowkit.cli import main
->>> folder = fk.__path__[0] + "/../tests/data/aws_examples/nat_gateway.log"
+>>> folder = fk.__path__[0] + "/../tests/data/versions/v5.log"
 >>> out = io.StringIO()
 >>> with contextlib.redirect_stdout(out):
 ...     status = main(["cost", folder, "--format", "json"])
@@ -26,7 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["add_arguments", "cost_report", "run"]
+__all__ = ["UNITS", "add_arguments", "cost_report", "run"]
+
+#: What the numbers of the report are in (printed with the table, ``period.units`` in JSON).
+UNITS = ("volumes (gib, monthly_gib) in GiB of 2^30 bytes, AWS's billing unit for data "
+         "transfer; rate in USD per GiB; cost in USD")  # fmt: skip
 
 
 def add_arguments(sub: argparse.ArgumentParser) -> None:
@@ -63,34 +69,40 @@ def cost_report(
     meta = by_dim.attrs["flowkit"]["cost"]
     period = {"days": round(meta["days"], 6), "prices": f"{prices.version} ({prices.region})",
               "cost": round(float(by_dim["cost"].sum()), 4),
-              "monthly_cost": round(float(by_dim["monthly_cost"].sum()), 4)}  # fmt: skip
+              "monthly_cost": round(float(by_dim["monthly_cost"].sum()), 4),
+              "units": UNITS}  # fmt: skip
     return {"period": period, "by_dimension": _records(by_dim), "recommendations": _records(recs)}
 
 
 def _table(report: dict[str, Any]) -> str:
+    from flowkit.display import readable
+
     p = report["period"]
     head = (f"period: {p['days']} days; prices {p['prices']}; estimated cost ${p['cost']:.2f} "
-            f"(${p['monthly_cost']:.2f} per month)\n")  # fmt: skip
-    dims = pd.DataFrame(report["by_dimension"])
+            f"(${p['monthly_cost']:.2f} per month)\nunits: {p['units']}\n")  # fmt: skip
+    dims = readable(pd.DataFrame(report["by_dimension"]))
     recs = pd.DataFrame(report["recommendations"])
-    recs = recs.drop(columns=["action", "detail"], errors="ignore")
+    recs = readable(recs.drop(columns=["action", "detail"], errors="ignore"))
     return (f"{head}\ncost by dimension\n{dims.to_string(index=False)}\n\n"
             f"savings\n{recs.to_string(index=False)}\n")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the ``cost`` verb."""
-    import flowkit as fk
+    """Run the ``cost`` verb; 0 on success, 2 on bad input, 3 when the load holds no evidence
+    (no "$0.00" from nothing)."""
+    from flowkit.cli import no_evidence, read_for_verb
     from flowkit.enrich import enrich
-    from flowkit.errors import FlowkitError
+    from flowkit.errors import FlowkitError, NoEvidenceError
 
     inventory = args.inventory
     if inventory is None and (Path(args.path) / "inventory.json").is_file():
         inventory = str(Path(args.path) / "inventory.json")
     try:
-        df = fk.read(args.path, progress=False)
+        df = read_for_verb("cost", args.path)
         df = enrich(df, inventory=inventory)
         report = cost_report(df, prices_path=args.prices, top=args.top)
+    except NoEvidenceError as exc:
+        return no_evidence("cost", args.path, exc)
     except (FlowkitError, ValueError, FileNotFoundError, KeyError) as exc:
         sys.stderr.write(f"flowkit cost: {exc}\n")
         return 2

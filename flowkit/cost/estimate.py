@@ -1,4 +1,9 @@
-"""Dollars on flow records: cost per dimension and resource, and savings recommendations."""
+"""Dollars on flow records: cost per dimension and resource, and savings recommendations.
+
+Volumes are billed and shown in GiB (2^30 bytes, :data:`flowkit.units.BYTES_PER_GIB`), AWS's
+metering unit for data transfer: columns ``gib`` and ``monthly_gib``, and ``rate`` in USD per
+GiB.  (Elsewhere flowkit shows volumes in decimal GB of 10^9 bytes.)
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,15 @@ from flowkit.cost.classify import COST_WHY, DIMENSIONS, FREE_SERVICES, classify_
 from flowkit.cost.prices import PriceTable, load_prices
 from flowkit.cost.vantage import bare
 from flowkit.engine_check import is_dask_frame, not_on_dask
+from flowkit.units import BYTES_PER_GIB
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
 __all__ = ["cost_finish", "cost_part", "estimate_cost", "period_days", "recommend_savings"]
 
-_COST_COLUMNS = ["dimension", "gb", "rate", "cost", "monthly_gb", "monthly_cost"]
-_REC_COLUMNS = ["rank", "kind", "target", "action", "gb", "monthly_gb", "monthly_cost",
+_COST_COLUMNS = ["dimension", "gib", "rate", "cost", "monthly_gib", "monthly_cost"]
+_REC_COLUMNS = ["rank", "kind", "target", "action", "gib", "monthly_gib", "monthly_cost",
                 "monthly_savings", "detail"]  # fmt: skip
 
 
@@ -82,16 +88,22 @@ def _charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pd.concat([main, extra], ignore_index=True)
 
 
-def _rates(totals: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
-    """Effective USD per GB of each dimension: its monthly bill over its monthly volume."""
+def _rates(total_bytes: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
+    """Effective USD per GiB of each dimension: its monthly bill over its monthly volume.
+
+    The bands and prices apply to the volume in the table's unit (``bytes_per_gb`` bytes: a
+    GiB for AWS's table); the rate is then stated per GiB whatever that unit is.
+    """
+    per_gib = BYTES_PER_GIB / prices.bytes_per_gb  # table units in one GiB
     rates = {}
-    for dim, gb in totals.items():
+    for dim, nbytes in total_bytes.items():
         if dim not in prices:
             rates[dim] = np.nan
             continue
-        monthly = float(gb) * factor
+        monthly = float(nbytes) / prices.bytes_per_gb * factor
         price = prices[str(dim)]
-        rates[dim] = price.cost(monthly) / monthly if monthly > 0 else price.cost(1.0)
+        per_unit = price.cost(monthly) / monthly if monthly > 0 else price.cost(1.0)
+        rates[dim] = per_unit * per_gib
     return pd.Series(rates, dtype="float64")
 
 
@@ -119,15 +131,17 @@ def estimate_cost(
     Returns
     -------
     DataFrame
-        ``by`` columns, ``dimension``, ``gb`` (in the period), ``rate`` (effective USD per GB,
-        bands and both sides of inter-AZ included), ``cost`` (USD in the period),
-        ``monthly_gb`` and ``monthly_cost`` (projected to a 730-hour month), sorted by
+        ``by`` columns, ``dimension``, ``gib`` (volume in the period, in GiB of 2^30 bytes:
+        AWS's billing unit), ``rate`` (effective USD per GiB, bands and both sides of inter-AZ
+        included), ``cost`` (USD in the period), ``monthly_gib`` and ``monthly_cost``
+        (projected to a 730-hour month), sorted by
         ``monthly_cost``; free dimensions are listed with cost 0.  ``attrs["flowkit"]["cost"]``
         holds the period, the month factor and the price-table version.
 
     Notes
     -----
-    Volume bands (internet egress: first 100 GB free, then $0.09 up to 10 TB, ...) apply to the
+    Volume bands (internet egress: first 100 GiB free, then $0.09 per GiB up to 10 TiB =
+    10,240 GiB, ...; AWS writes "GB" for these 2^30-byte units) apply to the
     projected *monthly* volume of each dimension over all resources, as AWS aggregates them per
     account; the period's cost is the monthly cost pro rata, and a breakdown by resource
     shares a dimension's cost in proportion to bytes (its effective rate).  Hourly charges
@@ -142,7 +156,7 @@ def estimate_cost(
     Examples
     --------
     >>> import flowkit as fk
-    >>> gib = 2**30
+    >>> gib = 2**30  # flowkit.units.BYTES_PER_GIB: AWS's metered "GB"
     >>> df = fk.parse_lines([
     ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
     ...     "end action log-status az-id flow-direction traffic-path",
@@ -151,8 +165,8 @@ def estimate_cost(
     ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
     ...     "OK use1-az2 ingress -"])
     >>> est = estimate_cost(df, days=730 / 24)  # the records stand for a whole month
-    >>> est[["dimension", "gb", "rate", "cost"]].to_dict("records")
-    [{'dimension': 'inter_az', 'gb': 10.0, 'rate': 0.02, 'cost': 0.2}]
+    >>> est[["dimension", "gib", "rate", "cost"]].to_dict("records")
+    [{'dimension': 'inter_az', 'gib': 10.0, 'rate': 0.02, 'cost': 0.2}]
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
     if is_dask_frame(df):
@@ -187,16 +201,15 @@ def cost_finish(
         grouped = grouped.groupby(keys, dropna=False, sort=False)["bytes"].sum().reset_index()
     span = float(days) if days is not None else _days([e for _, e in parts])
     factor = prices.hours_per_month / (span * 24.0)
-    totals = grouped.groupby("dimension")["bytes"].sum() / prices.bytes_per_gb
-    rates = _rates(totals, prices, factor)
-    out = grouped[[*by_cols, "dimension"]].assign(gb=grouped["bytes"] / prices.bytes_per_gb)
+    rates = _rates(grouped.groupby("dimension")["bytes"].sum(), prices, factor)
+    out = grouped[[*by_cols, "dimension"]].assign(gib=grouped["bytes"] / BYTES_PER_GIB)
     out["rate"] = out["dimension"].map(rates).astype("float64")
-    out["cost"] = out["gb"] * out["rate"]
-    out["monthly_gb"] = out["gb"] * factor
+    out["cost"] = out["gib"] * out["rate"]
+    out["monthly_gib"] = out["gib"] * factor
     out["monthly_cost"] = out["cost"] * factor
     order = {d: i for i, d in enumerate(DIMENSIONS)}
     out["_order"] = out["dimension"].map(order).fillna(len(order))
-    out = out.sort_values(["monthly_cost", "gb", "_order", *by_cols],
+    out = out.sort_values(["monthly_cost", "gib", "_order", *by_cols],
                           ascending=[False, False, True] + [True] * len(by_cols))  # fmt: skip
     out = out[[*by_cols, *_COST_COLUMNS]].reset_index(drop=True)
     meta = {"days": span, "month_factor": factor, "prices": prices.version}
@@ -265,7 +278,7 @@ def recommend_savings(
     Three kinds: ``gateway_endpoint`` (S3 or DynamoDB reached through a NAT gateway: a free
     gateway endpoint saves the NAT processing and the cross-AZ hops of those bytes);
     ``same_az_placement`` (pairs of resources exchanging inter-AZ bytes: placing them in the
-    same AZ, or using a NAT per AZ, saves the $0.01/GB each way); ``internet_egress`` (the top
+    same AZ, or using a NAT per AZ, saves the $0.01 per GiB each way); ``internet_egress`` (the top
     internet destinations, for review: their cost is shown, savings depend on the fix and are
     left empty).
 
@@ -283,13 +296,14 @@ def recommend_savings(
     Returns
     -------
     DataFrame
-        ``rank``, ``kind``, ``target``, ``action``, ``gb``, ``monthly_gb``, ``monthly_cost``,
-        ``monthly_savings``, ``detail``; sorted by savings (largest first, unknown last).
+        ``rank``, ``kind``, ``target``, ``action``, ``gib`` (volume in the period, GiB of 2^30
+        bytes), ``monthly_gib``, ``monthly_cost``, ``monthly_savings`` (USD), ``detail``;
+        sorted by savings (largest first, unknown last).
 
     Examples
     --------
     >>> import flowkit as fk
-    >>> gib = 2**30
+    >>> gib = 2**30  # flowkit.units.BYTES_PER_GIB: AWS's metered "GB"
     >>> df = fk.parse_lines([
     ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
     ...     "end action log-status az-id flow-direction traffic-path",
@@ -308,9 +322,8 @@ def recommend_savings(
     span = float(days) if days is not None else period_days(c)
     factor = prices.hours_per_month / (span * 24.0)
     charges = _charges(c.assign(_row=np.arange(len(c))), ["_row"])
-    totals = charges.groupby("dimension")["bytes"].sum() / prices.bytes_per_gb
-    rates = _rates(totals, prices, factor).fillna(0.0)
-    charges["usd"] = charges["bytes"] / prices.bytes_per_gb * charges["dimension"].map(rates)
+    rates = _rates(charges.groupby("dimension")["bytes"].sum(), prices, factor).fillna(0.0)
+    charges["usd"] = charges["bytes"] / BYTES_PER_GIB * charges["dimension"].map(rates)
     per_row = charges.groupby("_row")["usd"].sum().reindex(range(len(c)), fill_value=0.0)
     monthly = per_row * factor
     names = _names(c)
@@ -323,7 +336,7 @@ def recommend_savings(
         a = _label(sub["local_end"], names)
         b = _label(sub["hop_peer"], names)
         pair = np.where(a.to_numpy() < b.to_numpy(), a + " <-> " + b, b + " <-> " + a)
-        inter = rates.get("inter_az", 0.0) * factor / prices.bytes_per_gb
+        inter = rates.get("inter_az", 0.0) * factor / BYTES_PER_GIB
         xbytes = np.where(sub["transfer"].eq("inter_az"), sub["transfer_bytes"].astype("float64"),
                           sub["cross_az_bytes"].astype("float64"))  # fmt: skip
         grouped = pd.DataFrame({"pair": pair, "bytes": xbytes}).groupby("pair")["bytes"].sum()
@@ -337,7 +350,7 @@ def recommend_savings(
     if egress.any():
         sub = c[egress]
         grouped = sub.groupby(sub["far_end"].astype(object))["transfer_bytes"].sum()
-        rate = rates.get("internet_egress", 0.0) * factor / prices.bytes_per_gb
+        rate = rates.get("internet_egress", 0.0) * factor / BYTES_PER_GIB
         for target, nbytes in (
             grouped.astype("float64").sort_values(ascending=False).head(top).items()
         ):
@@ -348,9 +361,9 @@ def recommend_savings(
                          "monthly_savings": np.nan, "detail": ""})  # fmt: skip
     out = pd.DataFrame(rows, columns=["kind", "target", "action", "bytes", "monthly_cost",
                                       "monthly_savings", "detail"])  # fmt: skip
-    out["gb"] = out["bytes"].astype("float64") / prices.bytes_per_gb
-    out["monthly_gb"] = out["gb"] * factor
-    out = out.sort_values(["monthly_savings", "monthly_cost", "gb", "target"],
+    out["gib"] = out["bytes"].astype("float64") / BYTES_PER_GIB
+    out["monthly_gib"] = out["gib"] * factor
+    out = out.sort_values(["monthly_savings", "monthly_cost", "gib", "target"],
                           ascending=[False, False, False, True], na_position="last")  # fmt: skip
     out["rank"] = np.arange(1, len(out) + 1)
     return out[_REC_COLUMNS].reset_index(drop=True)

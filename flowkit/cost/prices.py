@@ -3,6 +3,12 @@
 The default table is ``flowkit/resources/prices.yaml``, installed with the package (AWS list
 prices, us-east-1, mid-2026).  Replace it with your own file (negotiated rates, another Region)
 through :func:`load_prices`; ``flowkit cost --prices FILE`` does the same from the shell.
+
+Units: a price is USD per "GB" of ``bytes_per_gb`` bytes, and tier bounds count the same unit.
+AWS meters data transfer in GB of 2^30 bytes (GiB, :data:`flowkit.units.BYTES_PER_GIB`) and
+states its prices and bands (first 10 TB = 10,240 GB, ...) in that unit, so the bundled table
+has ``bytes_per_gb: 1073741824`` and its prices and bands are shown as per GiB
+(:attr:`PriceTable.unit`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from flowkit.sources.yaml_files import load_yaml
+from flowkit.units import BYTES_PER_GIB, unit_name
 
 __all__ = ["DEFAULT_PRICES", "Price", "PriceTable", "load_prices", "tiered_cost"]
 
@@ -24,11 +32,11 @@ PathLike = str | os.PathLike[str]
 DEFAULT_PRICES: Path = Path(__file__).resolve().parents[1] / "resources" / "prices.yaml"
 
 
-def tiered_cost(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
-    """Return the cost of ``gb`` gigabytes in volume bands.
+def tiered_cost(volume: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    """Return the cost of ``volume`` (in the price table's unit: GiB for AWS's) in volume bands.
 
-    ``tiers`` are ``(up_to_gb, price)`` pairs with cumulative upper bounds (``inf`` for the
-    last band).
+    ``tiers`` are ``(up_to, price)`` pairs with cumulative upper bounds in the same unit
+    (``inf`` for the last band) and prices in USD per unit.
 
     Examples
     --------
@@ -40,9 +48,9 @@ def tiered_cost(gb: float, tiers: tuple[tuple[float, float], ...]) -> float:
     """
     total, lower = 0.0, 0.0
     for upper, price in tiers:
-        if gb <= lower:
+        if volume <= lower:
             break
-        total += (min(gb, upper) - lower) * price
+        total += (min(volume, upper) - lower) * price
         lower = upper
     return total
 
@@ -60,9 +68,10 @@ class Price:
     source: str
     date: str
 
-    def cost(self, gb: float) -> float:
-        """USD for ``gb`` gigabytes in a month (bands applied, times ``sides``)."""
-        base = tiered_cost(gb, self.tiers) if self.tiers else gb * self.price
+    def cost(self, volume: float) -> float:
+        """USD for ``volume`` units (GiB for AWS's table) in a month (bands applied, times
+        ``sides``)."""
+        base = tiered_cost(volume, self.tiers) if self.tiers else volume * self.price
         return base * self.sides
 
 
@@ -70,11 +79,14 @@ class Price:
 class PriceTable:
     """A loaded price table: its rows plus the table's identity and units.
 
+    ``bytes_per_gb`` is how many bytes a "GB" of the prices and bands holds: 2^30 (a GiB, AWS's
+    metering unit) in the bundled table; :attr:`unit` names it for display.
+
     Examples
     --------
     >>> prices = load_prices()
-    >>> prices.version, prices.region, prices["nat_gateway"].price
-    ('2026.06', 'us-east-1', 0.045)
+    >>> prices.version, prices.region, prices["nat_gateway"].price, prices.unit
+    ('2026.06', 'us-east-1', 0.045, 'GiB')
     >>> prices.with_price("nat_gateway", 0.03)["nat_gateway"].price
     0.03
     """
@@ -86,6 +98,11 @@ class PriceTable:
     hours_per_month: float
     prices: tuple[Price, ...]
     source: str
+
+    @property
+    def unit(self) -> str:
+        """The name of the unit prices and bands are per (``GiB`` for 2^30 bytes, never "GB")."""
+        return unit_name(self.bytes_per_gb)
 
     def __getitem__(self, dimension: str) -> Price:
         for p in self.prices:
@@ -108,12 +125,36 @@ class PriceTable:
         return replace(self, prices=rows)
 
     def table(self) -> pd.DataFrame:
-        """Return the rows as a frame (one per dimension) for display."""
+        """Return the rows as a frame (one per dimension) for display.
+
+        ``unit`` is what ``price`` is per, with a "GB" entry shown as :attr:`unit` (``GiB`` for
+        AWS's 2^30-byte GB); ``tiers`` reads as monthly bands in that unit and USD per unit.
+
+        Examples
+        --------
+        >>> t = load_prices().table().set_index("dimension")
+        >>> t.loc["internet_egress", "unit"], t.loc["internet_egress", "tiers"]
+        ('GiB', 'first 100 GiB: $0/GiB; to 10,240 GiB: $0.09/GiB; to 51,200 GiB: $0.085/GiB; to 153,600 GiB: $0.07/GiB; above: $0.05/GiB')
+        """  # noqa: E501
+
+        def unit(p: Price) -> str:
+            return self.unit if p.unit.upper() == "GB" else p.unit
+
         return pd.DataFrame(
-            [{"dimension": p.dimension, "unit": p.unit, "price": p.price,
-              "tiers": "; ".join(f"<= {u:g} GB: {c:g}" for u, c in p.tiers), "sides": p.sides,
+            [{"dimension": p.dimension, "unit": unit(p), "price": p.price,
+              "tiers": _bands(p.tiers, unit(p)), "sides": p.sides,
               "region": p.region, "source": p.source, "date": p.date} for p in self.prices]
         )  # fmt: skip
+
+
+def _bands(tiers: tuple[tuple[float, float], ...], unit: str) -> str:
+    """Volume bands in words: ``first 100 GiB: $0/GiB; to 10,240 GiB: $0.09/GiB; above: ...``."""
+    parts = []
+    for i, (upper, price) in enumerate(tiers):
+        first = "first" if i == 0 else "to"
+        where = "above" if math.isinf(upper) else f"{first} {upper:,.0f} {unit}"
+        parts.append(f"{where}: ${price:g}/{unit}")
+    return "; ".join(parts)
 
 
 def _tiers(raw: Any, dimension: str) -> tuple[tuple[float, float], ...]:
@@ -140,14 +181,16 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     ----------
     path : path, optional
         A YAML file shaped like ``flowkit/resources/prices.yaml``: ``version``, ``region``,
-        ``currency``, ``bytes_per_gb``, ``hours_per_month`` and a ``prices`` list of
-        ``dimension``, ``unit``, ``price``, optional ``tiers`` (``[up_to_gb, price]``, monthly
-        volume), ``sides``, ``region``, ``source``, ``date``.
+        ``currency``, ``bytes_per_gb`` (bytes in the "GB" of the prices and bands; default
+        1073741824, AWS's metered GB of 2^30 bytes), ``hours_per_month`` and a ``prices`` list
+        of ``dimension``, ``unit``, ``price``, optional ``tiers`` (``[up_to_gb, price]``,
+        monthly volume), ``sides``, ``region``, ``source``, ``date``.
 
     Raises
     ------
     ValueError
-        When an entry lacks ``dimension`` or ``price``, or its tiers are malformed.
+        When an entry lacks ``dimension`` or ``price``, its tiers are malformed, or
+        ``bytes_per_gb`` is not a positive number.
 
     Examples
     --------
@@ -158,9 +201,10 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     file = Path(path) if path is not None else DEFAULT_PRICES
     if not file.exists():
         raise FileNotFoundError(f"no price table at {file}; pass one with load_prices(path)")
-    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    doc = load_yaml(file)
     if not isinstance(doc, dict) or not isinstance(doc.get("prices"), list):
         raise ValueError(f"{file}: a price table needs a 'prices' list")
+    bytes_per_gb = _bytes_per_gb(doc.get("bytes_per_gb", BYTES_PER_GIB), file)
     rows = []
     for i, entry in enumerate(doc["prices"]):
         if not isinstance(entry, dict) or "dimension" not in entry or "price" not in entry:
@@ -175,7 +219,19 @@ def load_prices(path: PathLike | None = None) -> PriceTable:
     return PriceTable(
         version=str(doc.get("version", "")), region=str(doc.get("region", "")),
         currency=str(doc.get("currency", "USD")),
-        bytes_per_gb=float(doc.get("bytes_per_gb", 2**30)),
+        bytes_per_gb=bytes_per_gb,
         hours_per_month=float(doc.get("hours_per_month", 730)), prices=tuple(rows),
         source=str(file),
     )  # fmt: skip
+
+
+def _bytes_per_gb(raw: Any, file: Path) -> float:
+    """``bytes_per_gb`` of a price file as a positive number, or a clear error."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise ValueError(f"{file}: bytes_per_gb must be a positive number of bytes (1073741824 "
+                         f"for a GiB of 2^30 bytes, AWS's billing unit), not {raw!r}")  # fmt: skip
+    return value

@@ -34,12 +34,13 @@ import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import effective_space
-from flowkit.enrich.facts import tally_votes
-from flowkit.enrich.scope import SCOPES, scope_codes
+from flowkit.enrich.facts import DirectionFacts, frame_facts
+from flowkit.enrich.middlebox import declared_kinds, nat_boxes
+from flowkit.enrich.scope import inside
+from flowkit.enrich.sides import learn_facts, sides_of
 
 __all__ = [
-    "INTERNAL_SCOPES",
-    "MIDDLEBOX_TYPES",
+    "CHARGED_KINDS",
     "NA",
     "Sides",
     "VantageFacts",
@@ -52,15 +53,9 @@ __all__ = [
     "vantage_facts",
 ]
 
-#: ENI types that forward other ENIs' traffic and are charged per GB, by flowkit type name.
-MIDDLEBOX_TYPES: dict[str, str] = {
-    "nat_gateway": "nat_gateway", "natGateway": "nat_gateway", "vpc_endpoint": "vpc_endpoint",
-    "gateway_load_balancer_endpoint": "vpc_endpoint", "transit_gateway": "transit_gateway",
-}  # fmt: skip
-#: Address scopes that never leave the network (everything else is the internet).
-INTERNAL_SCOPES: tuple[str, ...] = (
-    "private", "shared", "loopback", "link-local", "multicast", "unique-local",
-)  # fmt: skip
+#: Middlebox kinds (:data:`flowkit.enrich.middlebox.MIDDLEBOX_KINDS`) charged per GB: their
+#: ENIs' records count the bytes (a load balancer's do not: its targets' records do).
+CHARGED_KINDS: tuple[str, ...] = ("nat_gateway", "vpc_endpoint", "transit_gateway")
 
 
 @dataclass(frozen=True)
@@ -94,35 +89,44 @@ NA = np.array(None, dtype=object)
 class VantageFacts:
     """Frame-wide facts behind :func:`flow_sides`, mergeable exactly (:func:`merge_vantage_facts`).
 
-    ``votes`` (``eni``, ``addr``, ``n``): how often each ENI's records show each candidate own
-    address (empty when the frame has ``local_addr``); ``boxes``: ENIs seen translating
-    addresses for public hosts (NAT gateways, when no type column says); ``az`` (``addr``,
-    ``az``): the AZ the data shows last for each of our addresses.
+    ``direction``: the (settled) direction facts each record's local end was found with (the
+    one own-address vote of :mod:`flowkit.enrich.sides`; ``None`` when the frame has
+    ``local_addr``); ``boxes``: ENIs seen translating addresses for hosts outside the network
+    (NAT gateways, where no type is declared: :func:`flowkit.enrich.middlebox.nat_boxes`);
+    ``az`` (``addr``, ``az``): the AZ the data shows last for each of our addresses.
     """
 
-    votes: pd.DataFrame
+    direction: DirectionFacts | None
     boxes: tuple[str, ...]
     az: pd.DataFrame
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VantageFacts):
             return NotImplemented
-        return (self.boxes == other.boxes and self.votes.equals(other.votes)
-                and self.az.equals(other.az))  # fmt: skip
+        same = (self.direction is None) == (other.direction is None)
+        if self.direction is not None and other.direction is not None:
+            same = self.direction == other.direction
+        return same and self.boxes == other.boxes and self.az.equals(other.az)
 
     __hash__ = None  # type: ignore[assignment]
 
 
 def merge_vantage_facts(parts: Sequence[VantageFacts]) -> VantageFacts:
-    """The facts of consecutive frames together, in order: votes summed, boxes united, the
-    last AZ of each address kept (exact)."""
+    """The facts of consecutive frames together, in order: boxes united, the last AZ of each
+    address kept (exact); every part must have been found with the same direction facts."""
     az = [p.az for p in parts]
     merged_az = pd.concat(az, ignore_index=True) if az else pd.DataFrame(
         {"addr": pd.Series([], dtype=object), "az": pd.Series([], dtype=object)}
     )  # fmt: skip
     merged_az = merged_az.drop_duplicates("addr", keep="last").sort_values("addr")
+    direction = parts[0].direction if parts else None
+    if any(p.direction is not direction and p.direction != direction for p in parts):
+        raise ValueError(
+            "the parts were found with different direction facts; pass the merged "
+            "direction facts of all of them to vantage_facts(direction=...)"
+        )
     return VantageFacts(
-        votes=tally_votes([p.votes for p in parts]),
+        direction=direction,
         boxes=tuple(sorted({b for p in parts for b in p.boxes})),
         az=merged_az.reset_index(drop=True),
     )
@@ -179,78 +183,31 @@ def _interfaces(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(ids, dtype=object)
 
 
-def _candidates(
-    df: pd.DataFrame, space: AddressSpace, eni: np.ndarray, direction: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Own address where ``flow_direction`` tells it (egress: srcaddr), whether it does, and
-    the (ENI code, address code) candidate pairs of every record (both ends when it does not)."""
-    src, dst = np.asarray(space.codes[0], np.int64), np.asarray(space.codes[1], np.int64)
-    known = present(direction) if direction is not None else np.zeros(len(df), dtype=bool)
-    own = np.where(known, np.where(direction == "egress", src, dst), -1)
-    cand = np.concatenate([np.where(known, own, src), np.where(known, own, dst)])
-    pairs = pd.DataFrame({"eni": np.concatenate([eni, eni]), "addr": cand})
-    return own, known, pairs[(pairs["addr"] >= 0) & (pairs["eni"] >= 0)]
-
-
-def _votes(df: pd.DataFrame, space: AddressSpace, eni: np.ndarray, ids: np.ndarray,
-           direction: np.ndarray | None) -> pd.DataFrame:  # fmt: skip
-    """Candidate own addresses of each ENI and how many records show them (text)."""
-    _, _, pairs = _candidates(df, space, eni, direction)
-    counts = pairs.value_counts().reset_index(name="n")
-    uniques = np.asarray(space.uniques, dtype=object)
-    return tally_votes([pd.DataFrame({"eni": ids[counts["eni"].to_numpy()],
-                                     "addr": uniques[counts["addr"].to_numpy()],
-                                     "n": counts["n"].to_numpy()})])  # fmt: skip
-
-
 def _local_address(
-    df: pd.DataFrame,
-    space: AddressSpace,
-    eni: np.ndarray,
-    ids: np.ndarray,
-    direction: np.ndarray | None,
-    votes: pd.DataFrame | None,
+    df: pd.DataFrame, space: AddressSpace, direction: DirectionFacts | None
 ) -> np.ndarray:
-    """Code of the capturing ENI's own address: ``local_addr`` if enriched; else srcaddr of
-    egress and dstaddr of ingress records; else the ENI's most frequent such address (in
-    ``votes``, default this frame's; ties: the smallest address text)."""
-    local = _text(df, "local_addr")
-    if local is not None:
-        return np.asarray(space.uniques.get_indexer(pd.Index(local, dtype=object)), dtype=np.int64)
-    own, known, _ = _candidates(df, space, eni, direction)
-    votes = votes if votes is not None else _votes(df, space, eni, ids, direction)
-    if votes.empty:
-        return own
-    top = votes.sort_values(["eni", "n", "addr"], ascending=[True, False, True])
-    top = top.drop_duplicates("eni")
-    eni_pos = pd.Index(ids, dtype=object).get_indexer(pd.Index(top["eni"], dtype=object))
-    by_eni = np.full(len(ids) + 1, -1, dtype=np.int64)
-    by_eni[eni_pos[eni_pos >= 0]] = space.uniques.get_indexer(
-        pd.Index(top["addr"].to_numpy()[eni_pos >= 0], dtype=object)
-    )
-    return np.where(known, own, np.where(eni >= 0, by_eni[np.maximum(eni, 0)], -1))
-
-
-def _boxes(df: pd.DataFrame, space: AddressSpace, eni: np.ndarray, ids: np.ndarray,
-           egress: np.ndarray, internal: np.ndarray) -> tuple[str, ...]:  # fmt: skip
-    """ENIs that receive packets addressed to a public host (dstaddr is their own address,
-    pkt_dstaddr the host): they translate addresses for others (NAT gateways)."""
-    if "eni_type" in df.columns or "interface_type" in df.columns or "pkt_dstaddr" not in df:
-        return ()
-    pkt_dst, dst = space.codes[3], space.codes[1]
-    nat_like = ~egress & (pkt_dst >= 0) & (pkt_dst != dst) & ~internal[np.maximum(pkt_dst, 0)]
-    return tuple(sorted(str(x) for x in ids[np.unique(eni[nat_like & (eni >= 0)])]))
+    """Code of the capturing ENI's own address: the enrichment's ``local_addr``, else the one
+    model's local end (:func:`flowkit.enrich.sides.sides_of`: ``flow-direction``, the network
+    edge, each ENI's own address by vote, with ``direction``)."""
+    local = sides_of(df, facts=direction)  # the same effective space as ``space``
+    if not local.space.uniques.equals(space.uniques):  # pragma: no cover - a guard
+        raise ValueError("local ends found on another address space")
+    return np.asarray(local.local, dtype=np.int64)
 
 
 def _kinds(df: pd.DataFrame, eni: np.ndarray, ids: np.ndarray,
            boxes: tuple[str, ...]) -> np.ndarray:  # fmt: skip
-    """Middlebox type of the capturing ENI ('' for a workload ENI)."""
-    declared = _coalesce(_text(df, "eni_type"), _text(df, "interface_type"), n=len(df))
-    kind = pd.Series(declared, dtype=object).map(MIDDLEBOX_TYPES).fillna("").to_numpy(dtype=object)
-    if not boxes:
+    """Charged middlebox kind of the capturing ENI ('' for a workload): the declared type where
+    one is known, else ``nat_gateway`` for the ENIs seen translating for the internet (the one
+    middlebox rule, :mod:`flowkit.enrich.middlebox`)."""
+    declared = declared_kinds(df)
+    kind = np.where(np.isin(declared, CHARGED_KINDS), declared, "").astype(object)
+    unknown = np.asarray(pd.isna(declared), dtype=bool)
+    if not boxes or not unknown.any():
         return kind
     flagged = np.flatnonzero(pd.Index(ids, dtype=object).isin(boxes))
-    return np.where(np.isin(eni, flagged) & (eni >= 0), "nat_gateway", kind).astype(object)
+    on_box = np.isin(eni, flagged) & (eni >= 0) & unknown
+    return np.where(on_box, "nat_gateway", kind).astype(object)
 
 
 def _flow_ids(src: np.ndarray, dst: np.ndarray, df: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
@@ -272,10 +229,8 @@ def flow_key(df: pd.DataFrame) -> pd.Series:
 
 
 def _internal_of(space: AddressSpace) -> np.ndarray:
-    per_scope = scope_codes(space)
-    internal_of = np.isin(np.asarray(SCOPES, dtype=object)[np.maximum(per_scope, 0)],
-                          INTERNAL_SCOPES) & (per_scope >= 0)  # fmt: skip
-    return np.append(internal_of, False)  # code -1: no address
+    """Per address code (and -1): inside the network (the one definition, without CIDRs)."""
+    return np.append(inside(space), False)  # code -1: no address
 
 
 def _az_pairs(df: pd.DataFrame, space: AddressSpace, local: np.ndarray) -> pd.DataFrame:
@@ -287,39 +242,37 @@ def _az_pairs(df: pd.DataFrame, space: AddressSpace, local: np.ndarray) -> pd.Da
     return pairs.drop_duplicates("addr", keep="last").sort_values("addr").reset_index(drop=True)
 
 
-def vantage_facts(df: pd.DataFrame, *, votes: pd.DataFrame | None = None) -> VantageFacts:
+def vantage_facts(df: pd.DataFrame, *, direction: DirectionFacts | None = None) -> VantageFacts:
     """The frame-wide facts :func:`flow_sides` learns from ``df``.
 
-    ``votes``: the merged :attr:`VantageFacts.votes` of the whole frame ``df`` is part of
-    (needed first when the records have no ``local_addr``: the other facts depend on each
-    ENI's own address); default those of ``df``.
+    ``direction``: the merged, settled direction facts of the whole frame ``df`` is part of
+    (needed when the records have no ``local_addr``: the other facts depend on each ENI's own
+    address); default the frame's own (:func:`flowkit.enrich.facts.frame_facts`), else learned
+    from ``df``.
 
     Examples
     --------
     >>> import flowkit as fk
+    >>> from flowkit.enrich import direction_facts, merge_direction_facts
     >>> df = fk.parse_lines([
     ...     "2 1 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK",
     ...     "2 1 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 500 1700000000 1700000060 ACCEPT OK"],
     ...     enrich=False)  # no local_addr: each ENI's own address is voted for
-    >>> merged = merge_vantage_facts([vantage_facts(df[:1]), vantage_facts(df[1:])])
-    >>> merged == vantage_facts(df), len(merged.votes)
-    (True, 4)
+    >>> whole = merge_direction_facts([direction_facts(df[:1]), direction_facts(df[1:])])
+    >>> parts = [vantage_facts(p, direction=whole.settle()) for p in (df[:1], df[1:])]
+    >>> merge_vantage_facts(parts) == vantage_facts(df)
+    True
     """
+    own = frame_facts(df)
     df = bare(df)
     space, _, _ = effective_space(df)
-    eni, ids = _interfaces(df)
-    direction = _text(df, "flow_direction")
-    own_votes = (
-        _votes(df, space, eni, ids, direction)
-        if "local_addr" not in df.columns
-        else tally_votes([])
-    )
-    local = _local_address(
-        df, space, eni, ids, direction, votes if votes is not None else own_votes
-    )
-    egress = _egress(space, local, direction)
-    boxes = _boxes(df, space, eni, ids, egress, _internal_of(space))
-    return VantageFacts(votes=own_votes, boxes=boxes, az=_az_pairs(df, space, local))
+    if "local_addr" in df.columns:
+        direction = None
+    elif direction is None:
+        direction = own or learn_facts(df, space=space).settle()  # canonical: mergeable
+    local = _local_address(df, space, direction)
+    return VantageFacts(direction=direction, boxes=tuple(nat_boxes(df, space)),
+                        az=_az_pairs(df, space, local))  # fmt: skip
 
 
 def _egress(space: AddressSpace, local: np.ndarray, direction: np.ndarray | None) -> np.ndarray:
@@ -332,9 +285,10 @@ def _egress(space: AddressSpace, local: np.ndarray, direction: np.ndarray | None
 def flow_sides(df: pd.DataFrame, facts: VantageFacts | None = None) -> Sides:
     """Describe every record: direction, packet-level ends, hop peer, AZs, middlebox, copies.
 
-    Uses, when present: ``flow_direction`` (else ``local_addr``, else the ENI's most frequent
-    address decides the direction), ``eni_type`` or ``interface_type`` (else an ENI receiving
-    packets addressed to public hosts is taken for a NAT gateway), ``eni_az_id`` or ``az_id``
+    Uses, when present: ``flow_direction`` (else ``local_addr``, else the one model's local
+    end decides the direction), ``eni_type`` or ``interface_type`` (else an ENI translating
+    addresses for hosts outside the network is taken for a NAT gateway: the one middlebox
+    rule), ``eni_az_id`` or ``az_id``
     (the local AZ), ``next_hop_az_id``, ``remote_az_id`` or the AZ the data shows for the hop
     peer's address (the peer's AZ).  ``facts``: the merged :func:`vantage_facts` of a larger
     frame ``df`` is part of, used instead of those of ``df`` (every record of a packet flow
@@ -342,9 +296,9 @@ def flow_sides(df: pd.DataFrame, facts: VantageFacts | None = None) -> Sides:
     changed.
     """
     n = len(df)
-    df = bare(df)
     if facts is None:
         facts = vantage_facts(df)
+    df = bare(df)
     space, _, _ = effective_space(df)
     codes = list(space.codes)
     raw_src, raw_dst, eff_src, eff_dst = (
@@ -354,7 +308,7 @@ def flow_sides(df: pd.DataFrame, facts: VantageFacts | None = None) -> Sides:
     eni, ids = _interfaces(df)
     internal_of = _internal_of(space)
     direction = _text(df, "flow_direction")
-    local = _local_address(df, space, eni, ids, direction, facts.votes)
+    local = _local_address(df, space, facts.direction)
     egress = _egress(space, local, direction)
     kind = _kinds(df, eni, ids, facts.boxes)
     hop_peer = np.where(egress, raw_dst, raw_src)

@@ -7,25 +7,32 @@ enriched) through one de-duplicated, client/server-oriented view
 :data:`~flowkit.detect.frame.FINDING_COLUMNS`, in that order, sorted deterministically.
 :func:`hunt` runs them all with the thresholds of a :class:`HuntConfig`.
 
-Modules: :mod:`~flowkit.detect.scan` (port_scan, port_sweep), :mod:`~flowkit.detect.brute`
-(ssh/rdp_brute_force), :mod:`~flowkit.detect.beacon`, :mod:`~flowkit.detect.volume`
-(exfiltration, dos), :mod:`~flowkit.detect.lateral`, :mod:`~flowkit.detect.intel`
-(threat_intel), :mod:`~flowkit.detect.novelty` (unusual_port, unusual_protocol),
-:mod:`~flowkit.detect.rejects` (rejected_burst).
+Modules: :mod:`~flowkit.detect.scan` (port_scan, port_sweep, on first contacts from
+:mod:`~flowkit.detect.contacts`), :mod:`~flowkit.detect.brute` (ssh/rdp_brute_force,
+brute_force), :mod:`~flowkit.detect.beacon` (beaconing), :mod:`~flowkit.detect.fastc2`
+(fast_c2), :mod:`~flowkit.detect.exfil` (exfiltration), :mod:`~flowkit.detect.volume` (dos),
+:mod:`~flowkit.detect.lateral`, :mod:`~flowkit.detect.intel` (threat_intel),
+:mod:`~flowkit.detect.novelty` (unusual_port, unusual_protocol), :mod:`~flowkit.detect.rejects`
+(rejected_burst, repeated_probe); :mod:`~flowkit.detect.allow` (the allow-list),
+:mod:`~flowkit.detect.config` (:class:`HuntConfig`), :mod:`~flowkit.detect.rules` (the table of
+rules, :func:`rules_table`).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flowkit.detect.allow import AllowList
 from flowkit.detect.beacon import find_beaconing
-from flowkit.detect.brute import find_rdp_brute_force, find_ssh_brute_force
+from flowkit.detect.brute import find_brute_force, find_rdp_brute_force, find_ssh_brute_force
 from flowkit.detect.common import Records, as_view
-from flowkit.detect.config import DETECTIONS, HuntConfig
+from flowkit.detect.config import DETECTIONS, HuntConfig, HuntConfigError
+from flowkit.detect.fastc2 import find_fast_c2
 from flowkit.detect.frame import (
     FINDING_COLUMNS,
     FINDINGS,
@@ -37,7 +44,8 @@ from flowkit.detect.frame import (
 from flowkit.detect.intel import ThreatSource, find_threat_intel
 from flowkit.detect.lateral import find_lateral_movement
 from flowkit.detect.novelty import find_unusual_port, find_unusual_protocol
-from flowkit.detect.rejects import find_rejected_burst
+from flowkit.detect.rejects import find_rejected_burst, find_repeated_probe
+from flowkit.detect.rules import rules_table
 from flowkit.detect.scan import find_port_scan, find_port_sweep
 from flowkit.detect.view import View, build_view
 from flowkit.detect.volume import find_dos, find_exfiltration
@@ -51,25 +59,37 @@ __all__ = [
     "FINDINGS",
     "FINDING_COLUMNS",
     "SEVERITIES",
+    "AllowList",
     "HuntConfig",
+    "HuntConfigError",
     "View",
     "build_view",
     "empty_findings",
     "find_beaconing",
+    "find_brute_force",
     "find_dos",
     "find_exfiltration",
+    "find_fast_c2",
     "find_lateral_movement",
     "find_port_scan",
     "find_port_sweep",
     "find_rdp_brute_force",
     "find_rejected_burst",
+    "find_repeated_probe",
     "find_ssh_brute_force",
     "find_threat_intel",
     "find_unusual_port",
     "find_unusual_protocol",
     "findings_frame",
     "hunt",
+    "rules_table",
 ]
+
+
+#: Detections that honour the allow-list.
+_TAKES_ALLOW = frozenset(
+    n for n, f in DETECTIONS.items() if "allow" in inspect.signature(f).parameters
+)
 
 
 def _config(config: HuntConfig | Mapping[str, Any] | str | os.PathLike[str] | None) -> HuntConfig:
@@ -101,8 +121,9 @@ def hunt(
         Flow records from :func:`flowkit.read` (raw or enriched).
     config : HuntConfig, dict or path, optional
         Thresholds (see :class:`HuntConfig`; a dict or YAML file gives only what differs from
-        the defaults, and ``skip`` lists detections not to run).  Default: every detection
-        with its documented defaults.
+        the defaults, ``allow`` lists destinations the C2 and exfiltration detections never
+        report, and ``skip`` lists detections not to run).  Default: every detection with its
+        documented defaults (:func:`rules_table` lists them).
     threat_list : path or iterable of str, optional
         A threat list file or addresses/CIDRs, added to the bundled example list.
 
@@ -132,6 +153,8 @@ def hunt(
         kwargs = cfg.thresholds(name)
         if name == "threat_intel":
             kwargs["threat_list"] = threat_list
+        if name in _TAKES_ALLOW and cfg.allow:
+            kwargs["allow"] = cfg.allow
         found = func(view, **kwargs)
         if len(found):
             parts.append(found)

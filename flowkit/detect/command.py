@@ -28,7 +28,17 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["add_arguments", "find_threat_list", "run", "to_csv", "to_json_lines", "to_table"]
+from flowkit.csvcells import neutralise_frame
+
+__all__ = [
+    "add_arguments",
+    "find_threat_list",
+    "run",
+    "threat_list_note",
+    "to_csv",
+    "to_json_lines",
+    "to_table",
+]
 
 
 def add_arguments(sub: argparse.ArgumentParser) -> None:
@@ -84,12 +94,25 @@ def to_json_lines(df: pd.DataFrame) -> str:
 
 
 def to_csv(df: pd.DataFrame) -> str:
-    """Findings as CSV (``evidence`` as JSON text, times ISO 8601 UTC)."""
+    """Findings as CSV (``evidence`` as JSON text, times ISO 8601 UTC, ports as integers).
+
+    >>> import flowkit as fk
+    >>> found = fk.hunt(fk.parse_lines([
+    ...     f"2 1 eni-a 198.18.0.7 10.0.1.5 {40000 + i} 22 6 1 44 {1700000000 + i} "
+    ...     f"{1700000001 + i} REJECT OK" for i in range(200)]), {"skip": ["rejected_burst"]})
+    >>> row = to_csv(found).splitlines()[1].split(",")
+    >>> row[0], row[4]
+    ('repeated_probe', '22')
+    """
     rows = _plain(df)
     for item in rows:
         item["evidence"] = json.dumps(item["evidence"], default=str)
+    table = pd.DataFrame(rows, columns=list(df.columns))
+    for col in df.columns:  # a column of integers with a gap must not print as 443.0
+        if pd.api.types.is_integer_dtype(df[col].dtype):
+            table[col] = table[col].astype("Int64")
     buf = io.StringIO()
-    pd.DataFrame(rows, columns=list(df.columns)).to_csv(buf, index=False)
+    neutralise_frame(table).to_csv(buf, index=False)
     return buf.getvalue()
 
 
@@ -115,19 +138,51 @@ def to_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def threat_list_note(path: str | Path | None) -> str:
+    """Say which threat list a hunt used (the bundled example list is always added).
+
+    >>> threat_list_note(None)
+    'threat list: none (only the bundled examples; no threat_list.txt or .csv beside the data; \
+use --threat-list)'
+    """
+    if path is None:
+        return ("threat list: none (only the bundled examples; no threat_list.txt or .csv beside "
+                "the data; use --threat-list)")  # fmt: skip
+    from flowkit.enrich import load_threat_list
+
+    size = load_threat_list(path).size
+    return (
+        f"threat list: {path} ({size:,} entr{'y' if size == 1 else 'ies'}) and the bundled examples"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``flowkit hunt``; 0 on success, 2 on a bad path or config."""
+    """Run ``flowkit hunt``; 0 on success, 2 on a bad path or config, 3 on no evidence.
+
+    The table starts with one line saying what was hunted and which threat list was used; with
+    ``--format json`` or ``csv`` that line goes to stderr, so stdout stays machine-readable.
+    """
     import flowkit as fk
-    from flowkit.errors import FlowkitError
+    from flowkit.cli import no_evidence, read_for_verb
+    from flowkit.errors import FlowkitError, NoEvidenceError
 
     progress = True if args.progress else (False if args.no_progress else None)
     threat = args.threat_list or find_threat_list(args.path)
     try:
-        df = fk.read(args.path, progress=progress)
+        df = read_for_verb("hunt", args.path, progress=progress)
         found = fk.hunt(df, args.config, threat_list=threat)
+        files = len(df.attrs["flowkit"]["files"])
+        note = (f"hunted {len(df):,} records from {files:,} file{'' if files == 1 else 's'}; "
+                f"{threat_list_note(threat)}\n")  # fmt: skip
+    except NoEvidenceError as exc:
+        return no_evidence("hunt", args.path, exc)
+    except KeyError as exc:  # a field the detections read that NEEDS does not list
+        sys.stderr.write(f"flowkit hunt: the records lack the field {exc} the hunt needs\n")
+        return 2
     except (FlowkitError, ValueError, OSError) as exc:
         sys.stderr.write(f"flowkit hunt: {exc}\n")
         return 2
     writer = {"table": to_table, "json": to_json_lines, "csv": to_csv}[args.format]
+    (sys.stdout if args.format == "table" else sys.stderr).write(note)
     sys.stdout.write(writer(found))
     return 0

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowkit import units
 from flowkit.detect.frame import empty_findings, findings_frame
 from flowkit.detect.view import View, build_view
 
@@ -108,11 +109,8 @@ def finding_rows(
 
 
 def human_bytes(n: Any) -> str:
-    """Bytes as a short human string (``1.2 GB``)."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} B"
+    """Bytes as a short human string (``1.2 GB``): :func:`flowkit.units.human_bytes`."""
+    return units.human_bytes(n)
 
 
 def utc(t: Any) -> str:

@@ -61,6 +61,9 @@ FINDINGS: dict[str, tuple[str, str | None]] = {
     "dos": ("T1498", "Backdoor:EC2/DenialOfService.Tcp"),
     "unusual_protocol": ("T1095", "Backdoor:EC2/DenialOfService.UnusualProtocol"),
     "rejected_burst": ("T1595", "Recon:EC2/PortProbeUnprotectedPort"),
+    "repeated_probe": ("T1595", "Recon:EC2/PortProbeUnprotectedPort"),
+    "fast_c2": ("T1071", "Backdoor:EC2/C&CActivity.B"),
+    "brute_force": ("T1110", None),
 }
 
 _TIME: Any = "datetime64[s, UTC]"

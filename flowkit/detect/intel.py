@@ -29,13 +29,8 @@ def threat_lists(threat_list: ThreatSource | None = None) -> list[ThreatList]:
     [[None], ['threat_list']]
     """
     out = [example_threat_list()]
-    if threat_list is None:
-        return out
-    if isinstance(threat_list, str | os.PathLike):
+    if threat_list is not None:  # one meaning with fk.read: addresses, CIDRs or list files
         out.append(load_threat_list(threat_list, label="threat_list"))
-    else:
-        items = [str(x).strip() for x in threat_list if str(x).strip()]
-        out.append(load_threat_list(dict.fromkeys(items, "threat_list")))
     return out
 
 

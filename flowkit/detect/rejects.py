@@ -1,4 +1,5 @@
-"""Rejected bursts: a sudden rise of REJECTs against one internal host."""
+"""Rejected bursts (a sudden rise of REJECTs against one internal host) and repeated probes
+(one source trying one closed service again and again)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
+from flowkit.detect.contacts import contacts, group_codes, sliding_peak
 from flowkit.detect.frame import empty_findings, evidence
 
-__all__ = ["find_rejected_burst"]
+__all__ = ["find_rejected_burst", "find_repeated_probe"]
 
 
 def find_rejected_burst(
@@ -124,3 +126,115 @@ def find_rejected_burst(
         dstport=ports, first_seen=g["first"], last_seen=g["last"], flows=g["flows"],
         packets=g["packets"], nbytes=g["nbytes"], summary=summaries, evidence=evs,
     )  # fmt: skip
+
+
+def find_repeated_probe(
+    df: Records,
+    *,
+    window_hours: float = 24.0,
+    min_probes: int = 10,
+    medium_probes: int = 100,
+    min_failed_share: float = 0.9,
+) -> pd.DataFrame:
+    """Find repeated probes: one source trying one closed service again and again.
+
+    Rule: for each (client, server, port, protocol; not ICMP, which has no service and whose
+    error reports about a host's own traffic look like unanswered messages to it), the
+    connections the client sent that
+    failed (:mod:`flowkit.detect.contacts`: rejected, unanswered or refused) are counted in a
+    sliding ``window_hours`` (24 h) window; a finding when a window holds ``min_probes`` (10)
+    and at least ``min_failed_share`` (90 %) of all the client's connections to that service
+    failed (the service is closed to this client: a server that answers most tries is in use,
+    a retry after a failure is normal).  Why 10 a day: the internet's background probes a
+    service of a host once or twice per source; a bot that comes back to the same closed telnet
+    or SSH port ten times is working through a list.  Severity ``low``, ``medium`` by volume:
+    ``medium_probes`` (100) failed within the window, when the actor is outside (hammering one
+    of your services) or the target inside (a host of yours hammering a blocked internal
+    service); an internal host retrying a dead outside service stays ``low`` (a client whose
+    server is gone; command-and-control to a dead server is found by
+    :func:`~flowkit.detect.beacon.find_beaconing` and
+    :func:`~flowkit.detect.fastc2.find_fast_c2`).
+
+    Parameters
+    ----------
+    df : DataFrame or View
+        Flow records.
+    window_hours : float
+        Sliding counting window.
+    min_probes : int
+        Failed connections within one window that make a finding.
+    medium_probes : int
+        Failed connections within one window that make it ``medium``.
+    min_failed_share : float
+        Share of the client's connections to the service that must have failed.
+
+    Returns
+    -------
+    DataFrame
+        Findings, ``finding == "repeated_probe"``.
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> lines = [f"2 1 eni-a 45.140.140.75 10.0.1.5 {40000 + i} 23 6 2 88 {1700000000 + 60 * i} "
+    ...          f"{1700000003 + 60 * i} REJECT OK" for i in range(12)]
+    >>> find_repeated_probe(fk.parse_lines(lines))[["severity", "actor", "dstport", "flows"]
+    ...     ].to_dict("records")
+    [{'severity': 'low', 'actor': '45.140.140.75', 'dstport': 23, 'flows': 12}]
+    """
+    view = as_view(df)
+    c = contacts(view)
+    c = c[c["sent"].to_numpy() & ~np.isin(c["proto"].to_numpy(), _NO_SERVICE)]
+    keys = ["cli", "srv", "sport", "proto"]
+    # Tries of a connection: scanners that keep one source port make one long "connection" of
+    # hundreds of SYNs, so a connection counts once per capture window it knocked in, or once
+    # per three request packets (a SYN and two retransmissions) if that is more.
+    n = np.maximum(c["records"].to_numpy(), c["rq_p"].to_numpy() // 3)
+    fail = c["failed"].to_numpy()
+    c = c.assign(tries=np.where(fail, n, 0), all_tries=n)
+    code = group_codes(c, keys)
+    _, inverse = np.unique(code, return_inverse=True)
+    enough = np.bincount(inverse, weights=c["tries"].to_numpy())[inverse] >= min_probes
+    c = c[enough]  # services tried fewer times in all cannot reach the threshold
+    totals = c.groupby(keys, sort=False)[["tries", "all_tries"]].sum()
+    share = (totals["tries"] / totals["all_tries"]).rename("share").reset_index()
+    failed = c[c["failed"].to_numpy()]
+    expanded = failed.loc[failed.index.repeat(failed["tries"].to_numpy())]
+    peaks = sliding_peak(expanded, keys, max(1, int(window_hours * 3600)))
+    hits = peaks[peaks["peak"] >= min_probes].merge(share, on=keys)
+    hits = hits[hits["share"] >= min_failed_share]
+    if hits.empty:
+        return empty_findings()
+    sel = failed.merge(hits[keys], on=keys)
+    sel = sel.assign(pk=sel["rq_p"] + sel["rs_p"], by=sel["rq_b"] + sel["rs_b"])
+    g = sel.groupby(keys, sort=True).agg(
+        first=("t", "min"), last=("t_end", "max"), flows=("tries", "sum"), packets=("pk", "sum"),
+        nbytes=("by", "sum"), rejected=("rejected", "sum"),
+    ).reset_index().merge(hits, on=keys)  # fmt: skip
+    inside_actor = view.internal[g["cli"].to_numpy()]
+    inside_target = view.internal[g["srv"].to_numpy()]
+    loud = (g["peak"] >= medium_probes).to_numpy() & (~inside_actor | inside_target)
+    sev = np.where(loud, "medium", "low")
+    actors, targets = view.addresses[g["cli"]], view.addresses[g["srv"]]
+    summaries, evs = [], []
+    for row, a, t in zip(rows(g), actors, targets, strict=True):
+        summaries.append(
+            f"{a} tried {t}:{row.sport} ({_PROTO.get(row.proto, row.proto)}) {row.flows} times "
+            f"from {utc(row.first)} to {utc(row.last)} (up to {row.peak} within "
+            f"{window_hours:g} hours), {row.share:.0%} of its tries failed; {row.rejected} "
+            "rejected."
+        )
+        evs.append(evidence(failed=row.flows, peak_in_window=row.peak, window_hours=window_hours,
+                            failed_share=float(row.share), rejected=row.rejected,
+                            min_probes=min_probes, medium_probes=medium_probes))  # fmt: skip
+    return finding_rows(
+        "repeated_probe", severity=sev, actor=actors, target=targets, dstport=g["sport"],
+        first_seen=g["first"], last_seen=g["last"], flows=g["flows"], packets=g["packets"],
+        nbytes=g["nbytes"], summary=summaries, evidence=evs,
+    )  # fmt: skip
+
+
+_PROTO = {1: "ICMP", 6: "TCP", 17: "UDP"}
+#: ICMP and ICMPv6 have no service to knock on: repeated messages are pings or error reports
+#: (unreachable, time exceeded) about the host's own traffic.
+_NO_SERVICE = (1, 58)

@@ -4,15 +4,16 @@ Every detection reads the same compact table, built once by :func:`build_view`:
 
 * **Effective addresses**: ``pkt_srcaddr``/``pkt_dstaddr`` when present, else
   ``srcaddr``/``dstaddr``, so traffic through a NAT gateway is attributed to the instance
-  behind it.  On an interface that translates addresses (any record with ``pkt_*`` different
-  from ``srcaddr``/``dstaddr``: a NAT gateway), the untranslated legs (NAT address to the
-  internet) are dropped: the translated legs on the same interface carry the same connection
-  with the real instance address.
-* **Orientation**: the client (initiator) and server of each record come from the TCP flags,
-  then from the ports (:func:`flowkit.enrich.roles.src_is_client`); when neither tells
-  (equal ports: NTP 123 to 123, ICMP), the address that spoke first in the conversation
-  (earliest record; on a tie, the lower address) is the client.  ``req`` is True on the
-  client-to-server record.
+  behind it.  On an interface that translates addresses (:mod:`flowkit.enrich.middlebox`:
+  any record with ``pkt_*`` different from ``srcaddr``/``dstaddr``, a NAT gateway), the
+  untranslated legs (NAT address to the internet) are dropped: the translated legs on the same
+  interface carry the same connection with the real instance address.
+* **Orientation**: the client (initiator) and server of each record are the enrichment's
+  (``client_addr``, ``orient_rule``) when the frame has them, else those of the same one
+  orientation model (:mod:`flowkit.enrich.orientation`: tcp-flags, a REJECT, ICMP types,
+  ports, then the frame's evidence: one-sided conversations, the first speaker, the network
+  edge, fan-in).  A record no rule orients takes the lower address as client, so both
+  directions of its conversation meet.  ``req`` is True on the client-to-server record.
 * **De-duplication**: a connection seen on two ENIs (both ends of east-west traffic, or the
   instance and the NAT gateway) is one flow: records with the same client, server, ports,
   protocol, direction and capture minute collapse to one, keeping the largest counters and the
@@ -20,7 +21,8 @@ Every detection reads the same compact table, built once by :func:`build_view`:
   unaffected by duplicates in any case.
 
 Addresses are integer codes into :attr:`View.addresses` (the records' addresses sorted as
-text); per-address facts (``internal``, ``aws``) are arrays over those codes.  Rows are sorted
+text); per-address facts (``internal``: :func:`flowkit.enrich.scope.inside`, ``aws``) are
+arrays over those codes.  Rows are sorted
 by minute, then by a hash of the flow's values, so the view is the same whatever the engine
 (pandas, or Dask with any partitioning) or the order of the input.
 
@@ -45,13 +47,13 @@ import numpy as np
 import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
+from flowkit.enrich.conversations import connection_runs
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
 __all__ = ["View", "build_view"]
 
-_INSIDE = ("private", "shared", "loopback", "link-local", "unique-local")
 #: ip-ranges.json services that are AWS itself (not customers' instances).
 _NOT_SERVICE = ("EC2", "AMAZON")
 
@@ -106,19 +108,8 @@ class View:
             k1 = _pair_key(cli, srv, n_addr)
             k2 = _port_key(r["cport"].to_numpy(), r["sport"].to_numpy(), r["proto"].to_numpy())
             t, t_end = r["t"].to_numpy(), r["t_end"].to_numpy()
-            # One sort key: the hash of the connection's five values in the high bits, the
-            # time in the low bits (a hash collision can only split a connection in two).
-            span = int(t.max() - t.min()) + 1 if len(t) else 1
-            bits = max(1, span.bit_length())
-            low = np.uint64((1 << bits) - 1)
-            key = (_mix(k1, k2) & ~low) | (t - (t.min() if len(t) else 0)).astype(np.uint64)
-            order = np.argsort(key)
-            k1, k2, ts, te = k1[order], k2[order], t[order], t_end[order]
-            new = np.ones(len(order), dtype=bool)
-            new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
-            gap = np.ones(len(order), dtype=bool)
-            gap[1:] = ts[1:] - te[:-1] > idle_seconds
-            starts = np.flatnonzero(new | gap)
+            order, starts = connection_runs(k1, k2, t, t_end, idle_seconds)
+            ts, te = t[order], t_end[order]
             req = r["req"].to_numpy()[order]
             pk, by = r["pkts"].to_numpy()[order], r["bytes"].to_numpy()[order]
             rej = (~r["accept"].to_numpy()[order]).astype(np.int8)
@@ -171,20 +162,6 @@ def _pair_key(cli: np.ndarray, srv: np.ndarray, n_addr: int) -> np.ndarray:
 
 def _port_key(cport: np.ndarray, sport: np.ndarray, proto: np.ndarray) -> np.ndarray:
     return (cport.astype(np.int64) << 24) | (sport.astype(np.int64) << 8) | (proto & 0xFF)
-
-
-_C = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
-
-
-def _mix(*keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of several integer keys: equal keys sort together.  (A collision only
-    keeps two copies apart, which the exact comparison after sorting tolerates.)"""
-    h = np.zeros(len(keys[0]), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k, c in zip(keys, _C, strict=False):
-            h ^= k.astype(np.uint64) * c
-            h ^= h >> np.uint64(29)
-    return h
 
 
 def build_view(df: pd.DataFrame | dd.DataFrame) -> View:

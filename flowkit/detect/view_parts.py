@@ -2,12 +2,13 @@
 
 :func:`flowkit.detect.view.build_view` is ``view_finish([view_part(df)])``; on a Dask frame it
 is ``view_finish`` of every partition's ``view_part`` (:mod:`flowkit.engine_dask_analytics`).
-A part holds its records as the view's integer columns with its own address codes; what needs
-the whole frame is done when the parts meet in :func:`view_finish`: the address codes (all
-addresses, sorted), the interfaces that translate addresses (their untranslated legs are
-dropped), the first speaker of conversations whose client the flags and ports do not tell,
-and the collapse of copies of one flow seen on several ENIs.  Collapsing is associative (min,
-max, logical and on the same key), so a part may collapse its own copies first.
+A part holds its records as the view's integer columns with its own address codes, each
+record already oriented (the enrichment's client, or the one orientation model's with the
+frame-wide facts); what needs the whole frame is done when the parts meet in
+:func:`view_finish`: the address codes (all addresses, sorted), the interfaces that translate
+addresses (their untranslated legs are dropped), and the collapse of copies of one flow seen
+on several ENIs.  Collapsing is associative (min, max, logical and on the same key), so a part
+may collapse its own copies first.
 
 Examples
 --------
@@ -29,19 +30,20 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.view import (
-    _INSIDE,
     _NOT_SERVICE,
     View,
     _ints,
-    _mix,
     _pair_key,
     _port_key,
     _seconds,
 )
 from flowkit.enrich.addresses import AddressSpace
-from flowkit.enrich.aws import effective_space, ip_ranges
-from flowkit.enrich.roles import src_is_client
-from flowkit.enrich.scope import SCOPES, scope_codes
+from flowkit.enrich.aws import ip_ranges
+from flowkit.enrich.conversations import mix_keys
+from flowkit.enrich.facts import DirectionFacts
+from flowkit.enrich.middlebox import translated, translating
+from flowkit.enrich.scope import inside
+from flowkit.enrich.sides import orientation_of
 
 __all__ = ["ViewPart", "view_finish", "view_part"]
 
@@ -58,10 +60,11 @@ def _dedupe(
         return cols
     k1 = _pair_key(cols["cli"], cols["srv"], n_addr)
     minute = cols["t"] // 60
+    minute = minute - minute.min()
     if apart is not None:
-        minute = minute + (apart.astype(np.int64) << 32)
+        minute = minute + apart.astype(np.int64) * (int(minute.max()) + 1)
     k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
-    order = np.lexsort((_mix(k1, k2), minute))
+    order = _minute_then_hash(minute, mix_keys(k1, k2))
     k1, k2, minute = k1[order], k2[order], minute[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (minute[1:] != minute[:-1])
@@ -82,25 +85,15 @@ def _dedupe(
     return out
 
 
-def _first_speaker(
-    src: np.ndarray, dst: np.ndarray, sp: np.ndarray, dp: np.ndarray, proto: np.ndarray,
-    t: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """Whether each source spoke first in its (unordered) conversation among the given rows:
-    the earliest record's source; on a tie, the lower address (codes sort like the text)."""
-    s, d = src.astype(np.int64), dst.astype(np.int64)
-    lo = s < d
-    n_addr = int(max(s.max(initial=0), d.max(initial=0))) + 1
-    pair = _pair_key(np.where(lo, s, d), np.where(lo, d, s), n_addr)
-    ports = _port_key(np.where(lo, sp, dp), np.where(lo, dp, sp), proto.astype(np.int64))
-    order = np.lexsort((s, t, ports, pair))
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (pair[order][1:] != pair[order][:-1]) | (ports[order][1:] != ports[order][:-1])
-    group = np.cumsum(new) - 1
-    first_src = s[order][new][group]
-    res = np.empty(len(s), dtype=bool)
-    res[order] = s[order] == first_src
-    return res
+def _minute_then_hash(minute: np.ndarray, hashed: np.ndarray) -> np.ndarray:
+    """The order by minute (non-negative), then hash: one sort of one 64-bit key (the minute in
+    the high bits, the hash's high bits below it); a hash collision only keeps two copies of
+    a flow apart, which the exact comparison after sorting tolerates."""
+    bits = max(int(minute.max()).bit_length(), 1) if len(minute) else 1
+    if bits > 40:  # a very long span: two keys
+        return np.lexsort((hashed, minute))
+    key = (minute.astype(np.uint64) << np.uint64(64 - bits)) | (hashed >> np.uint64(bits))
+    return np.argsort(key)
 
 
 @dataclass(frozen=True)
@@ -108,9 +101,8 @@ class ViewPart:
     """One frame's (or Dask partition's) records as the view's integer columns.
 
     ``rows`` has the view's columns, with ``cli``/``srv`` codes into ``addresses`` (this
-    part's addresses, sorted), plus ``known`` (the client is known; else the source is in
-    ``cli`` until :func:`view_finish` finds the first speaker over all parts) and ``eni``
-    (the row's position in ``enis``; -1 when it is kept whatever the other parts hold).
+    part's addresses, sorted), plus ``eni`` (the row's position in ``enis``; -1 when it is
+    kept whatever the other parts hold).
     ``boxes`` are the interfaces ("" for none) seen translating addresses here.
     """
 
@@ -135,28 +127,26 @@ def _interface_codes(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return remap[codes], names[kept][order]
 
 
-def _translated(space: Any, n: int) -> np.ndarray | None:
-    """Per record: pkt_* differ from srcaddr/dstaddr (None when no record has pkt_* values)."""
-    if not any(len(space.codes[i]) == n and (space.codes[i] >= 0).any() for i in (2, 3)):
-        return None
-    c0, c1, c2, c3 = (space.codes[i] for i in range(4))
-    return np.asarray(((c2 >= 0) & (c2 != c0)) | ((c3 >= 0) & (c3 != c1)), dtype=bool)
-
-
 _COLUMNS = ("t", "t_end", "cli", "srv", "cport", "sport", "proto", "req", "pkts", "bytes",
             "accept", "flags")  # fmt: skip
 
 
-def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
+def view_part(
+    df: pd.DataFrame, *, collapse: bool = True, facts: DirectionFacts | None = None
+) -> ViewPart:
     """The :class:`ViewPart` of one frame; parts of several frames (Dask partitions) combine
     exactly in :func:`view_finish`.
 
-    With ``collapse``, records whose client is known are de-duplicated among themselves
+    The client of each record is the enrichment's (``client_addr``, ``orient_rule``) when the
+    frame has it, else the one orientation model's with ``facts`` (those of the whole frame
+    this one is part of; default the frame's own): :func:`flowkit.enrich.sides.orientation_of`.
+    A record no rule orients takes the lower address (as text) as client, so both directions
+    of its conversation meet.  With ``collapse``, records are de-duplicated among themselves
     already (by ENI where a NAT's untranslated leg might still have to be dropped): less to
     send, the same view.
     """
     n = len(df)
-    space, si, di = effective_space(df)
+    space, si, di, client, rule = orientation_of(df, facts)
     src, dst = space.codes[si].astype(np.int64), space.codes[di].astype(np.int64)
     use = (src >= 0) & (dst >= 0)
     used = np.zeros(len(space.uniques) + 1, dtype=bool)
@@ -170,16 +160,16 @@ def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
     if "log_status" in df.columns:
         status = df["log_status"]
         use &= (status == "OK").to_numpy(dtype=bool, na_value=True) | status.isna().to_numpy()
-    translated = _translated(space, n)
     eni = np.full(n, -1, dtype=np.int64)
     enis = boxes = np.empty(0, dtype=object)
     if "interface_id" in df.columns:
         codes, enis = _interface_codes(df)
-        moved = np.zeros(n, dtype=bool) if translated is None else translated
-        boxes = np.unique(enis[codes[moved]])
-        use &= ~(np.isin(codes, np.flatnonzero(np.isin(enis, boxes))) & ~moved)
+        box = translating(space, codes, len(enis)) > 0  # the one middlebox rule
+        boxes = enis[box]
+        moved = translated(space, n)
+        use &= ~(np.append(box, False)[codes] & ~moved)
         eni = np.where(moved, -1, codes)
-    client, known = src_is_client(df)
+    cl = np.where(rule >= 0, client, src <= dst)[use]
     sp = _ints(df, "srcport", 0)
     dp = _ints(df, "dstport", 0)
     reject = (
@@ -187,7 +177,6 @@ def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
         if "action" in df.columns
         else np.zeros(n, dtype=bool)
     )
-    cl = np.where(known, client, True)[use]
     s_u, d_u, sp_u, dp_u = src[use], dst[use], sp[use], dp[use]
     cols = {
         "t": _seconds(df, "start")[use],
@@ -204,19 +193,15 @@ def view_part(df: pd.DataFrame, *, collapse: bool = True) -> ViewPart:
         "flags": _ints(df, "tcp_flags", -1)[use].astype(np.int16),
         "eni": eni[use],
     }
-    k = known[use]
     if collapse:
-        sure = _dedupe({c: v[k] for c, v in cols.items()}, len(order), cols["eni"][k] + 1)
-        cols = {c: np.concatenate([sure[c], cols[c][~k]]) for c in cols}
-        k = np.r_[np.ones(len(sure["t"]), dtype=bool), np.zeros(int((~k).sum()), bool)]
-    rows = pd.DataFrame({**cols, "known": k})
-    return ViewPart(rows=rows, addresses=uniques[order], enis=enis, boxes=boxes)
+        cols = _dedupe(cols, len(order), cols["eni"] + 1)
+    return ViewPart(rows=pd.DataFrame(cols), addresses=uniques[order], enis=enis, boxes=boxes)
 
 
 def view_finish(parts: list[ViewPart]) -> View:
     """The :class:`View` from the :func:`view_part` of one or more frames: addresses and
-    interfaces united, first speakers found, copies collapsed, rows in a canonical order
-    (minute, then a hash of the flow's values).
+    interfaces united, copies collapsed, rows in a canonical order (minute, then a hash of
+    the flow's values).
 
     Several parts are copied into one table part by part and the list is emptied as they are,
     so the parts and their union are never held whole at once (a Dask frame's view is large).
@@ -226,28 +211,15 @@ def view_finish(parts: list[ViewPart]) -> View:
     empty = np.empty(0, dtype=object)
     addresses = np.unique(np.concatenate([empty, *(p.addresses for p in parts)]))
     boxes = np.unique(np.concatenate([empty, *(p.boxes for p in parts)]))
-    owned = len(parts) > 1  # the columns are new arrays, not the part's
-    if not owned:  # one frame's part: its own codes, nothing to copy
+    if len(parts) == 1:  # one frame's part: its own codes, nothing to copy
         kept = _off_box(parts[0], boxes)
         rows = parts[0].rows if kept.all() else parts[0].rows[kept]
-        cols = {c: rows[c].to_numpy() for c in (*_COLUMNS, "known")}
+        cols = {c: rows[c].to_numpy() for c in _COLUMNS}
     else:
         cols = _united_rows(parts, addresses, boxes)
-    unknown = ~cols.pop("known").astype(bool)
-    if unknown.any():
-        if not owned:
-            cols.update({c: cols[c].copy() for c in ("cli", "srv", "cport", "sport", "req")})
-        u = {c: v[unknown] for c, v in cols.items()}
-        first = _first_speaker(u["cli"], u["srv"], u["cport"], u["sport"], u["proto"], u["t"])
-        for a, b in (("cli", "srv"), ("cport", "sport")):
-            cols[a][unknown], cols[b][unknown] = (
-                np.where(first, u[a], u[b]), np.where(first, u[b], u[a])
-            )  # fmt: skip
-        cols["req"][unknown] = first
     out = pd.DataFrame(_dedupe(cols, len(addresses)), copy=False)
     space = AddressSpace.of([pd.Series(addresses, dtype=object)])
-    scopes = scope_codes(space)
-    internal = np.isin(scopes, [SCOPES.index(s) for s in _INSIDE])
+    internal = inside(space)
     ranges = ip_ranges()
     hit = ranges.table.lookup(space.parsed)
     labels: list[Any] = list(ranges.table.labels)
@@ -268,7 +240,7 @@ def _united_rows(
     """The rows of every part in one set of columns, addresses recoded to ``addresses``, a
     NAT's untranslated legs dropped (:func:`_off_box`); ``parts`` is emptied as each is
     copied."""
-    names = (*_COLUMNS, "known")
+    names = _COLUMNS
     keep = [_off_box(p, boxes) for p in parts]
     total = int(sum(k.sum() for k in keep))
     cols = {c: np.empty(total, dtype=parts[0].rows[c].to_numpy().dtype) for c in names}

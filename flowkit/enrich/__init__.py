@@ -8,7 +8,6 @@ from flowkit.enrich.aws import IpRanges, add_aws_service, ip_ranges, load_ip_ran
 from flowkit.enrich.basic import add_basic, add_duration, add_protocol_name, protocol_names
 from flowkit.enrich.conversations import conversations
 from flowkit.enrich.dedupe import (
-    MIDDLEBOX_TYPES,
     DedupeFacts,
     dedupe,
     dedupe_facts,
@@ -18,6 +17,7 @@ from flowkit.enrich.direction import add_direction, add_service_side, direction_
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.enrich.geo import add_geo, default_geo_db
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
+from flowkit.enrich.middlebox import MIDDLEBOX_TYPES
 from flowkit.enrich.names import (
     add_service,
     add_tcp_flag_columns,
@@ -26,13 +26,14 @@ from flowkit.enrich.names import (
     service_table,
     tcp_flags_label,
 )
+from flowkit.enrich.orientation import ORIENT_RULES, port_rank
 from flowkit.enrich.pipeline import enrich
-from flowkit.enrich.roles import port_rank
 from flowkit.enrich.scope import SCOPES, add_scope
 from flowkit.enrich.threat import ThreatList, add_threat, example_threat_list, load_threat_list
 
 __all__ = [
     "MIDDLEBOX_TYPES",
+    "ORIENT_RULES",
     "SCOPES",
     "DedupeFacts",
     "DirectionFacts",

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["AddressSpace", "IntervalTable", "ParsedAddresses", "parse_addresses"]
+__all__ = ["AddressSpace", "IntervalTable", "ParsedAddresses", "compact", "parse_addresses"]
 
 _V4_RE = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
 _V4_TOP = 2**32 - 1
@@ -232,5 +232,25 @@ class AddressSpace:
         return ext[self.codes[column]]
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
-        """A categorical of addresses from codes into :attr:`uniques` (-1 = NA)."""
-        return pd.Categorical.from_codes(codes, categories=self.uniques, validate=False)
+        """A categorical of addresses from codes into :attr:`uniques` (-1 = NA), with only the
+        addresses used as categories (:func:`compact`: small codes, small categories)."""
+        return compact(np.asarray(self.uniques, dtype=object), np.asarray(codes))
+
+
+def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+    """A categorical of ``names[codes]`` (text; -1: missing) whose categories are only the
+    names used, in the order of ``names`` (sorted names: sorted categories), typed ``str`` (as
+    the loaded columns' and as pandas unites partitions').  Compact to hold, to pickle and to
+    compare: the same values always give the same categories.
+
+    >>> compact(np.array(["a", "b", "c"], dtype=object), np.array([2, -1, 2, 0])).tolist()
+    ['c', nan, 'c', 'a']
+    """
+    codes = np.asarray(codes)
+    counts = np.bincount(codes + 1, minlength=len(names) + 1)[1:] if len(codes) else codes[:0]
+    used = np.flatnonzero(counts)
+    small = np.int8 if len(used) < 128 else np.int16 if len(used) < 32768 else np.int32
+    position = np.full(len(names) + 1, -1, dtype=small)
+    position[used] = np.arange(len(used), dtype=small)
+    categories = pd.Index(names[used], dtype="str")  # as Arrow dictionaries load, and unite
+    return pd.Categorical.from_codes(position[codes], categories=categories, validate=False)

@@ -16,6 +16,7 @@ AWS's own.  AWS changes the file several times a week: load the current one with
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
+from flowkit.errors import FileFormatError
 from flowkit.provenance import Provenance
+from flowkit.sources.text_files import item_line, read_json
 
 __all__ = ["IpRanges", "add_aws_service", "ip_ranges", "load_ip_ranges", "use_ip_ranges"]
 
@@ -76,8 +79,9 @@ def load_ip_ranges(path: PathLike) -> IpRanges:
 
     Raises
     ------
-    ValueError
-        If the file is not an ip-ranges document (no ``prefixes``).
+    FileFormatError
+        If the file is not an ip-ranges document (not JSON, no ``prefixes``, an entry without
+        a CIDR, ``region`` and ``service``), with the file and the line.
 
     Examples
     --------
@@ -89,13 +93,29 @@ def load_ip_ranges(path: PathLike) -> IpRanges:
     >>> load_ip_ranges(p).sync_token
     '1700000000'
     """
-    raw = open(path, "rb").read()  # noqa: SIM115 - one read of a small file
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    doc = json.loads(raw)
-    if not isinstance(doc, dict) or "prefixes" not in doc:
-        raise ValueError(f"{os.fspath(path)} is not an ip-ranges.json document (no 'prefixes')")
-    return _from_document(doc, os.fspath(path))
+    file = os.fspath(path)
+    doc, text = read_json(file)
+    if not isinstance(doc, dict) or not isinstance(doc.get("prefixes"), list):
+        raise FileFormatError(file, 1, "not an ip-ranges.json document (no 'prefixes' list)")
+    for key, cidr_key in (("prefixes", "ip_prefix"), ("ipv6_prefixes", "ipv6_prefix")):
+        for i, entry in enumerate(doc.get(key) or []):
+            reason = _bad_entry(entry, cidr_key)
+            if reason is not None:
+                raise FileFormatError(file, item_line(text, key, i), f"{key}[{i}]{reason}")
+    return _from_document(doc, file)
+
+
+def _bad_entry(entry: Any, cidr_key: str) -> str | None:
+    """Why an ip-ranges entry cannot be used (None when it can)."""
+    if not isinstance(entry, dict) or cidr_key not in entry:
+        return f" needs '{cidr_key}'"
+    if "region" not in entry or "service" not in entry:
+        return " needs 'region' and 'service'"
+    try:
+        ipaddress.ip_network(str(entry[cidr_key]), strict=False)
+    except ValueError:
+        return f": {entry[cidr_key]!r} is not a CIDR"
+    return None
 
 
 _CURRENT: list[IpRanges] = []
@@ -155,17 +175,30 @@ def _aws_columns(
         )
         own = f"pkt_{side}_aws_service"
         if own in df.columns:
-            record = df[own].astype("category")
-            known = record.notna().to_numpy() & (record.astype(object) != "-").to_numpy()
-            if known.any():
-                merged = np.array(svc, dtype=object)
-                merged[known] = record.astype(object).to_numpy()[known]
-                svc = pd.Categorical(merged)
+            svc = _with_own_labels(svc, df[own])
         cols[f"{side}_aws_service"] = svc
         cols[f"{side}_aws_region"] = pd.Categorical.from_codes(
             space.take(reg_addr, idx, -1), categories=ranges.regions, validate=False
         )
     return cols
+
+
+def _with_own_labels(looked_up: pd.Categorical, own: pd.Series) -> pd.Categorical:
+    """The record's own service label (``pkt-*-aws-service``) where it has one, else the looked
+    up one; merged on the categories' codes (no per-record text)."""
+    record = own.astype("category")
+    names = np.asarray(record.cat.categories, dtype=object)
+    codes = np.asarray(record.cat.codes, dtype=np.int64)
+    valid = np.append(names != "-", False)[codes]
+    if not valid.any():
+        return looked_up
+    cats = pd.Index(sorted(set(looked_up.categories) | {str(x) for x in names if x != "-"}))
+    base = cats.get_indexer(pd.Index(looked_up.categories, dtype=object))
+    mine = cats.get_indexer(pd.Index(names, dtype=object))
+    lookup_codes = np.append(base, -1)[np.asarray(looked_up.codes, dtype=np.int64)]
+    merged = np.where(valid, np.append(mine, -1)[codes], lookup_codes)
+    return pd.Categorical.from_codes(merged, categories=pd.Index(cats, dtype=object),
+                                     validate=False)  # fmt: skip
 
 
 def effective_space(df: pd.DataFrame) -> tuple[AddressSpace, int, int]:

@@ -10,12 +10,76 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.aws import effective_space
 from flowkit.enrich.basic import protocol_names
 from flowkit.enrich.names import _service_codes
-from flowkit.enrich.roles import _port_ranks
+from flowkit.enrich.orientation import ORIENT_RULES
+from flowkit.enrich.sides import orientation_of
+from flowkit.times import utc_seconds
 
-__all__ = ["conversations"]
+__all__ = ["connection_ids", "connection_runs", "conversations", "mix_keys"]
+
+_C = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+
+
+def mix_keys(*keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of several integer keys: equal keys sort together.  (A collision only
+    keeps two copies apart, which an exact comparison after sorting tolerates.)"""
+    h = np.zeros(len(keys[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k, c in zip(keys, _C, strict=False):
+            h ^= k.astype(np.uint64) * c
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def connection_runs(
+    k1: np.ndarray, k2: np.ndarray, t: np.ndarray, t_end: np.ndarray, idle_seconds: int = 120
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records of one *connection*: the same two integer keys (e.g. the address pair and the
+    ports with the protocol), seen again at most ``idle_seconds`` after the previous record
+    ended; later, it is a new connection (client ports are reused).
+
+    Returns the order that sorts the records by connection, then time, and the positions in
+    that order where each connection starts.  The one connection model of flowkit: the
+    detections' :meth:`flowkit.detect.view.View.conn`, compliance and handshake health use it.
+
+    Examples
+    --------
+    >>> k = np.zeros(3, dtype=np.int64)
+    >>> order, starts = connection_runs(k, k, np.array([0, 30, 4000]), np.array([20, 50, 4010]))
+    >>> order.tolist(), starts.tolist()
+    ([0, 1, 2], [0, 2])
+    """
+    if not len(t):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # One sort key: the hash of the connection's keys in the high bits, the time in the low bits
+    # (a hash collision can only split a connection in two).
+    t0 = int(t.min())
+    bits = max(1, (int(t.max()) - t0 + 1).bit_length())
+    low = np.uint64((1 << bits) - 1)
+    key = (mix_keys(k1, k2) & ~low) | (t - t0).astype(np.uint64)
+    order = np.argsort(key)
+    a, b, ts, te = k1[order], k2[order], t[order], t_end[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (ts[1:] - te[:-1] > idle_seconds)
+    return order, np.flatnonzero(new)
+
+
+def connection_ids(
+    k1: np.ndarray, k2: np.ndarray, t: np.ndarray, t_end: np.ndarray, idle_seconds: int = 120
+) -> np.ndarray:
+    """The connection of each record (:func:`connection_runs`), as ids 0..n-1 in order.
+
+    >>> k = np.zeros(3, dtype=np.int64)
+    >>> connection_ids(k, k, np.array([0, 4000, 30]), np.array([20, 4010, 50])).tolist()
+    [0, 1, 0]
+    """
+    order, starts = connection_runs(k1, k2, t, t_end, idle_seconds)
+    new = np.zeros(len(order), dtype=np.int64)
+    new[starts] = 1
+    ids = np.empty(len(order), dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -53,10 +117,6 @@ def _protocol_categories() -> tuple[pd.Index, np.ndarray]:
     return pd.Index(cats, dtype=object), inverse.astype(np.int32)
 
 
-def _utc(seconds: np.ndarray) -> pd.Series:
-    return pd.Series(seconds.astype("datetime64[s]")).dt.tz_localize("UTC")
-
-
 def _seconds(df: pd.DataFrame, name: str, rows: np.ndarray | None) -> np.ndarray:
     values = df[name].to_numpy(dtype="datetime64[s]").view(np.int64)
     return values if rows is None else values[rows]
@@ -74,10 +134,11 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     between one window's end and the next one's start form one conversation.  NODATA and
     SKIPDATA records are left out.
 
-    The initiator (client) of a group is, in this order: the side that sent SYN (or did not
-    send SYN-ACK) in any record; the side whose port is not the service port
-    (:func:`flowkit.enrich.roles.port_rank`); the source of the earliest record (for ICMP and
-    equal ports), an accepted record before a rejected one.
+    The initiator (client) of a group is the client of the orientation model
+    (:mod:`flowkit.enrich.orientation`: the ``client_addr`` and ``orient_rule`` columns of an
+    enriched frame, else computed) in the group's record decided by the strongest rule
+    (``tcp-flags`` in any record beat a REJECT, which beats the ports...); when no record is
+    decided, the source of the earliest record, an accepted record before a rejected one.
 
     Parameters
     ----------
@@ -118,7 +179,7 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
         valid &= df[col].notna().to_numpy() if col in df.columns else False
     rows = None if valid.all() else np.flatnonzero(valid)  # None: every row, no copies
     n = len(df) if rows is None else len(rows)
-    space, si, di = effective_space(df)
+    space, si, di, client_is_src, rule = orientation_of(df)
     src, dst = _at(space.codes[si], rows), _at(space.codes[di], rows)
     sport = _column(df, "srcport", rows, np.int32)
     dport = _column(df, "dstport", rows, np.int32)
@@ -141,18 +202,9 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     else:
         gid = _group_ids([kind, np.minimum(ea, eb), np.maximum(ea, eb)])
     del ea, eb, kind
-    ngroups = int(gid.max()) + 1 if n else 0
-    # --- who starts: flags, then ports, then time ------------------------------------------
-    flags = _column(df, "tcp_flags", rows, np.int32) * (proto == 6)
-    synack = flags & 18 == 18
-    lo_vote = (flags & 2 == 2).astype(np.int8) - 2 * synack
-    flag_vote = np.bincount(gid, weights=np.where(src_is_lo, lo_vote, -lo_vote), minlength=ngroups)
-    del flags, synack, lo_vote
-    ranks = _port_ranks()
-    lo_port, hi_port = np.where(src_is_lo, sport, dport), np.where(src_is_lo, dport, sport)
-    rl, rh = ranks[lo_port].astype(np.int32), ranks[hi_port].astype(np.int32)
-    port_vote = np.sign(rh - rl) + (rl == rh) * np.sign(lo_port - hi_port)
-    del lo_port, hi_port, rl, rh
+    # --- who starts: the strongest rule of the orientation model in the group, then time ---
+    strength = np.where(_at(rule, rows) >= 0, _at(rule, rows), len(ORIENT_RULES)).astype(np.int64)
+    lo_vote = src_is_lo == _at(client_is_src, rows)
     start, end = _seconds(df, "start", rows), _seconds(df, "end", rows)
     rejected = np.zeros(n, dtype=bool)
     if "action" in df.columns:
@@ -163,13 +215,13 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     order = np.argsort((gid * (2**34) + (start - t0)) * 2 + rejected, kind="stable")
     gs = gid[order]
     first = np.r_[True, gs[1:] != gs[:-1]] if n else np.empty(0, bool)
+    heads_of_groups = np.flatnonzero(first)
+    best = (strength * 2 + ~lo_vote)[order]
+    best = np.minimum.reduceat(best, heads_of_groups) if n else best[:0]
     time_lo_client = src_is_lo[order][first]
-    pv = np.zeros(ngroups, dtype=np.int8)
-    pv[gid] = port_vote  # the same within a group: it depends only on the two ports
-    del port_vote
-    lo_client = np.where(flag_vote != 0, flag_vote > 0, np.where(pv != 0, pv > 0, time_lo_client))
+    lo_client = np.where(best // 2 < len(ORIENT_RULES), best % 2 == 0, time_lo_client)
     req = (src_is_lo == lo_client[gid])[order]
-    del flag_vote, pv, time_lo_client, src_is_lo
+    del strength, lo_vote, best, time_lo_client, src_is_lo
     # --- merge windows ---------------------------------------------------------------------
     s_start, s_end = start[order], end[order]
     del start, end
@@ -217,8 +269,8 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
         "responder": space.categorical(server_addr),
         "service_port": pd.arrays.IntegerArray(server_port.astype(np.uint16), no_ports.copy()),
         "service": pd.Categorical.from_codes(svc, categories=cats, validate=False),
-        "first_seen": _utc(s_start[heads]),
-        "last_seen": _utc(np.maximum.reduceat(s_end, heads) if ncv else s_end[:0]),
+        "first_seen": utc_seconds(s_start[heads]),
+        "last_seen": utc_seconds(np.maximum.reduceat(s_end, heads) if ncv else s_end[:0]),
         "records": n_req + n_rep,
         "request_records": n_req,
         "reply_records": n_rep,

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.addresses import AddressSpace
-from flowkit.enrich.conversations import _codes, _column
-from flowkit.enrich.direction import direction_facts
-from flowkit.enrich.facts import DirectionFacts, compact, merge_direction_facts, united_codes
+from flowkit.enrich.facts import (
+    DirectionFacts,
+    compact,
+    frame_facts,
+    merge_direction_facts,
+    united_codes,
+)
 from flowkit.enrich.inventory import Inventory, add_inventory
-from flowkit.enrich.sides import _sides
+from flowkit.enrich.middlebox import is_typed, middlebox_records, translating
+from flowkit.enrich.sides import SIDE_COLUMNS, Sides, learn_facts, sides_of
 
 __all__ = [
-    "MIDDLEBOX_TYPES",
     "DedupeFacts",
     "dedupe",
     "dedupe_facts",
@@ -158,46 +161,44 @@ def _no_ends() -> pd.DataFrame:
                          "key": np.array([], np.int64)})  # fmt: skip
 
 
-#: ENI types that forward other hosts' traffic, so they log copies of it.
-MIDDLEBOX_TYPES: tuple[str, ...] = (
-    "nat_gateway", "transit_gateway", "load_balancer", "network_load_balancer",
-    "gateway_load_balancer", "vpc_endpoint", "gateway_load_balancer_endpoint",
-)  # fmt: skip
 Vantage = Literal["auto", "workload", "egress"]
-
-
-def _typed(df: pd.DataFrame) -> bool:
-    return "eni_type" in df.columns or "interface_type" in df.columns
 
 
 def _declared(df: pd.DataFrame) -> np.ndarray:
     """Per record: whether its ``eni_type`` (or ``interface_type``) is a middlebox's."""
-    for col in ("eni_type", "interface_type"):
-        if col in df.columns:
-            return df[col].astype(object).isin(MIDDLEBOX_TYPES).to_numpy()
-    return np.zeros(len(df), dtype=bool)
+    return middlebox_records(df, ())
 
 
-def _sv(s: dict[str, Any]) -> np.ndarray:
-    client, cknown = np.asarray(s["client"]), np.asarray(s["cknown"])
-    return np.where(cknown, np.where(client, s["dport"], s["sport"]), 0)
+def _column(df: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as int64 (NA and absent as 0)."""
+    if name not in df.columns:
+        return np.zeros(len(df), dtype=np.int64)
+    return np.asarray(df[name].to_numpy(dtype=np.int64, na_value=0))
 
 
-def _dedupe_facts_of(df: pd.DataFrame, s: dict[str, Any], direction: DirectionFacts) -> DedupeFacts:
+def _sv(s: Sides) -> np.ndarray:
+    """Service port of each record (0 where the client is unknown)."""
+    return np.where(s.cknown, np.where(s.client, s.dport, s.sport), 0).astype(np.int64)
+
+
+def _eni_codes(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """ENI codes (-1: none) and the ENI names, with "" appended for code -1."""
+    if "interface_id" not in df.columns:
+        return np.full(len(df), -1, np.int64), np.asarray([""], dtype=object)
+    cat = df["interface_id"].astype("category")
+    names = np.asarray([*cat.cat.categories, ""], dtype=object)
+    return np.asarray(cat.cat.codes, dtype=np.int64), names
+
+
+def _dedupe_facts_of(df: pd.DataFrame, s: Sides, direction: DirectionFacts) -> DedupeFacts:
     """The :class:`DedupeFacts` of one frame whose sides ``s`` were found with ``direction``."""
-    space: AddressSpace = s["space"]
-    local, remote = np.asarray(s["local"]), np.asarray(s["remote"])
-    has_addr = np.asarray(s["lknown"]) & (local >= 0)
-    eni_cat = df["interface_id"].astype("category") if "interface_id" in df.columns else None
-    eni = np.full(len(df), -1, np.int64) if eni_cat is None else _codes(eni_cat).astype(np.int64)
-    names = np.asarray([*([] if eni_cat is None else eni_cat.cat.categories), ""], dtype=object)
-    translating: list[str] = []
-    if eni_cat is not None:
-        local_src = np.asarray(s["local_src"])
-        pkt_local = np.where(local_src, space.codes[2], space.codes[3])
-        translated = (pkt_local >= 0) & (local >= 0) & (pkt_local != local) & (eni >= 0)
-        translating = [str(x) for x in names[np.unique(eni[translated])]]
-    key = _column(df, "protocol", None) * 65536 + _sv(s)
+    space = s.space
+    local, remote = s.local, s.remote
+    has_addr = s.lknown & (local >= 0)
+    eni, names = _eni_codes(df)
+    boxes = translating(space, eni, len(names) - 1)
+    translating_enis = [str(x) for x in names[:-1][boxes > 0]]
+    key = _column(df, "protocol") * 65536 + _sv(s)
     rows = pd.DataFrame({"eni": eni, "declared": _declared(df), "addr": local, "remote": remote,
                          "key": key})[has_addr].drop_duplicates()  # fmt: skip
     addrs = pd.Index(space.uniques, dtype=object)
@@ -206,7 +207,26 @@ def _dedupe_facts_of(df: pd.DataFrame, s: dict[str, Any], direction: DirectionFa
         addr=pd.Categorical.from_codes(rows["addr"].to_numpy(), addrs, validate=False),
         remote=pd.Categorical.from_codes(rows["remote"].to_numpy(), addrs, validate=False),
     )
-    return DedupeFacts.of(direction, translating, ends)
+    return DedupeFacts.of(direction, translating_enis, ends)
+
+
+def _direction(
+    df: pd.DataFrame,
+    vpc_cidrs: Iterable[str] | None,
+    inventory: Inventory | None,
+    given: DirectionFacts | None,
+) -> DirectionFacts:
+    """The direction facts to use: given, else the frame's own (when it was enriched with the
+    same context), else learned from ``df``."""
+    if given is not None:
+        return given
+    same_context = vpc_cidrs is None and inventory is None
+    own = frame_facts(df) if same_context else None
+    if own is not None:
+        return own
+    if same_context and set(SIDE_COLUMNS) <= set(df.columns):  # the columns hold the answers
+        return merge_direction_facts([])  # none needed
+    return learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory, every_eni=False).settle()
 
 
 def dedupe_facts(
@@ -238,9 +258,9 @@ def dedupe_facts(
     [1460, 1400]
     """
     if direction is None:
-        direction = direction_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory)
+        direction = learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory)
     frame = df if inventory is None or "eni_type" in df else add_inventory(df, inventory)
-    return _dedupe_facts_of(frame, _sides(df, vpc_cidrs, inventory, direction), direction)
+    return _dedupe_facts_of(frame, sides_of(df, vpc_cidrs, inventory, direction), direction)
 
 
 def dedupe(
@@ -260,7 +280,9 @@ def dedupe(
     vantage : {"auto", "workload", "egress"}
         ``egress``: keep only records that leave their ENI (``flow-direction`` egress, else the
         local end is the source): AWS's own rule, exact for traffic between logged ENIs but it
-        drops bytes that arrive from outside and never leave a logged ENI.  ``workload`` (and
+        drops bytes that arrive from outside and never leave a logged ENI; a middlebox's record
+        going out to the real peer of traffic a workload ENI logged (a NAT gateway's leg to
+        the internet) is the workload's egress again, and is dropped.  ``workload`` (and
         ``auto``): count at the workloads.  (1) A record on a forwarding ENI (``eni_type`` or
         ``interface_type`` NAT gateway, transit gateway, load balancer or VPC endpoint; without
         either column, an ENI whose records show address translation) is dropped when a
@@ -294,40 +316,57 @@ def dedupe(
     """
     if vantage not in ("auto", "workload", "egress"):
         raise ValueError(f"vantage must be 'auto', 'workload' or 'egress', not {vantage!r}")
-    direction = facts.direction if facts is not None else None
-    if direction is None:
-        direction = direction_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory)
-    s = _sides(df, vpc_cidrs, inventory, direction)
-    local_src, lknown = np.asarray(s["local_src"]), np.asarray(s["lknown"])
-    has_addr = lknown & (np.asarray(s["local"]) >= 0)
-    if vantage == "egress":
-        return df[~has_addr | local_src]
+    direction = _direction(df, vpc_cidrs, inventory, facts.direction if facts else None)
+    s = sides_of(df, vpc_cidrs, inventory, direction)
     frame = df if inventory is None or "eni_type" in df else add_inventory(df, inventory)
     if facts is None:
         facts = _dedupe_facts_of(frame, s, direction)
-    return df[~_dropped(frame, s, facts, inventory)]
+    has_addr = s.lknown & (s.local >= 0)
+    middle = _middle_copies(frame, s, facts)
+    if vantage == "egress":
+        toward_remote = s.eff_dst == s.remote  # the bytes go out to the real peer
+        return df[~(has_addr & ~s.local_src) & ~(middle & toward_remote)]
+    return df[~(_east_west_copies(frame, s, facts, inventory) | middle)]
 
 
-def _dropped(
-    df: pd.DataFrame, s: dict[str, Any], facts: DedupeFacts, inventory: Inventory | None
-) -> np.ndarray:
-    """Per record: whether :func:`dedupe` drops it, from the facts of the whole frame."""
-    space: AddressSpace = s["space"]
-    local, remote = np.asarray(s["local"]), np.asarray(s["remote"])
-    local_src = np.asarray(s["local_src"])
-    has_addr = np.asarray(s["lknown"]) & (local >= 0)
+def _middle(df: pd.DataFrame, facts: DedupeFacts) -> tuple[np.ndarray, np.ndarray]:
+    """Per record and per row of ``facts.ends``: on a middlebox ENI (declared types when the
+    frame has them, else the ENIs seen translating)."""
     ends = facts.ends
-    if _typed(df):
-        middle, end_middle = _declared(df), ends["declared"].to_numpy(dtype=bool)
+    if is_typed(df):
+        return _declared(df), ends["declared"].to_numpy(dtype=bool)
+    boxes = pd.Index(facts.translating, dtype=object)
+    if "interface_id" in df.columns:
+        eni_text = df["interface_id"].astype(object)
+        middle = eni_text.isin(boxes).to_numpy() & eni_text.notna().to_numpy()
     else:
-        boxes = pd.Index(facts.translating, dtype=object)
-        if "interface_id" in df.columns:
-            eni_text = df["interface_id"].astype(object)
-            middle = eni_text.isin(boxes).to_numpy() & eni_text.notna().to_numpy()
-        else:
-            middle = np.zeros(len(df), dtype=bool)
-        end_middle = ends["eni"].isin(boxes).to_numpy() & (ends["eni"] != "").to_numpy()
-    workload = ends[~end_middle]
+        middle = np.zeros(len(df), dtype=bool)
+    return middle, ends["eni"].isin(boxes).to_numpy() & (ends["eni"] != "").to_numpy()
+
+
+def _middle_copies(df: pd.DataFrame, s: Sides, facts: DedupeFacts) -> np.ndarray:
+    """Per record: a middlebox's copy of traffic a workload ENI logged with the same real peer
+    (``remote``), protocol and service port."""
+    space = s.space
+    middle, end_middle = _middle(df, facts)
+    workload = facts.ends[~end_middle]
+    has_addr = s.lknown & (s.local >= 0)
+    key = s.remote.astype(np.int64) * (2**24) + _column(df, "protocol") * 65536 + _sv(s)
+    seen_remote = space.uniques.get_indexer(pd.Index(workload["remote"], dtype=object))
+    ok = (seen_remote >= 0) & workload["remote"].notna().to_numpy()
+    seen = np.unique(seen_remote[ok].astype(np.int64) * (2**24) + workload["key"].to_numpy()[ok])
+    return middle & has_addr & np.isin(key, seen)
+
+
+def _east_west_copies(
+    df: pd.DataFrame, s: Sides, facts: DedupeFacts, inventory: Inventory | None
+) -> np.ndarray:
+    """Per record: the receiver's copy of traffic between two logged ENIs (the sender's egress
+    record counts it)."""
+    space = s.space
+    middle, end_middle = _middle(df, facts)
+    workload = facts.ends[~end_middle]
+    has_addr = s.lknown & (s.local >= 0)
     logged = np.zeros(len(space.uniques) + 1, dtype=bool)
     own = space.uniques.get_indexer(pd.Index(workload["addr"].dropna().unique(), dtype=object))
     logged[own[own >= 0]] = True
@@ -337,11 +376,6 @@ def _dropped(
         )
         logged[own[own >= 0]] = True
     logged[-1] = False
-    raw_remote = np.where(local_src, space.codes[1], space.codes[0])
-    east_west = has_addr & ~middle & logged[raw_remote] & (raw_remote != local)
-    drop = east_west & ~local_src
-    key = remote.astype(np.int64) * (2**24) + _column(df, "protocol", None) * 65536 + _sv(s)
-    seen_remote = space.uniques.get_indexer(pd.Index(workload["remote"], dtype=object))
-    ok = (seen_remote >= 0) & workload["remote"].notna().to_numpy()
-    seen = np.unique(seen_remote[ok].astype(np.int64) * (2**24) + workload["key"].to_numpy()[ok])
-    return drop | (middle & has_addr & np.isin(key, seen))
+    raw_remote = np.where(s.local_src, space.codes[1], space.codes[0])
+    east_west = has_addr & ~middle & logged[raw_remote] & (raw_remote != s.local)
+    return east_west & ~s.local_src

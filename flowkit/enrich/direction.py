@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.addresses import AddressSpace
-from flowkit.enrich.aws import effective_space
-from flowkit.enrich.facts import DirectionFacts, _vote_facts
+from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.inventory import Inventory
-from flowkit.enrich.roles import _ambiguous, _edges, _ports, src_is_client
-from flowkit.enrich.sides import _in_vpc, _local_known, _sides
+from flowkit.enrich.orientation import ORIENT_RULES
+from flowkit.enrich.sides import DIRECTIONS, ROLES, Sides, learn_facts, sides
 
 __all__ = [
     "DIRECTIONS",
@@ -28,9 +26,6 @@ __all__ = [
     "add_service_side",
     "direction_facts",
 ]
-
-DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "internal", "external")
-ROLES: tuple[str, ...] = ("client", "server")
 
 
 def direction_facts(
@@ -51,66 +46,52 @@ def direction_facts(
     >>> facts.wanted, facts.votes["n"].tolist()
     (('eni-1',), [2, 2])
     """
-    space, eff_src_i, eff_dst_i = effective_space(df)
-    inside = _in_vpc(space, vpc_cidrs, inventory)
-    _, known, eni_cat = _local_known(df, space, inside, inventory)
-    src, dst = space.codes[0], space.codes[1]
-    todo = ~known & (src >= 0) & (dst >= 0)
-    votes = pd.DataFrame(columns=["eni", "addr", "n"])
-    wanted: list[str] = []
-    if eni_cat is not None:
-        votes, wanted = _vote_facts(space, eni_cat, todo, every_eni=True)
-    eff_src, eff_dst = space.codes[eff_src_i], space.codes[eff_dst_i]
-    sport, s_na = _ports(df, "srcport")
-    dport, d_na = _ports(df, "dstport")
-    _, cknown = src_is_client(df, ports=(sport, s_na, dport, d_na))
-    amb = _ambiguous(eff_src, eff_dst, s_na, d_na, cknown)
-    edges = _edges(df, eff_src, eff_dst, sport, amb)
-    uniques = np.asarray(space.uniques, dtype=object)
-    edges = edges.assign(addr=uniques[edges["addr"].to_numpy()],
-                         peer=uniques[edges["peer"].to_numpy()])  # fmt: skip
-    return DirectionFacts.of(votes, wanted, edges)
+    return learn_facts(df, vpc_cidrs=vpc_cidrs, inventory=inventory, every_eni=True)
 
 
 def _uint16(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.astype(np.uint16), mask)
 
 
-def _direction_columns(s: dict[str, Any]) -> dict[str, Any]:
-    space: AddressSpace = s["space"]
-    local_src, lknown = s["local_src"], s["lknown"]
-    sport, dport, s_na, d_na = s["sport"], s["dport"], s["s_na"], s["d_na"]
+def _direction_columns(s: Sides) -> dict[str, Any]:
+    local_src, lknown = s.local_src, s.lknown
+    flip = local_src ^ s.translated
     return {
         "direction": pd.Categorical.from_codes(
-            s["direction"], categories=pd.Index(DIRECTIONS, dtype=object), validate=False
+            s.direction, categories=pd.Index(DIRECTIONS, dtype=object), validate=False
         ),
-        "local_addr": space.categorical(s["local"]),
-        "remote_addr": space.categorical(s["remote"]),
+        "local_addr": s.space.categorical(s.local),
+        "remote_addr": s.space.categorical(s.remote),
         "local_port": _uint16(
-            np.where(local_src, sport, dport), ~lknown | np.where(local_src, s_na, d_na)
+            np.where(local_src, s.sport, s.dport), ~lknown | np.where(local_src, s.s_na, s.d_na)
         ),
         "remote_port": _uint16(
-            np.where(local_src ^ s["translated"], dport, sport),
-            ~lknown | np.where(local_src ^ s["translated"], d_na, s_na),
+            np.where(flip, s.dport, s.sport), ~lknown | np.where(flip, s.d_na, s.s_na)
         ),
     }
 
 
-def _service_columns(s: dict[str, Any]) -> dict[str, Any]:
-    space: AddressSpace = s["space"]
-    client, cknown = np.asarray(s["client"]), np.asarray(s["cknown"])
-    local_src, lknown = np.asarray(s["local_src"]), np.asarray(s["lknown"])
-    sport, dport = np.asarray(s["sport"]), np.asarray(s["dport"])
-    eff_src, eff_dst = np.asarray(s["eff_src"]), np.asarray(s["eff_dst"])
-    local_is_client = np.where(local_src, client, ~client)
-    role = np.where(cknown & lknown, np.where(local_is_client, 0, 1), -1).astype(np.int8)
+def _service_columns(s: Sides) -> dict[str, Any]:
+    client, cknown = s.client, s.cknown
+    local_is_client = np.where(s.local_src, client, ~client)
+    role = np.where(cknown & s.lknown, np.where(local_is_client, 0, 1), -1).astype(np.int8)
+    none = np.asarray(-1, dtype=s.eff_src.dtype)
     return {
-        "service_port": _uint16(np.where(client, dport, sport), ~cknown | ((sport | dport) == 0)),
+        "service_port": _uint16(
+            np.where(client, s.dport, s.sport), ~cknown | ((s.sport | s.dport) == 0)
+        ),
         "local_role": pd.Categorical.from_codes(
             role, categories=pd.Index(ROLES, dtype=object), validate=False
         ),
-        "client_addr": space.categorical(np.where(cknown, np.where(client, eff_src, eff_dst), -1)),
-        "server_addr": space.categorical(np.where(cknown, np.where(client, eff_dst, eff_src), -1)),
+        "client_addr": s.space.categorical(
+            np.where(cknown, np.where(client, s.eff_src, s.eff_dst), none)
+        ),
+        "server_addr": s.space.categorical(
+            np.where(cknown, np.where(client, s.eff_dst, s.eff_src), none)
+        ),
+        "orient_rule": pd.Categorical.from_codes(
+            s.rule, categories=pd.Index(ORIENT_RULES, dtype=object), validate=False
+        ),
     }
 
 
@@ -152,7 +133,7 @@ def add_direction(
     {'remote_addr': ['52.216.8.1', '52.216.8.1'], 'remote_port': [443, 443]}
     """
     out = df.copy(deep=False)
-    for name, values in _direction_columns(_sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in _direction_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out
 
@@ -164,15 +145,19 @@ def add_service_side(
     inventory: Inventory | None = None,
     facts: DirectionFacts | None = None,
 ) -> pd.DataFrame:
-    """Add ``service_port``, ``local_role`` (client | server), ``client_addr``, ``server_addr``.
+    """Add ``service_port``, ``local_role`` (client | server), ``client_addr``, ``server_addr``
+    and ``orient_rule``.
 
-    The server is found from ``tcp-flags`` when the record has them (the side sending SYN is
-    the client, the side sending SYN-ACK the server), else from the ports: a well-known or
-    common server port beats an IANA-registered one, which beats any other below 32768, which
-    beats an ephemeral one; on a tie the lower port is the service.  Records whose ports say
-    nothing (ICMP, equal ports) get NA; :func:`flowkit.conversations` also uses the reverse
-    record and the time order.  Addresses are packet-level.  ``facts`` as for
-    :func:`add_direction`.  Returns a new frame; the input is not changed.
+    The client is found by the one orientation model (:mod:`flowkit.enrich.orientation`):
+    ``tcp-flags`` (the side sending SYN is the client), then a REJECT (its source opened the
+    connection, unless a network ACL rejected a response), then ICMP message types, then the
+    ports (a well-known or common server port beats an IANA-registered one, which beats any
+    other below 32768, which beats an ephemeral one; on a tie the lower port is the service),
+    then, for what the record alone does not tell (ICMP, equal ports), the evidence of the
+    whole frame (one-sided conversations, the first speaker, the network edge, fan-in).
+    ``orient_rule`` names the rule that decided (NA: none did; then the other columns are NA
+    too).  Addresses are packet-level.  ``facts`` as for :func:`add_direction`.  Returns a new
+    frame; the input is not changed.
 
     Examples
     --------
@@ -188,6 +173,6 @@ def add_service_side(
     ['198.51.100.7', '198.51.100.7']
     """
     out = df.copy(deep=False)
-    for name, values in _service_columns(_sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in _service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out

@@ -35,21 +35,24 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.addresses import AddressSpace, compact
+from flowkit.enrich.talks import merge_talks, no_talks
 
 __all__ = [
     "DirectionFacts",
     "compact",
+    "frame_facts",
     "merge_direction_facts",
     "own_addresses",
     "peer_counts",
     "tally_votes",
     "united_codes",
+    "vote_facts",
 ]
 
 _ROUNDS = 8  # rounds of elimination when several addresses tie for an ENI
@@ -84,17 +87,6 @@ def united_codes(columns: Sequence[pd.Series | np.ndarray]) -> tuple[np.ndarray,
     return names.astype(object), codes.astype(np.int64)
 
 
-def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
-    """A categorical of ``names[codes]`` (-1: missing) whose categories are only the names
-    used, in the order of ``names`` (sorted names: sorted categories).  Compact to hold, to
-    pickle and to compare: the same values always give the same categories."""
-    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(names)))
-    position = np.full(len(names) + 1, -1, dtype=np.int64)
-    position[used] = np.arange(len(used))
-    categories = pd.Index(names[used], dtype=object)
-    return pd.Categorical.from_codes(position[codes], categories=categories)
-
-
 def tally_votes(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Votes (``eni``, ``addr``, ``n``) of several frames, summed per pair, one row per pair
     sorted by ENI and address; ``eni`` and ``addr`` are compact categoricals (:func:`compact`).
@@ -127,7 +119,8 @@ def _edges_frame(cls: object, addr: object, peer: object) -> pd.DataFrame:
 
 @dataclass(frozen=True, eq=False)
 class DirectionFacts:
-    """Frame-wide counts behind :func:`flowkit.enrich.add_direction` and ``add_service_side``.
+    """Frame-wide counts behind the enrichment's sides and orientation
+    (:func:`flowkit.enrich.add_direction`, ``add_service_side``, ``orient_rule``).
 
     Attributes
     ----------
@@ -139,8 +132,15 @@ class DirectionFacts:
         network edge tells (their own address is learned from ``votes``), sorted.
     edges : DataFrame
         ``cls`` (protocol * 65536 + port), ``addr``, ``peer``: the distinct pairs of
-        packet-level addresses that exchanged equal-port records the flags and ports do not
-        decide, in both orientations, sorted.
+        packet-level addresses that exchanged records the record alone does not orient (ICMP
+        with ``0 0`` ports, equal ports), in both orientations, sorted (the fan-in rule).
+    talks : DataFrame
+        The conversations of those records per ENI (:func:`flowkit.enrich.talks.talks`:
+        first start and accepted/rejected per side), for the frame-wide orientation rules.
+    boxes : tuple of str
+        ENIs seen translating addresses (:func:`flowkit.enrich.middlebox.translating`), sorted.
+    nat_boxes : tuple of str
+        Those of ``boxes`` that translate for an address outside your network (NAT-like).
     settled : bool
         The votes were cut to what the decisions read (:meth:`settle`): such facts decide as
         the whole ones but cannot be merged any more.
@@ -149,21 +149,38 @@ class DirectionFacts:
     votes: pd.DataFrame
     wanted: tuple[str, ...]
     edges: pd.DataFrame
+    talks: pd.DataFrame = field(default_factory=no_talks)
+    boxes: tuple[str, ...] = ()
+    nat_boxes: tuple[str, ...] = ()
     settled: bool = False
 
     @classmethod
-    def of(cls, votes: pd.DataFrame, wanted: Sequence[str], edges: pd.DataFrame) -> DirectionFacts:
+    def of(
+        cls,
+        votes: pd.DataFrame,
+        wanted: Sequence[str],
+        edges: pd.DataFrame,
+        talks: pd.DataFrame | None = None,
+        boxes: Sequence[str] = (),
+        nat_boxes: Sequence[str] = (),
+    ) -> DirectionFacts:
         """Facts in canonical form: summed per pair, sorted, deduplicated."""
         e = _edges_frame(edges["cls"], edges["addr"], edges["peer"]).drop_duplicates()
         e = e.sort_values(["cls", "addr", "peer"], ignore_index=True)
-        return cls(votes=tally_votes([votes]), wanted=tuple(sorted(set(wanted))), edges=e)
+        return cls(
+            votes=tally_votes([votes]), wanted=tuple(sorted(set(wanted))), edges=e,
+            talks=merge_talks([] if talks is None else [talks]),
+            boxes=tuple(sorted(set(boxes))), nat_boxes=tuple(sorted(set(nat_boxes))),
+        )  # fmt: skip
 
     def settle(self) -> DirectionFacts:
-        """The facts cut to what :func:`own_addresses` and :func:`peer_counts` read: the votes
-        of the wanted ENIs for their most-voted addresses (usually one per wanted ENI, where
-        the whole votes can hold one row per ENI and peer).  They decide every record as these
-        facts do, and are what the Dask engine sends with every partition; they cannot be
-        merged (:func:`merge_direction_facts` raises a ``ValueError``).
+        """The facts cut to what :func:`own_addresses`, :func:`peer_counts` and the orientation
+        read: the votes of the wanted ENIs for their most-voted addresses (usually one per
+        wanted ENI, where the whole votes can hold one row per ENI and peer) and the fan-in
+        edges of the addresses of the conversations.  They decide every record as these facts
+        do, and are what the Dask engine sends with every partition (and a read keeps in
+        ``attrs``); they cannot be merged (:func:`merge_direction_facts` raises a
+        ``ValueError``).
 
         Examples
         --------
@@ -177,10 +194,15 @@ class DirectionFacts:
         >>> own_addresses(facts.settle()).equals(own_addresses(facts))
         True
         """
+        if self.settled:
+            return self
         votes = self.votes[self.votes["eni"].isin(self.wanted)]
         best = votes.groupby("eni", observed=True)["n"].transform("max")
         top = tally_votes([votes[votes["n"] == best]])
-        return DirectionFacts(votes=top, wanted=self.wanted, edges=self.edges, settled=True)
+        talked = pd.unique(np.concatenate([self.talks["lo"].to_numpy(object),
+                                           self.talks["hi"].to_numpy(object)]))  # fmt: skip
+        edges = self.edges[self.edges["addr"].isin(talked)].reset_index(drop=True)
+        return replace(self, votes=top, edges=edges, settled=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DirectionFacts):
@@ -188,15 +210,19 @@ class DirectionFacts:
         return (
             self.wanted == other.wanted
             and self.settled == other.settled
+            and self.boxes == other.boxes
+            and self.nat_boxes == other.nat_boxes
             and self.votes.equals(other.votes)
             and self.edges.equals(other.edges)
+            and self.talks.equals(other.talks)
         )
 
     __hash__ = None  # type: ignore[assignment]
 
 
 def merge_direction_facts(parts: Sequence[DirectionFacts]) -> DirectionFacts:
-    """The facts of the frames together: votes summed, wanted ENIs and edges united (exact)."""
+    """The facts of the frames together: votes summed, wanted ENIs, edges, conversations and
+    boxes united (exact)."""
     if any(p.settled for p in parts):
         raise ValueError("settled facts cannot be merged: merge the facts, then settle them")
     if not parts:
@@ -204,12 +230,27 @@ def merge_direction_facts(parts: Sequence[DirectionFacts]) -> DirectionFacts:
     edges = pd.concat([p.edges for p in parts], ignore_index=True)
     e = edges.drop_duplicates().sort_values(["cls", "addr", "peer"], ignore_index=True)
     votes = tally_votes([p.votes for p in parts])
-    return DirectionFacts(votes, tuple(sorted({w for p in parts for w in p.wanted})), e)
+    return DirectionFacts(
+        votes, tuple(sorted({w for p in parts for w in p.wanted})), e,
+        talks=merge_talks([p.talks for p in parts]),
+        boxes=tuple(sorted({b for p in parts for b in p.boxes})),
+        nat_boxes=tuple(sorted({b for p in parts for b in p.nat_boxes})),
+    )  # fmt: skip
 
 
 def _no_votes() -> pd.DataFrame:
     return pd.DataFrame({"eni": pd.Series([], dtype=object), "addr": pd.Series([], dtype=object),
                          "n": pd.Series([], dtype=np.int64)})  # fmt: skip
+
+
+def frame_facts(df: object) -> DirectionFacts | None:
+    """The settled facts a read or :func:`flowkit.enrich.enrich` left with a frame
+    (``attrs["flowkit"]["facts"]``; for a Dask frame, its meta's), or ``None``."""
+    meta = getattr(df, "_meta", df)
+    attrs = getattr(meta, "attrs", None)
+    prov = attrs.get("flowkit") if isinstance(attrs, dict) else None
+    facts = prov.get("facts") if isinstance(prov, dict) else None
+    return facts if isinstance(facts, DirectionFacts) else None
 
 
 def own_addresses(facts: DirectionFacts) -> pd.Series:
@@ -241,33 +282,96 @@ def peer_counts(edges: pd.DataFrame) -> pd.Series:
 
 
 def _votes(
-    eni: np.ndarray, src: np.ndarray, dst: np.ndarray, rows: np.ndarray, nu: int
+    eni: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    rows: np.ndarray | None,
+    nu: int,
+    top_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ENI code, address code and count of every (ENI, address) pair of the ``rows``."""
-    e, s, d = eni[rows].astype(np.int64), src[rows], dst[rows]
-    flat = np.concatenate([e * nu + s, e * nu + d])
-    size = (int(eni.max(initial=-1)) + 1) * nu
+    """ENI code, address code and count of every (ENI, address) pair of the ``rows``, sorted
+    by ENI then address (with ``top_only``, of each ENI's most-voted addresses only)."""
+    every = rows is None
+    e = eni if every else eni[rows]
+    s, d = (src, dst) if every else (src[rows], dst[rows])
+    n_eni = int(eni.max(initial=-1)) + 1
+    if top_only:
+        return _top_votes(e.astype(np.int64), s, d, n_eni, nu)
+    base = e.astype(np.int64) * nu
+    size = n_eni * nu
     if size <= 2**26:  # small: count with bincount, no sort
-        counts = np.bincount(flat, minlength=size)
-        present = np.flatnonzero(counts)
-        keys, n = present, counts[present]
+        counts = np.bincount(base + s, minlength=size) + np.bincount(base + d, minlength=size)
+        keys = np.flatnonzero(counts)
+        n = counts[keys]
     else:
-        keys, n = np.unique(flat, return_counts=True)
+        keys, n = np.unique(np.concatenate([base + s, base + d]), return_counts=True)
     return keys // nu, keys % nu, n
 
 
-def _vote_facts(
-    space: AddressSpace, eni_cat: pd.Series, todo: np.ndarray, every_eni: bool
+def _top_votes(
+    e: np.ndarray, s: np.ndarray, d: np.ndarray, n_eni: int, nu: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each ENI's most-voted addresses and their votes, without counting every address.
+
+    An ENI's own address is in every one of its records, hence in its first: only the two
+    addresses of the first record are counted.  One of them in every record has the most
+    votes (another address is in fewer records, and no record holds it twice), and only the
+    other can tie with it.  ENIs with no address in every record (several own addresses) are
+    counted in full."""
+    n = len(e)
+    if not n:
+        return e[:0], e[:0], e[:0]
+    first = np.full(n_eni, -1, dtype=np.int64)
+    first[e[::-1]] = np.arange(n - 1, -1, -1)
+    present = first >= 0
+    records = np.bincount(e, minlength=n_eni)
+    counted = []
+    for ends in (s, d):
+        cand = np.where(present, ends[np.maximum(first, 0)], -1)
+        at = cand[e]
+        in_s, in_d = s == at, d == at
+        missing = np.bincount(e[~(in_s | in_d)], minlength=n_eni)  # few: mostly own records
+        twice = np.bincount(e[in_s & in_d], minlength=n_eni)  # records with both ends equal
+        counted.append((cand, present & (missing == 0), records - missing + twice))
+    (ca, every_a, va), (cb, every_b, vb) = counted
+    every_b &= cb != ca  # the same address twice: count it once
+    settled = every_a | every_b
+    best = np.maximum(np.where(every_a, va, 0), np.where(every_b, vb, 0))
+    win_a = np.flatnonzero(every_a & (va == best))
+    win_b = np.flatnonzero(every_b & (vb == best))
+    te, ta = np.r_[win_a, win_b], np.r_[ca[win_a], cb[win_b]]
+    tn = best[te]
+    rest = np.flatnonzero(present & ~settled)
+    if len(rest):  # several own addresses: count every address of these ENIs
+        rows = np.flatnonzero(np.isin(e, rest))
+        re_, ra, rn = _votes(e, s, d, rows, nu)
+        starts = np.flatnonzero(np.r_[True, re_[1:] != re_[:-1]]) if len(re_) else re_
+        top = rn == np.repeat(np.maximum.reduceat(rn, starts), np.diff(np.r_[starts, len(re_)]))
+        te, ta, tn = np.r_[te, re_[top]], np.r_[ta, ra[top]], np.r_[tn, rn[top]]
+    order = np.lexsort((ta, te))
+    return te[order], ta[order].astype(np.int64), tn[order]
+
+
+def vote_facts(
+    space: AddressSpace,
+    eni_cat: pd.Series,
+    todo: np.ndarray,
+    every_eni: bool,
+    *,
+    top_only: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``)."""
+    """The votes of the ENIs with ``todo`` records (of every ENI if ``every_eni``); with
+    ``top_only`` only each ENI's most-voted addresses (what :meth:`DirectionFacts.settle`
+    keeps: facts that are settled at once, without the whole table)."""
     src, dst = space.codes[0], space.codes[1]
     eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
     known = eni >= 0  # records without an interface_id cannot vote
     n_eni = len(eni_cat.cat.categories)
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
-    rows = np.flatnonzero(known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0))
-    e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1))
+    voting = known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0)
+    rows = None if voting.all() else np.flatnonzero(voting)
+    e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1), top_only)
     names = pd.Index(eni_cat.cat.categories, dtype=object)
     votes = pd.DataFrame({
         "eni": pd.Categorical.from_codes(e, categories=names, validate=False),

@@ -6,14 +6,18 @@ it onto records with :func:`add_inventory`.
 
 from __future__ import annotations
 
-import json
+import io
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from flowkit.errors import FileFormatError
+from flowkit.sources.text_files import item_line, read_json, read_text
 
 __all__ = ["INVENTORY_COLUMNS", "Inventory", "add_inventory", "load_inventory"]
 
@@ -94,6 +98,30 @@ def _from_describe(enis: Iterable[Mapping[str, Any]], role_tag: str) -> pd.DataF
     return pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS))
 
 
+def _enis(doc: Any, file: str, text: str) -> list[Mapping[str, Any]]:
+    """The ENI objects of describe-network-interfaces output; a bad entry raises with its line."""
+    enis = doc.get("NetworkInterfaces", []) if isinstance(doc, Mapping) else doc
+    if not isinstance(enis, list):
+        raise FileFormatError(file, 1, "NetworkInterfaces is not a list")
+    for i, eni in enumerate(enis):
+        if not isinstance(eni, Mapping):
+            line = item_line(text, "NetworkInterfaces", i) if text else 0
+            raise FileFormatError(file, line, f"NetworkInterfaces[{i}] is not an object")
+    return enis
+
+
+def _read_csv(text: str, file: str) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        said = str(exc).strip()
+        found = re.search(r"line (\d+)", said)
+        raise FileFormatError(
+            file, int(found[1]) if found else 0, f"not valid CSV: {said}"
+        ) from None
+    return table.replace("", None)
+
+
 def load_inventory(
     source: PathLike | pd.DataFrame | Mapping[str, Any], *, role_tag: str = "Role"
 ) -> Inventory:
@@ -108,6 +136,12 @@ def load_inventory(
         ``az_id``, ``vpc_id``, ``type``, ``security_groups``, ``addresses`` (``;``-separated).
     role_tag : str
         Tag key read as the ENI's role in describe-network-interfaces output.
+
+    Raises
+    ------
+    FileFormatError
+        If the file is not UTF-8, not valid JSON or CSV, an ENI entry is not an object, or
+        there is no ``interface_id`` column (with the file and the line).
 
     Notes
     -----
@@ -126,22 +160,21 @@ def load_inventory(
     >>> inv.table[["name", "role", "type", "addresses"]].to_dict("records")
     [{'name': 'web-1', 'role': 'web', 'type': 'instance', 'addresses': '10.0.1.5'}]
     """
+    file = "<DataFrame>" if isinstance(source, pd.DataFrame) else "<dict>"
     if isinstance(source, pd.DataFrame):
         table = source.copy()
     elif isinstance(source, Mapping):
-        table = _from_describe(source.get("NetworkInterfaces", []), role_tag)
+        table = _from_describe(_enis(source, file, ""), role_tag)
     else:
-        path = os.fspath(source)
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        file = os.fspath(source)
+        text = read_text(file)
         if text.lstrip().startswith(("{", "[")):
-            doc = json.loads(text)
-            enis = doc.get("NetworkInterfaces", []) if isinstance(doc, dict) else doc
-            table = _from_describe(enis, role_tag)
+            doc, _ = read_json(file)
+            table = _from_describe(_enis(doc, file, text), role_tag)
         else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
+            table = _read_csv(text, file)
     if "interface_id" not in table.columns:
-        raise ValueError("an inventory needs an 'interface_id' column")
+        raise FileFormatError(file, 1, "an inventory needs an 'interface_id' column")
     for col in INVENTORY_COLUMNS:
         if col not in table.columns:
             table[col] = None

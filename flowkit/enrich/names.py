@@ -15,6 +15,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from flowkit.enrich.addresses import compact
+
 __all__ = [
     "TCP_FLAG_BITS",
     "add_service",
@@ -138,7 +140,7 @@ def service_categorical(df: pd.DataFrame, port: np.ndarray, missing: np.ndarray)
         kind = np.full(len(port), 2, dtype=np.int32)
     kind[missing] = 2
     codes = table[(kind << 16) | port.astype(np.int32, copy=False)]
-    return pd.Categorical.from_codes(codes, categories=cats, validate=False)
+    return compact(np.asarray(cats, dtype=object), codes)  # only the names used: small codes
 
 
 def tcp_flags_label(value: int) -> str:
@@ -192,7 +194,7 @@ def add_tcp_flags_label(df: pd.DataFrame) -> pd.DataFrame:
         row_codes = np.where(col.isna().to_numpy(), -1, row_codes).astype(np.int32)
     else:
         row_codes = np.full(len(df), -1, dtype=np.int32)
-    out["tcp_flags_label"] = pd.Categorical.from_codes(row_codes, categories=cats, validate=False)
+    out["tcp_flags_label"] = compact(np.asarray(cats, dtype=object), row_codes)
     return out
 
 

@@ -18,7 +18,7 @@ from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import add_tcp_flags_label, service_categorical
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
-from flowkit.enrich.sides import _sides
+from flowkit.enrich.sides import sides
 from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
 
 __all__ = ["enrich"]
@@ -91,8 +91,8 @@ def enrich(
         ranges = ip_ranges
     else:
         ranges = load_ip_ranges(ip_ranges) if ip_ranges is not None else ranges_in_use()
-    sides = _sides(df, vpc_cidrs, inv, facts)
-    space = sides["space"]
+    s = sides(df, vpc_cidrs, inv, facts)
+    space = s.space
     per_address = scope_codes(space)
     cats = pd.Index(SCOPES, dtype=object)
     new: dict[str, Any] = {}
@@ -101,8 +101,8 @@ def enrich(
             codes = space.take(per_address, i, -1)
             new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
     new.update(_aws_columns(df, space, 4, 5, ranges))
-    new.update(_direction_columns(sides))
-    new.update(_service_columns(sides))
+    new.update(_direction_columns(s))
+    new.update(_service_columns(s))
     if threat_list is not None:
         threats = (
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
@@ -111,12 +111,11 @@ def enrich(
     out = out.copy(deep=False)
     for name, values in new.items():
         out[name] = values
-    out["service"] = service_categorical(
-        df, np.where(sides["client"], sides["dport"], sides["sport"]), ~sides["cknown"]
-    )
+    out["service"] = service_categorical(df, np.where(s.client, s.dport, s.sport), ~s.cknown)
     if inv is not None:
         out = add_inventory(out, inv)
     if geo_db is not None:
         out = add_geo(out, geo_db)
     _record_attrs(out, ranges)
+    out.attrs["flowkit"]["facts"] = s.facts  # settled: what the analyses reuse
     return out

@@ -3,19 +3,35 @@ reserved or public, for IPv4 and IPv6 (IANA special-purpose address registries).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
+from flowkit.enrich.inventory import Inventory
 
-__all__ = ["ADDRESS_COLUMNS", "SCOPES", "add_scope", "scope_codes", "scope_table"]
+__all__ = [
+    "ADDRESS_COLUMNS",
+    "INTERNAL_SCOPES",
+    "SCOPES",
+    "add_scope",
+    "inside",
+    "scope_codes",
+    "scope_table",
+]
 
 #: Scope categories, in this order.
 SCOPES: tuple[str, ...] = (
     "private", "shared", "loopback", "link-local", "multicast", "unique-local", "documentation",
     "reserved", "public",
+)  # fmt: skip
+#: Scopes inside your network when no VPC CIDRs are given: every scope that is not routed on
+#: the internet.  Multicast is inside (VPC multicast is delivered by a transit gateway within
+#: your network); documentation and reserved addresses are not (they stand for outsiders).
+INTERNAL_SCOPES: tuple[str, ...] = (
+    "private", "shared", "loopback", "link-local", "multicast", "unique-local",
 )  # fmt: skip
 #: Address columns that get a ``<column>_scope`` (``srcaddr`` gives ``src_scope``).
 ADDRESS_COLUMNS: dict[str, str] = {
@@ -54,6 +70,37 @@ def scope_table() -> IntervalTable:
 def scope_codes(space: AddressSpace) -> np.ndarray:
     """Scope index (into :data:`SCOPES`) of each unique address of ``space`` (-1: no address)."""
     return scope_table().lookup(space.parsed)
+
+
+def inside(
+    space: AddressSpace,
+    vpc_cidrs: Iterable[str] | str | None = None,
+    inventory: Inventory | None = None,
+) -> np.ndarray:
+    """Per unique address of ``space``: whether it is inside your network.
+
+    The one definition of "internal" of flowkit: inside ``vpc_cidrs`` when they are given,
+    else in one of the :data:`INTERNAL_SCOPES`; the inventory's ENI addresses are always
+    inside.  Enrichment (``direction``), the detections' view, compliance and cost use it.
+
+    Examples
+    --------
+    >>> space = AddressSpace.of([pd.Series(["10.0.1.5", "224.0.0.251", "8.8.8.8", "172.16.0.1"])])
+    >>> inside(space).tolist(), inside(space, ["10.0.0.0/16"]).tolist()
+    ([True, True, False, True], [True, False, False, False])
+    """
+    if vpc_cidrs is not None:
+        cidrs = [vpc_cidrs] if isinstance(vpc_cidrs, str) else list(vpc_cidrs)
+        table = IntervalTable.from_networks([(c, 0) for c in cidrs], ["vpc"])
+        out = table.lookup(space.parsed) >= 0
+    else:
+        out = np.isin(scope_codes(space), [SCOPES.index(s) for s in INTERNAL_SCOPES])
+    if inventory is not None:
+        own = space.uniques.get_indexer(
+            pd.Index(inventory.address_table()["address"], dtype=object)
+        )
+        out[own[own >= 0]] = True
+    return np.asarray(out, dtype=bool)
 
 
 def _scope_columns(space: AddressSpace, columns: list[str]) -> dict[str, pd.Categorical]:

@@ -16,10 +16,10 @@ from typing import Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from flowkit.parse.blocks import PieceResult, TextPiece, parse_block
 from flowkit.parse.containers import Unwrapped, strip_export_prefixes, strip_export_timestamps
+from flowkit.parse.csv_export import CsvReader, csv_layout
 from flowkit.parse.inorder import BlockQueue
 from flowkit.parse.lines import (
     MAX_LINE_BYTES,
@@ -28,11 +28,11 @@ from flowkit.parse.lines import (
     first_line_verdict,
     too_long,
 )
+from flowkit.parse.parquet import fit_table
 from flowkit.parse.text import (
     FileCounts,
     FormatState,
     ParsedPart,
-    arrow_type,
     parse_careful,
 )
 from flowkit.schema import DEFAULT_FIELDS, is_tgw_format
@@ -66,7 +66,9 @@ class Collector:
     bad: list[tuple[str, int, str, str]] = field(default_factory=list)
     formats: dict[tuple[str, ...], int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    csv_ignored: dict[str, list[str]] = field(default_factory=dict)
     _state: dict[str, _FileState] = field(default_factory=dict)
+    _csv: dict[str, CsvReader | None] = field(default_factory=dict)
     _block: list[TextPiece] = field(default_factory=list)
     _block_size: int = 0
     _blocks: BlockQueue = field(init=False)
@@ -110,6 +112,8 @@ class Collector:
         if not isinstance(data, bytes):
             start, end = 0, len(buf)
         end = len(buf) if end is None else end
+        if self._add_csv(name, memoryview(buf)[start:end], first=first, truncated=truncated):
+            return
         self.counts.setdefault(name, FileCounts())
         fs = self._start_file(name, buf[start : start + 4096]) if first else self._state[name]
         if fs.skipped:
@@ -171,6 +175,37 @@ class Collector:
         fs = self._state[name]
         self.bad.append((name, fs.next_line, cut(raw), reason))
         fs.next_line += 1
+
+    def _add_csv(
+        self, name: str, data: bytes | memoryview, *, first: bool, truncated: bool
+    ) -> bool:
+        """Parse a chunk of a CSV export (:mod:`flowkit.parse.csv_export`); False if not one."""
+        if first:
+            layout = csv_layout(bytes(memoryview(data)[:65536]))
+            if layout is None:
+                return False
+            reader = CsvReader(layout, message_fields=self.fields)
+            self._csv[name] = None
+            if layout.problem is not None:
+                self.file_error(name, layout.problem)
+                return True
+            if self._wrong_kind(name, reader.fields):
+                return True
+            self.flush()  # keep the records in file order
+            self._csv[name] = reader
+            self.formats[reader.fields] = self.formats.get(reader.fields, 0) + 1
+            if layout.ignored:
+                self.csv_ignored[name] = list(layout.ignored)
+        elif name not in self._csv:
+            return False
+        current = self._csv[name]
+        if current is None:
+            return True
+        result = current.parse(bytes(data), truncated=truncated)
+        self.counts.setdefault(name, FileCounts()).add(result.counts)
+        self.parts.extend(result.parts)
+        self.bad.extend((name, ln, raw, reason) for ln, raw, reason in result.bad)
+        return True
 
     def _start_file(self, name: str, head: bytes) -> _FileState:
         fs = _FileState(FormatState(self.fields or DEFAULT_FIELDS))
@@ -320,68 +355,23 @@ class Collector:
         """Add a typed table (a Parquet file); each row counts as one line read.
 
         A value that does not fit its column (a port of 70000, a negative byte count) sends its
-        row to the quarantine, numbered by its 1-based row in the file.
+        row to the quarantine, numbered by its 1-based row in the file; a column that cannot be
+        read at all makes the file a file error (see :mod:`flowkit.parse.parquet`).
         """
         self.flush()  # rows keep the order the files came in
         if self._wrong_kind(name, fields):
             return
+        fitted = fit_table(table)
+        if fitted.table is None:
+            self.file_error(name, f"cannot read Parquet: {fitted.error}")
+            return
         counts = self.counts.setdefault(name, FileCounts())
         self.formats[fields] = self.formats.get(fields, 0) + 1
         counts.lines_read += table.num_rows
-        table, bad = _fit_table(table)
+        table, bad = fitted.table, fitted.bad
         counts.records += table.num_rows
         counts.quarantined += len(bad)
         for row, raw, reason in bad:
             self.bad.append((name, row, raw, reason))
         if table.num_rows:
             self.parts.append(ParsedPart(fields, table))
-
-
-def _fit_table(table: pa.Table) -> tuple[pa.Table, list[tuple[int, str, str]]]:
-    """Cast a table's columns to the schema's Arrow types; rows that do not fit are returned."""
-    target_schema = pa.schema(
-        [pa.field(c, table.schema.field(c).type if c == "ingestion_time" else arrow_type(c))
-         for c in table.column_names]
-    )  # fmt: skip
-    try:  # the common case: everything fits, one cast for the whole table
-        return table.cast(target_schema), []
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    n = table.num_rows
-    invalid = np.zeros(n, dtype=bool)
-    reasons: dict[int, str] = {}
-    for col in table.column_names:
-        target = arrow_type(col)
-        arr = table[col]
-        if not pa.types.is_integer(target) or arr.type == target:
-            continue
-        try:
-            pc.cast(arr, target)
-            continue
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-            limit = pa.scalar(_max_of(target), pa.float64())
-            values = pc.cast(arr, pa.float64())
-            ok = pc.and_(pc.greater_equal(values, 0.0), pc.less_equal(values, limit))
-            if pa.types.is_floating(arr.type):
-                ok = pc.and_(ok, pc.equal(pc.floor(values), values))
-        else:
-            text = pc.cast(arr, pa.string())
-            ok = pc.match_substring_regex(text, r"^[0-9]{1,19}$")
-        ok_np = pc.fill_null(ok, True).to_numpy(zero_copy_only=False)
-        for j in np.flatnonzero(~ok_np & ~invalid):
-            reasons[int(j)] = f"field '{col}' does not fit {target}: {arr[int(j)].as_py()!r}"
-        invalid |= ~ok_np
-    if not invalid.any():
-        return table, []
-    bad: list[tuple[int, str, str]] = []
-    for index in sorted(reasons):
-        row = table.slice(index, 1).to_pylist()[0]
-        raw = " ".join("-" if v is None else str(v) for v in row.values())
-        bad.append((index + 1, cut(raw), reasons[index]))
-    return table.filter(pa.array(~invalid)), bad
-
-
-def _max_of(target: pa.DataType) -> int:
-    return int(2**target.bit_width - 1) if pa.types.is_unsigned_integer(target) else 2**63 - 1

@@ -10,7 +10,10 @@ Pure: decompressed bytes in, record lines out.  Recognised containers:
 * Firehose objects: concatenated ``{"message": "..."}`` objects with no newlines;
 * CloudWatch export files (``CreateExportTask``), whose lines start with the event timestamp.
 
-Line numbers of JSON containers are event positions (1-based, over the whole file).
+Line numbers of JSON containers are event positions (1-based, over the whole file).  A JSON
+value that does not parse is one quarantined event, and reading resumes at the next object (after
+a ``}`` followed by ``{``, or at a new line), so the records after it still load; nesting deeper
+than the parser's stack is quarantined the same way, never a ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ __all__ = [
 
 _EXPORT_TS = re.compile(rb"(?m)^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z[ \t]+")
 _B64_LINE = re.compile(rb"^[A-Za-z0-9+/]{16,}={0,2}$")
+#: Where the next JSON object may start after a broken one: after a closing brace (Firehose
+#: objects follow each other with nothing between) or at the start of a line.
+_NEXT_OBJECT = re.compile(r"\}(?=\s*\{)|\n(?=\s*[\{\[])")
+#: Lists nested deeper than this in a container are not searched for events.
+MAX_NESTING = 32
 
 
 @dataclass
@@ -107,13 +115,24 @@ def strip_export_prefixes(data: bytes) -> bytes:
     return _EXPORT_TS.sub(b"", data)
 
 
-def _take(obj: Any, out: Unwrapped, default_stream: str | None = None) -> None:
+def _raw(obj: Any) -> str:
+    """An event's JSON text for the quarantine (cut at 500 characters)."""
+    try:
+        return json.dumps(obj)[:500]
+    except (RecursionError, ValueError):
+        return "<nested too deeply to show>"
+
+
+def _take(obj: Any, out: Unwrapped, default_stream: str | None = None, depth: int = 0) -> None:
     if isinstance(obj, list):
+        if depth >= MAX_NESTING:
+            out.fail(_raw(obj), f"JSON nested too deeply (more than {MAX_NESTING} lists)")
+            return
         for item in obj:
-            _take(item, out, default_stream)
+            _take(item, out, default_stream, depth + 1)
         return
     if not isinstance(obj, dict):
-        out.fail(json.dumps(obj)[:500], "JSON value is not a log event")
+        out.fail(_raw(obj), "JSON value is not a log event")
         return
     if "messageType" in obj:
         stream = obj.get("logStream", default_stream)
@@ -132,7 +151,7 @@ def _take(obj: Any, out: Unwrapped, default_stream: str | None = None) -> None:
 
 def _event(event: Any, out: Unwrapped, stream: str | None) -> None:
     if not isinstance(event, dict) or not isinstance(event.get("message"), str):
-        out.fail(json.dumps(event)[:500], "JSON object has no 'message' string")
+        out.fail(_raw(event), "JSON object has no 'message' string")
         return
     out.add(event["message"], event.get("logStreamName", stream), event.get("ingestionTime"))
 
@@ -157,9 +176,17 @@ def unwrap_json(data: bytes) -> Unwrapped:
             break
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            out.fail(text[pos : pos + 500], f"invalid JSON at character {pos}: {exc.msg}")
-            break
+        except (json.JSONDecodeError, RecursionError) as exc:
+            # resynchronise at the next object, so the good records after a bad one load
+            found = _NEXT_OBJECT.search(text, pos + 1)
+            end = found.end() if found else n
+            if isinstance(exc, RecursionError):
+                reason = f"JSON nested too deeply at character {pos}"
+            else:
+                reason = f"invalid JSON at character {pos}: {exc.msg}"
+            out.fail(text[pos:end].rstrip()[:500], reason)
+            pos = end
+            continue
         _take(obj, out)
         pos = end
     return out

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowkit.schema import FIELDS_BY_NAME, dtype_of, field_name, parse_format
+from flowkit.schema import dtype_of, looks_like_header, parse_format
 
 __all__ = [
     "ADDRESS_COLUMNS",
@@ -121,30 +121,30 @@ def header_verdict(
 ) -> tuple[str, tuple[str, ...] | str] | None:
     """Tell whether the tokens of a line are a header line, and whether it is usable.
 
-    Returns ``("header", fields)`` for a usable header, ``("bad", reason)`` for a line of field
-    names that gives no usable format (a repeated field; on a file's first line, names of which
-    fewer than half are known), or None for a line that is not a header.  A line of names that
-    could be a record of the format in force (a format of IDs only) is a record.
+    A line of field names that :func:`~flowkit.schema.looks_like_header` takes for a header is
+    one: ``("header", fields)`` if it is usable, ``("bad", reason)`` if a field repeats.  On a
+    file's first line, any line of field names is a header line (S3 files start with one), so
+    one with too few known names is ``("bad", reason)`` too, unless it could be a record of the
+    format in force (a format of IDs only).  Otherwise None: not a header.
 
     >>> header_verdict("version srcaddr".split(), (), first_line=False)
     ('header', ('version', 'srcaddr'))
     >>> header_verdict("version srcaddr srcaddr".split(), (), first_line=False)
     ('bad', 'field repeated in log format: srcaddr')
     >>> header_verdict("foo-1 foo-2".split(), ("version", "srcaddr"), first_line=True)
-    ('bad', 'no more than half of its names are known flow-log fields')
+    ('bad', 'too few of its names are known flow-log fields')
     >>> header_verdict("bogus line".split(), ("version", "srcaddr"), first_line=False) is None
     True
     """
     if not tokens or not all(_NAME.match(t) for t in tokens):
         return None
-    known = sum(1 for t in tokens if field_name(t) in FIELDS_BY_NAME)
-    if known * 2 >= len(tokens):
+    if looks_like_header(tokens):
         try:
             return "header", parse_format(tokens)
         except ValueError as exc:
             return "bad", str(exc)
     if first_line and not _could_be_record(tokens, fields):
-        return "bad", "no more than half of its names are known flow-log fields"
+        return "bad", "too few of its names are known flow-log fields"
     return None
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
-from flowkit.errors import ParseError
+from flowkit.errors import FlowkitWarning, ParseError
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble_counted
 from flowkit.provenance import Provenance, empty_quarantine
@@ -78,17 +78,21 @@ def finish(
         enums[c] = list(values)
     odd = unexpected_values(enums)
     df.attrs["flowkit"]["unexpected_values"] = odd
+    # columns of CSV exports that are not flow-log fields (flowkit.parse.csv_export)
+    df.attrs["flowkit"]["csv_ignored_columns"] = dict(sorted(collector.csv_ignored.items()))
     df.attrs["flowkit"]["times_in_milliseconds"] = in_ms
     if in_ms:
         warnings.warn(
             f"flowkit: {in_ms} start/end value(s) of 10**11 or more were read as milliseconds "
             "(AWS documents seconds; see docs/loading.md)",
+            FlowkitWarning,
             stacklevel=3,
         )
     if odd:
         listed = "; ".join(f"{c}: {', '.join(v[:5])}" for c, v in odd.items())
         warnings.warn(
             f"flowkit: values outside the documented sets were kept ({listed})",
+            FlowkitWarning,
             stacklevel=3,
         )
     if len(quarantine):
@@ -97,12 +101,14 @@ def finish(
             f"flowkit: {totals['quarantined']} line(s) and {totals['file_errors']} file "
             f"problem(s) in {n_files} file(s) quarantined; {totals['records']} record(s) loaded. "
             "See fk.quarantine(df).",
+            FlowkitWarning,
             stacklevel=3,
         )
     if collector.skipped:
         warnings.warn(
             f"flowkit: skipped {len(collector.skipped)} file(s) of another record type "
             f"(see df.attrs['flowkit']['skipped_files']).",
+            FlowkitWarning,
             stacklevel=3,
         )
     return df

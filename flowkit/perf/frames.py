@@ -9,7 +9,15 @@ import pandas as pd
 
 from flowkit.cost.vantage import bare, present, text
 
-__all__ = ["eni_names", "host_codes", "packet_hosts", "require_columns", "traffic_records"]
+__all__ = [
+    "address_names",
+    "aws_label",
+    "eni_names",
+    "host_codes",
+    "packet_hosts",
+    "require_columns",
+    "traffic_records",
+]
 
 
 def traffic_records(df: pd.DataFrame) -> pd.DataFrame:
@@ -34,6 +42,42 @@ def eni_names(df: pd.DataFrame) -> dict[str, str]:
         return {}
     pairs = bare(df)[["local_addr", "eni_name"]].dropna().drop_duplicates("local_addr")
     return dict(zip(pairs["local_addr"].astype(str), pairs["eni_name"].astype(str), strict=True))
+
+
+def aws_label(service: str) -> str:
+    """How an AWS service code of ``ip-ranges.json`` reads as a name: ``AWS S3``; ``AWS`` alone
+    for the catch-all ``AMAZON``.
+
+    >>> aws_label("S3"), aws_label("AMAZON")
+    ('AWS S3', 'AWS')
+    """
+    return "AWS" if service == "AMAZON" else f"AWS {service}"
+
+
+def address_names(df: pd.DataFrame) -> dict[str, str]:
+    """Address -> the name to show for it: the ENI name from the inventory, else, for an AWS
+    address, its service (``AWS S3``, from the ``*_aws_service`` enrichment).
+
+    Examples
+    --------
+    >>> import flowkit as fk
+    >>> df = fk.parse_lines(["2 1 eni-a 10.0.1.5 52.216.8.20 40000 443 6 6 900 1700000000 "
+    ...                      "1700000002 ACCEPT OK"])
+    >>> address_names(df)
+    {'52.216.8.20': 'AWS S3'}
+    """
+    d = bare(df)
+    src, dst = packet_hosts(d)
+    names: dict[str, str] = {}
+    for hosts, column in ((src, "src_aws_service"), (dst, "dst_aws_service")):
+        if column not in d.columns:
+            continue
+        pairs = pd.DataFrame({"host": hosts, "svc": d[column].astype(object).to_numpy()})
+        pairs = pairs.dropna().drop_duplicates("host")
+        names.update({str(h): aws_label(str(s)) for h, s in zip(pairs["host"], pairs["svc"],
+                                                                  strict=True)})  # fmt: skip
+    names.update(eni_names(df))
+    return names
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:

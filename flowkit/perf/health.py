@@ -9,8 +9,12 @@ import numpy as np
 import pandas as pd
 
 from flowkit.cost.vantage import bare
+from flowkit.enrich.conversations import connection_ids
+from flowkit.enrich.dedupe import dedupe
+from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.names import service_name
-from flowkit.perf.frames import host_codes, packet_hosts, require_columns, traffic_records
+from flowkit.enrich.sides import orientation_of
+from flowkit.perf.frames import require_columns, traffic_records
 
 __all__ = ["PACKET_SIZE_BINS", "handshake_health", "packet_sizes", "reject_rate"]
 
@@ -90,18 +94,19 @@ def reject_rate(
     return out
 
 
-def _keys(a: np.ndarray, b: np.ndarray, p: np.ndarray, q: np.ndarray) -> pd.MultiIndex:
-    """One key per record: two address codes and two ports."""
-    return pd.MultiIndex.from_arrays([a * 2**31 + b, p * 65536 + q])
-
-
 def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     """TCP handshake health per service port, from ``tcp-flags``.
 
     A connection attempt is a client record with SYN (flags 2, or 3 with FIN) and no ACK; it
-    is answered when a record of the reverse direction carries SYN-ACK (18, or 19).  Each
-    connection counts once however many ENIs logged it.  RST is counted over all TCP records of
-    the service.
+    is answered when a record of the same connection carries SYN-ACK (18, or 19).  A
+    *connection* is the client, client port, server, service port (packet-level addresses) seen
+    within two idle minutes of each other
+    (:func:`flowkit.enrich.conversations.connection_ids`): it counts once however many ENIs
+    logged it, and a client port reused an hour later is a new attempt.  A middlebox's copies
+    of connections a workload ENI logged (a NAT gateway's legs; :func:`flowkit.dedupe`) are
+    left out; what reached the middlebox itself (a scan of a NAT's address) is not.  RST is
+    counted over all TCP records of the service (the one orientation model
+    gives their service port).
 
     Returns
     -------
@@ -125,30 +130,39 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     """
     cols = ["service_port", "service", "attempts", "answered", "unanswered", "unanswered_rate",
             "tcp_records", "rst_records", "rst_rate"]  # fmt: skip
+    facts = frame_facts(df)
     d = traffic_records(df)
     if "tcp_flags" not in d.columns:  # version 2: no tcp-flags field, nothing to tell
         return pd.DataFrame(columns=cols)
     d = d[d["protocol"].eq(6).fillna(False).to_numpy() & d["tcp_flags"].notna().to_numpy()]
-    _, codes_src, codes_dst = host_codes(*packet_hosts(d))
+    space, si, di, client, rule = orientation_of(d, facts)
+    keep = d.index.isin(dedupe(d).index)  # a middlebox's copies of what a workload logged
+    src, dst = np.asarray(space.codes[si], np.int64), np.asarray(space.codes[di], np.int64)
     sport = d["srcport"].to_numpy("int64", na_value=-1)
     dport = d["dstport"].to_numpy("int64", na_value=-1)
     flags = d["tcp_flags"].to_numpy("int64")
-    syn = (flags & 18) == 2
-    synack = (flags & 18) == 18
-    fwd = _keys(codes_src, codes_dst, sport, dport)
-    rev = _keys(codes_dst, codes_src, dport, sport)
-    syn_keys = fwd[syn]
-    once = ~syn_keys.duplicated()  # one attempt per connection, however many ENIs logged it
-    attempts = pd.DataFrame({"key": np.arange(int(once.sum())), "port": dport[syn][once],
-                             "answered": syn_keys[once].isin(rev[synack])})  # fmt: skip
-    if "service_port" in d.columns:
-        service = d["service_port"].to_numpy("int64", na_value=-1)
-    else:
-        service = np.where((dport <= sport) | syn, dport, sport)
-    service = np.where(syn, dport, np.where(synack, sport, service))
+    known = rule >= 0
+    service = np.where(known, np.where(client, dport, sport), -1)
     rst = pd.DataFrame({"port": service, "rst": (flags & 4) > 0}).groupby("port")["rst"]
-    out = attempts.groupby("port").agg(attempts=("key", "size"), answered=("answered", "sum"))
     counts = rst.agg(["size", "sum"]).rename(columns={"size": "tcp_records", "sum": "rst_records"})
+    rows = np.flatnonzero(keep & known)
+    cl = client[rows]
+    cli, srv = np.where(cl, src[rows], dst[rows]), np.where(cl, dst[rows], src[rows])
+    cport = np.where(cl, sport[rows], dport[rows])
+    port = service[rows]
+    t = d["start"].to_numpy(dtype="datetime64[s]").view(np.int64)[rows]
+    t_end = d["end"].to_numpy(dtype="datetime64[s]").view(np.int64)[rows]
+    width = max(len(space.uniques), 1)
+    conn = connection_ids(cli * width + srv, (cport << 17) | port, t, t_end)
+    n_conn = int(conn.max(initial=-1)) + 1
+    syn = (flags[rows] & 18) == 2
+    synack = (flags[rows] & 18) == 18
+    opened = np.bincount(conn, weights=syn, minlength=n_conn) > 0
+    answered = np.bincount(conn, weights=synack, minlength=n_conn) > 0
+    conn_port = np.zeros(n_conn, dtype=np.int64)
+    conn_port[conn] = port
+    attempts = pd.DataFrame({"port": conn_port[opened], "answered": answered[opened]})
+    out = attempts.groupby("port").agg(attempts=("answered", "size"), answered=("answered", "sum"))
     out = out.join(counts, how="outer")
     out = out.fillna(0).astype("int64").reset_index().rename(columns={"port": "service_port"})
     out = out[out["service_port"] >= 0]

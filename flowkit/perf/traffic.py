@@ -11,7 +11,7 @@ import pandas as pd
 from flowkit.engine_check import is_dask_frame
 from flowkit.enrich.dedupe import DedupeFacts, dedupe
 from flowkit.perf.frames import (
-    eni_names,
+    address_names,
     host_codes,
     packet_hosts,
     require_columns,
@@ -122,7 +122,8 @@ def throughput_rates(counts: list[pd.DataFrame], *, by: str | None, freq: str) -
 def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame:
     """The hosts that send and receive the most bytes, each byte counted once.
 
-    Returns ``host``, ``name`` (the ENI name when enriched with an inventory), ``bytes_sent``,
+    Returns ``host``, ``name`` (the ENI name when enriched with an inventory; ``AWS S3`` and
+    such for an AWS address: :func:`~flowkit.perf.frames.address_names`), ``bytes_sent``,
     ``bytes_received``, ``bytes``, ``packets`` and ``peers`` (distinct hosts talked to), the
     ``n`` largest by ``bytes``.  See the module example.
 
@@ -134,7 +135,7 @@ def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame
         from flowkit.engine_dask_analytics import top_talkers_dask
 
         return top_talkers_dask(df, n=n)
-    return talkers_finish([talkers_part(df)], [eni_names(df)], n=n)
+    return talkers_finish([talkers_part(df)], [address_names(df)], n=n)
 
 
 def talkers_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> TalkerPart:
@@ -202,7 +203,7 @@ def top_conversations(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.Dat
         from flowkit.engine_dask_analytics import top_conversations_dask
 
         return top_conversations_dask(df, n=n)
-    return conversations_finish([conversations_part(df)], [eni_names(df)], n=n)
+    return conversations_finish([conversations_part(df)], [address_names(df)], n=n)
 
 
 def conversations_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ the resource and the IAM permission, never a botocore traceback.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ from flowkit.errors import (
     AwsCredentialsError,
     AwsError,
     AwsNotFoundError,
+    AwsRegionError,
     ThrottledError,
 )
 
-__all__ = ["Retry", "aws_call", "aws_client", "error_for"]
+__all__ = ["Retry", "aws_call", "aws_client", "error_for", "redact"]
 
 T = TypeVar("T")
 
@@ -81,10 +83,26 @@ BAD_CREDENTIALS = frozenset(
 #: Tries for a connection that fails or breaks (throttling gets ``Retry.attempts``).
 NETWORK_ATTEMPTS = 3
 NOT_FOUND = frozenset({"NoSuchBucket", "ResourceNotFoundException", "NoSuchKey", "404", "NotFound"})
+#: What S3 answers when a bucket is asked for in another Region than its own.
+WRONG_REGION = frozenset(
+    {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
+     "TemporaryRedirect", "301"}
+)  # fmt: skip
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s\"'?#]*@")
+_EXPECTING = re.compile(r"expecting '([a-z0-9-]+)'")
 _CHAIN = (
     "set AWS_PROFILE (or pass profile=), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run "
     "`aws sso login`, or run where an instance or container role is available"
 )
+
+
+def redact(text: str) -> str:
+    """Hide the user and password of every URL in a text (an ``endpoint_url`` may carry them).
+
+    >>> redact('Could not connect to "https://me:secret@s3.example.com/b?x=1"')
+    'Could not connect to "https://***@s3.example.com/b?x=1"'
+    """
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @dataclass(frozen=True)
@@ -149,6 +167,9 @@ def aws_client(
             user_agent_extra="flowkit",
         )
         return sess.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    except ValueError as exc:  # botocore: "Invalid endpoint: <url>"
+        raise AwsError(f"cannot create the {service} client: {redact(str(exc))}",
+                       code="InvalidEndpoint") from None  # fmt: skip
     except bx.ProfileNotFound as exc:
         raise AwsCredentialsError(f"AWS profile not found: {exc}", code="ProfileNotFound") from None
     except bx.NoRegionError:
@@ -158,11 +179,13 @@ def aws_client(
         ) from None
     except bx.BotoCoreError as exc:
         raise AwsError(
-            f"cannot create the {service} client: {exc}", code=type(exc).__name__
+            f"cannot create the {service} client: {redact(str(exc))}", code=type(exc).__name__
         ) from None
 
 
-def error_for(code: str, message: str, *, permission: str, resource: str) -> AwsError:
+def error_for(
+    code: str, message: str, *, permission: str, resource: str, region: str = ""
+) -> AwsError:
     """Turn an AWS error code into the flowkit error a user can act on.
 
     Examples
@@ -174,7 +197,20 @@ def error_for(code: str, message: str, *, permission: str, resource: str) -> Aws
     >>> str(e).split(";")[1]
     ' grant the caller s3:GetObject on it'
     """
-    said = f"{code}: {message}" if message else code
+    said = redact(f"{code}: {message}" if message else code)
+    if code in WRONG_REGION:
+        region = region or next(iter(_EXPECTING.findall(message)), "")
+        where = f"in {region}" if region else "in another Region"
+        value = region or "<the bucket's Region>"
+        return AwsRegionError(
+            f"{permission} on {resource} failed: the bucket is {where}, not in the client's "
+            f"Region ({said}); set AWS_DEFAULT_REGION={value} or pass "
+            f"session=boto3.Session(region_name='{value}')",
+            region=region,
+            resource=resource,
+            permission=permission,
+            code=code,
+        )
     if code in DENIED:
         return AwsAccessError(
             f"AWS denied {permission} on {resource} ({said}); grant the caller {permission} on it",
@@ -229,39 +265,44 @@ def aws_call(fn: Callable[[], T], *, permission: str, resource: str, retry: Retr
         except bx.ClientError as exc:
             err = exc.response.get("Error", {})
             code, message = str(err.get("Code", "")), str(err.get("Message", ""))
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            meta = exc.response.get("ResponseMetadata", {})
+            status = int(meta.get("HTTPStatusCode") or 0)
             if (
                 code not in THROTTLING
                 and code not in TRANSIENT
                 and status not in (500, 502, 503, 504)
             ):
-                raise error_for(code, message, permission=permission, resource=resource) from None
-            last, throttled = f"{code}: {message}", code in THROTTLING or status == 503
+                region = str(err.get("Region") or (meta.get("HTTPHeaders") or {}).get(
+                    "x-amz-bucket-region") or "")  # fmt: skip
+                raise error_for(code, message, permission=permission, resource=resource,
+                                region=region) from None  # fmt: skip
+            last, throttled = redact(f"{code}: {message}"), code in THROTTLING or status == 503
         except (
             bx.NoCredentialsError,
             bx.PartialCredentialsError,
             bx.CredentialRetrievalError,
         ) as exc:
             raise AwsCredentialsError(
-                f"no usable AWS credentials for {permission} on {resource} ({exc}); {_CHAIN}",
+                f"no usable AWS credentials for {permission} on {resource} ({redact(str(exc))}); "
+                f"{_CHAIN}",
                 resource=resource,
                 permission=permission,
                 code=type(exc).__name__,
             ) from None
         except bx.SSLError as exc:
             raise AwsError(
-                f"{permission} on {resource} failed: TLS error ({exc})",
+                f"{permission} on {resource} failed: TLS error ({redact(str(exc))})",
                 resource=resource,
                 permission=permission,
                 code="SSLError",
             ) from None
         except (bx.ConnectionError, bx.HTTPClientError, bx.IncompleteReadError) as exc:
-            last, throttled = f"{type(exc).__name__}: {exc}", False
+            last, throttled = redact(f"{type(exc).__name__}: {exc}"), False
             if attempt + 1 >= NETWORK_ATTEMPTS:  # an endpoint that is down stays down
                 break
         except bx.BotoCoreError as exc:
             raise AwsError(
-                f"{permission} on {resource} failed ({type(exc).__name__}: {exc})",
+                f"{permission} on {resource} failed ({type(exc).__name__}: {redact(str(exc))})",
                 resource=resource,
                 permission=permission,
                 code=type(exc).__name__,

@@ -24,6 +24,7 @@ from flowkit.provenance import provenance
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN
+from flowkit.times import filter_time, time_window
 
 __all__ = ["filter_log_events", "flow_log_format", "load_cloudwatch"]
 
@@ -32,13 +33,6 @@ TimeLike = str | datetime | pd.Timestamp
 BATCH_EVENTS = 200_000
 #: ``FilterLogEvents`` accepts at most this many stream names per call.
 MAX_STREAMS = 100
-
-
-def _utc(value: TimeLike, name: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"{name} is not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def flow_log_format(
@@ -135,20 +129,6 @@ def filter_log_events(
             params = {**params, "nextToken": token}
 
 
-def _within(df: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-    """Keep records whose capture window meets ``[lo, hi)``; records without times stay."""
-    if "start" not in df.columns or "end" not in df.columns:
-        return df
-    keep = ~(df["end"] < lo) & ~(df["start"] >= hi)
-    out = df[keep.to_numpy()].reset_index(drop=True)
-    out.attrs["flowkit"]["time_filter"] = {
-        "start": lo.isoformat(),
-        "end": hi.isoformat(),
-        "records_outside": int((~keep).sum()),
-    }
-    return out
-
-
 def load_cloudwatch(
     log_group: str,
     start: TimeLike,
@@ -217,9 +197,9 @@ def load_cloudwatch(
     >>> df = load_cloudwatch("/vpc/flow-logs", "2024-06-09 08:00", "2024-06-09 09:00",
     ...                      region="us-east-1")  # doctest: +SKIP
     """
-    lo, hi = _utc(start, "start"), _utc(end, "end")
-    if hi <= lo:
-        raise ValueError(f"end ({hi}) must be after start ({lo})")
+    lo, hi = time_window(start, end)
+    if lo is None or hi is None:
+        raise ValueError("a CloudWatch Logs read needs both start and end")
     retry = Retry(attempts=max_attempts, sleep=sleep)
     streams = [log_streams] if isinstance(log_streams, str) else log_streams
     streams = None if streams is None else list(streams)
@@ -268,4 +248,4 @@ def load_cloudwatch(
         "pages": pages,
         "events": events,
     }
-    return _within(df, lo, hi)
+    return filter_time(df, lo, hi)

@@ -17,20 +17,29 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["KeyInfo", "key_window", "overlaps", "parse_key", "partial_window"]
+__all__ = [
+    "MANIFEST",
+    "KeyInfo",
+    "key_window",
+    "other_service",
+    "overlaps",
+    "parse_key",
+    "partial_window",
+    "partition_window",
+]
 
 _FILE = re.compile(
     r"(?P<account>[0-9A-Za-z-]+)_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<flow_log_id>fl-[0-9A-Za-z]+)"
     r"_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[0-9A-Za-z]+)\.log(?:\.gz|\.parquet)?$"
 )
-_HIVE = re.compile(r"^(year|month|day|hour)=(\d{1,4})$")
-_DATE = re.compile(r"^date=(\d{4})-(\d{2})-(\d{2})$")
 #: A Region folder (``us-east-1``, ``us-gov-west-1``): in the plain layout the year follows it.
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 #: Records in a file end within its 5-minute window; they start up to one aggregation interval
 #: (10 min) earlier, and files can be late: keep this much margin around a query window.
 MARGIN = timedelta(minutes=20)
 FILE_WINDOW = timedelta(minutes=5)
+#: The manifest a :func:`flowkit.convert` output holds (its ``date=`` folders may be pruned).
+MANIFEST = "_manifest.jsonl"
 
 
 @dataclass(frozen=True)
@@ -72,40 +81,29 @@ def parse_key(path: str) -> KeyInfo:
     return KeyInfo(**info)  # type: ignore[arg-type]
 
 
-def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
-    """Return the time span a (partial) date folder path covers, or None if it names no date.
+def _date_levels(parts: list[str]) -> list[str] | None:
+    """The folders below a recognised ``AWSLogs`` layout's Region level (None if not in one).
 
-    Works for the plain layout (``.../us-east-1/2024/06/08/05``: the year follows the Region
-    folder) and the Hive layout (``.../year=2024/month=06/day=08/hour=05``), at any depth.
-
-    >>> lo, hi = partial_window("AWSLogs/1/vpcflowlogs/us-east-1/2024/06".split("/"))
-    >>> lo.isoformat(), hi.isoformat()
-    ('2024-06-01T00:00:00+00:00', '2024-07-01T00:00:00+00:00')
-    >>> partial_window(["parquet", "date=2024-06-08", "hour=05"])[0].isoformat()
-    '2024-06-08T05:00:00+00:00'
+    Plain: ``AWSLogs/[o-id/]account/vpcflowlogs/region/...``; Hive:
+    ``AWSLogs/[o-id/]aws-account-id=.../aws-service=vpcflowlogs/aws-region=.../...``.
     """
-    values: dict[str, int] = {}
-    hive = {m[1]: int(m[2]) for p in parts if (m := _HIVE.match(p))}
-    for p in parts:  # flowkit's own Parquet layout: date=YYYY-MM-DD/hour=HH
-        if (m := _DATE.match(p)) is not None:
-            hive.update(year=int(m[1]), month=int(m[2]), day=int(m[3]))
-    if "year" in hive:
-        values = hive
-    else:
-        for i, p in enumerate(parts):
-            # only the year folder that follows the Region folder: a folder of the user's
-            # own named like a year ("cases/2024/...") must not prune the files below it
-            if i and _REGION.match(parts[i - 1]) and len(p) == 4 and p.isdigit():
-                seq = [p]
-                for q in parts[i + 1 : i + 4]:
-                    if len(q) == 2 and q.isdigit():
-                        seq.append(q)
-                    else:
-                        break
-                values = dict(zip(("year", "month", "day", "hour"), map(int, seq), strict=False))
-                break
-    if "year" not in values:
+    if "AWSLogs" not in parts:
         return None
+    rest = parts[parts.index("AWSLogs") + 1 :]
+    if rest and rest[0].startswith("o-"):
+        rest = rest[1:]
+    if len(rest) < 3:
+        return None
+    account, service, region = rest[:3]
+    if account.startswith("aws-account-id="):
+        if service != "aws-service=vpcflowlogs" or not region.startswith("aws-region="):
+            return None
+    elif service != "vpcflowlogs" or not _REGION.match(region):
+        return None
+    return rest[3:]
+
+
+def _window_of(values: dict[str, int]) -> tuple[datetime, datetime] | None:
     try:
         y = values["year"]
         if "month" not in values:
@@ -120,16 +118,75 @@ def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
             return day, day + timedelta(days=1)
         lo = day + timedelta(hours=values["hour"])
         return lo, lo + timedelta(hours=1)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
+def partial_window(parts: list[str]) -> tuple[datetime, datetime] | None:
+    """Return the time span a (partial) date folder path covers, or None if it names no date.
+
+    Only the date folders of a recognised ``AWSLogs`` layout count: the plain layout
+    (``.../us-east-1/2024/06/08/05``) and the Hive layout (``.../year=2024/month=06/day=08/
+    hour=05``), at any depth.  A folder of the user's named like a date is not a date.
+
+    >>> lo, hi = partial_window("AWSLogs/1/vpcflowlogs/us-east-1/2024/06".split("/"))
+    >>> lo.isoformat(), hi.isoformat()
+    ('2024-06-01T00:00:00+00:00', '2024-07-01T00:00:00+00:00')
+    >>> partial_window("cases/eu-west-1/2019/06".split("/")) is None
+    True
+    """
+    levels = _date_levels(parts)
+    if not levels:
+        return None
+    names = ("year", "month", "day", "hour")
+    values: dict[str, int] = {}
+    for name, level in zip(names, levels, strict=False):
+        text = level.split("=", 1)[1] if level.startswith(f"{name}=") else level
+        if not text.isdigit() or len(text) != (4 if name == "year" else 2):
+            break
+        values[name] = int(text)
+    return _window_of(values) if "year" in values else None
+
+
 def key_window(path: str) -> tuple[datetime, datetime] | None:
-    """Return the span of record end times a file can hold, from its name or folders."""
+    """Return the span of record end times a file can hold, from its name or folders.
+
+    Only inside a recognised ``AWSLogs`` layout (see :func:`partial_window`): an AWS file name
+    copied elsewhere says nothing a pruning may trust.
+    """
+    folders = path.replace("\\", "/").split("/")[:-1]
+    if _date_levels(folders) is None:
+        return None
     info = parse_key(path)
     if info.file_time is not None:
         return info.file_time, info.file_time + FILE_WINDOW
-    return partial_window(path.replace("\\", "/").split("/")[:-1])
+    return partial_window(folders)
+
+
+def partition_window(path: str) -> tuple[datetime, datetime] | None:
+    """Return the span of record end times a converted file can hold, from its folders.
+
+    None when the path has no ``date=`` folder (or the null partition).  Callers check that the
+    folder is a :func:`flowkit.convert` output (it holds :data:`MANIFEST`).
+
+    Examples
+    --------
+    >>> lo, hi = partition_window("out/date=2024-06-08/hour=05/part-1.parquet")
+    >>> lo.isoformat(), hi.isoformat()
+    ('2024-06-08T05:00:00+00:00', '2024-06-08T06:00:00+00:00')
+    >>> partition_window("out/date=2024-06-08/part-1.parquet")[1].isoformat()
+    '2024-06-09T00:00:00+00:00'
+    """
+    parts = dict(p.split("=", 1) for p in path.replace("\\", "/").split("/") if "=" in p)
+    try:
+        day = datetime.strptime(parts.get("date", ""), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    hour = parts.get("hour", "")
+    if not hour.isdigit():
+        return day, day + timedelta(days=1)
+    lo = day + timedelta(hours=int(hour))
+    return lo, lo + timedelta(hours=1)
 
 
 def overlaps(
@@ -153,8 +210,8 @@ def overlaps(
 def other_service(parts: list[str]) -> bool:
     """Tell whether a folder path leads to another AWS service's logs (CloudTrail, ELB, ...).
 
-    ``AWSLogs/<account>/<service>/`` (plain) and ``aws-service=<service>`` (Hive) folders of
-    any service but ``vpcflowlogs`` hold no flow logs.
+    ``AWSLogs/<account>/<service>/`` (plain) and ``aws-service=<service>`` (Hive, below
+    ``AWSLogs``) folders of any service but ``vpcflowlogs`` hold no flow logs.
 
     >>> other_service("logs/AWSLogs/123456789010/CloudTrail".split("/"))
     True
@@ -162,14 +219,16 @@ def other_service(parts: list[str]) -> bool:
     False
     >>> other_service("AWSLogs/aws-account-id=1/aws-service=elasticloadbalancing".split("/"))
     True
+    >>> other_service("logs/service=web".split("/"))
+    False
     """
-    last = parts[-1] if parts else ""
-    for prefix in ("aws-service=", "service="):
-        if last.startswith(prefix):
-            return last[len(prefix) :] != "vpcflowlogs"
     if "AWSLogs" not in parts[:-1]:
         return False
     rest = parts[parts.index("AWSLogs") + 1 :]
     if rest and rest[0].startswith("o-"):
         rest = rest[1:]
-    return len(rest) == 2 and rest[0].isdigit() and rest[1] != "vpcflowlogs"
+    if len(rest) != 2:
+        return False
+    if rest[0].startswith("aws-account-id="):
+        return rest[1].startswith("aws-service=") and rest[1] != "aws-service=vpcflowlogs"
+    return rest[0].isdigit() and rest[1] != "vpcflowlogs"

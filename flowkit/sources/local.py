@@ -7,33 +7,28 @@ payloads by their shape, and everything else as flow-log text.
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import queue
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowkit.errors import SourceError
 from flowkit.parse.collect import Collector
 from flowkit.parse.inorder import workers
+from flowkit.parse.parquet import repeated_columns
 from flowkit.parse.text import arrow_type
 from flowkit.schema import field_name
-from flowkit.sources.layout import key_window, other_service, overlaps, partial_window
 from flowkit.sources.stream import Event, gunzip_chunks, in_order, text_events
 
-__all__ = ["DATA_SUFFIXES", "discover", "feed_bytes", "feed_files"]
+__all__ = ["feed_bytes", "feed_files", "open_regular"]
 
-#: File endings taken when walking a folder; name other files explicitly or with a glob.
-DATA_SUFFIXES = (".log", ".gz", ".txt", ".parquet")
-#: Files up to this size (compressed) are read whole, several at a time, in worker threads.
+#: Files up to this size (compressed) are read ahead, several at a time, in worker threads.
 SMALL_FILE = 8 << 20
 #: Most bytes of text of one file decompressed ahead of its turn.
 AHEAD_BYTES = 32 << 20
@@ -43,82 +38,28 @@ _GZIP = b"\x1f\x8b"
 _PARQUET = b"PAR1"
 
 
-def _walk(root: Path, start: datetime | None, end: datetime | None) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = Path(dirpath).relative_to(root).parts
-        kept = []
-        for d in sorted(dirnames):
-            if d.startswith("."):
-                continue
-            parts = [*root.parts, *rel, d]
-            if other_service(parts):
-                continue
-            if overlaps(partial_window(parts), start, end):
-                kept.append(d)
-        dirnames[:] = kept
-        for f in sorted(filenames):
-            if not f.startswith(".") and f.endswith(DATA_SUFFIXES):
-                yield Path(dirpath) / f
-
-
-def discover(
-    source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[str]:
-    """List the files of a source: a file, a folder (walked recursively), a glob, or a list.
-
-    Folders yield files ending in :data:`DATA_SUFFIXES`, skipping date folders and files whose
-    key time is outside ``start``/``end``; explicit files are always read.
-
-    Raises
-    ------
-    SourceError
-        If a path does not exist or a glob matches nothing.
-    """
-    items = [source] if isinstance(source, str | os.PathLike) else list(source)
-    found: list[str] = []
-    for item in items:
-        text = os.fspath(item)
-        path = Path(text)
-        if path.is_dir():
-            found.extend(
-                str(p) for p in _walk(path, start, end) if overlaps(key_window(str(p)), start, end)
-            )
-        elif path.exists():
-            found.append(text)
-        elif glob.has_magic(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                raise SourceError(f"no file matches {text!r}")
-            found.extend(
-                m for m in matches if os.path.isfile(m) and overlaps(key_window(m), start, end)
-            )
-        else:
-            raise SourceError(f"no such file or folder: {text!r}")
-    return list(dict.fromkeys(found))
-
-
 def _parquet_event(name: str, path: str | None, data: bytes | None) -> Event:
     try:
 
         def source() -> Any:
             return path if path is not None else pa.BufferReader(data)
 
-        # Category columns are read as dictionaries straight from the dictionary pages, so
-        # their strings are neither materialised nor hashed again.
-        names = pq.read_schema(source()).names
-        dictionary = [c for c in names if pa.types.is_dictionary(arrow_type(c))]
+        # Category columns stored as strings are read as dictionaries straight from the
+        # dictionary pages, so their strings are neither materialised nor hashed again; other
+        # types are fitted to the field table after reading (flowkit.parse.parquet).
+        schema = pq.read_schema(source())
+        if (repeated := repeated_columns(schema.names)) is not None:
+            return Event("error", name, f"cannot read Parquet: {repeated}")
+        dictionary = [
+            f.name for f in schema
+            if pa.types.is_dictionary(arrow_type(f.name))
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]  # fmt: skip
         table = pq.read_table(source(), read_dictionary=dictionary or None)
     except (pa.ArrowException, OSError) as exc:
-        return Event("error", name, f"cannot read Parquet: {exc}")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Event("error", name, f"cannot read Parquet: {first}")
     fields = tuple(field_name(c) for c in table.column_names)
-    for i, col in enumerate(table.column_names):
-        arr = table[col]
-        if col in ("start", "end") and pa.types.is_timestamp(arr.type):
-            arr = arr.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-            table = table.set_column(i, col, arr)
     return Event("table", name, (fields, table))
 
 
@@ -133,9 +74,42 @@ def events_of_bytes(name: str, raw: bytes) -> Iterator[Event]:
     yield from text_events(name, iter([(raw, None)]))
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISDIR, "a folder"))  # fmt: skip
+
+
+def open_regular(path: str) -> BinaryIO:
+    """Open a regular file for reading, without blocking on a FIFO or reading a device.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened, or is not a regular file (the message says what it is).
+
+    Examples
+    --------
+    >>> open_regular("/dev/null")
+    Traceback (most recent call last):
+    ...
+    OSError: not a regular file (a character device)
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+            raise OSError(f"not a regular file ({kind})")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _events_of_file(path: str) -> Iterator[Event]:
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             magic = fh.read(4)
             if magic == _PARQUET:
                 yield _parquet_event(path, path, None)
@@ -147,7 +121,8 @@ def _events_of_file(path: str) -> Iterator[Event]:
             blocks = itertools.chain([magic], iter(lambda: fh.read(PLAIN_READ), b""))
             yield from text_events(path, ((block, None) for block in _whole_lines(blocks)))
     except OSError as exc:
-        yield Event("error", path, f"cannot open file: {exc.strerror or exc}")
+        text = str(exc) if exc.strerror is None else f"cannot open file: {exc.strerror}"
+        yield Event("error", path, text)
 
 
 def _prefetch(events: Iterator[Event], depth: int = 3) -> Iterator[Event]:

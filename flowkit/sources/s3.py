@@ -16,11 +16,11 @@ an object that cannot be fetched or parsed becomes a quarantine entry and the re
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -28,12 +28,19 @@ from typing import Any, TypeGuard
 
 from tqdm.auto import tqdm
 
-from flowkit.errors import AwsError, FlowkitError, NoDataError
+from flowkit.errors import AwsError, FlowkitWarning, NoDataError
 from flowkit.parse.collect import Collector
 from flowkit.sources.aws import Retry, aws_call, aws_client
+from flowkit.sources.discovery import (
+    DATA_SUFFIXES,
+    NOT_DATA,
+    OTHER_SERVICE,
+    OUT_OF_SCOPE,
+    OUTSIDE,
+)
 from flowkit.sources.layout import key_window, overlaps, partial_window
-from flowkit.sources.local import DATA_SUFFIXES, feed_bytes
-from flowkit.sources.stream import in_order
+from flowkit.sources.local import feed_bytes
+from flowkit.sources.s3_fetch import Fetched, S3Object, fetch
 
 __all__ = [
     "S3Object",
@@ -46,22 +53,8 @@ __all__ = [
 ]
 
 _SERVICES = ("vpcflowlogs",)
-
-
-@dataclass(frozen=True)
-class S3Object:
-    """One listed object: where it is and what the listing said about it."""
-
-    bucket: str
-    key: str
-    size: int
-    etag: str = ""
-    last_modified: str = ""
-
-    @property
-    def url(self) -> str:
-        """The object's ``s3://bucket/key`` address."""
-        return f"s3://{self.bucket}/{self.key}"
+Names = frozenset[str] | None
+Time = datetime | None
 
 
 def is_s3_url(source: object) -> TypeGuard[str | Sequence[str]]:
@@ -109,15 +102,37 @@ def _scope(parts: list[str]) -> list[str]:
     return [p.split("=", 1)[1] if "=" in p else p for p in rest[:3]]
 
 
-def _in_scope(
-    parts: list[str], accounts: frozenset[str] | None, regions: frozenset[str] | None
-) -> bool:
+def _out_of_scope(parts: list[str], accounts: Names, regions: Names) -> str | None:
+    """Why a key path is outside the accounts, service and Regions asked for (None if inside)."""
     scope = _scope(parts)
     if len(scope) >= 1 and accounts is not None and scope[0] not in accounts:
-        return False
+        return OUT_OF_SCOPE
     if len(scope) >= 2 and scope[1] not in _SERVICES:
-        return False
-    return not (len(scope) >= 3 and regions is not None and scope[2] not in regions)
+        return f"{OTHER_SERVICE} ({scope[1]})"
+    if len(scope) >= 3 and regions is not None and scope[2] not in regions:
+        return OUT_OF_SCOPE
+    return None
+
+
+def _outside(window: tuple[datetime, datetime] | None, start: Time, end: Time) -> str | None:
+    if window is None or overlaps(window, start, end):
+        return None
+    lo, hi = window
+    return f"{OUTSIDE}: the key says {lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M} UTC"
+
+
+def _skip_prefix(
+    prefix: str, start: Time, end: Time, accounts: Names, regions: Names
+) -> str | None:
+    parts = prefix.rstrip("/").split("/")
+    return _outside(partial_window(parts), start, end) or _out_of_scope(parts, accounts, regions)
+
+
+def _skip_key(key: str, start: Time, end: Time, accounts: Names, regions: Names) -> str | None:
+    if key.endswith("/") or not key.endswith(DATA_SUFFIXES):
+        return NOT_DATA
+    parts = key.split("/")[:-1]
+    return _outside(key_window(key), start, end) or _out_of_scope(parts, accounts, regions)
 
 
 def keep_prefix(
@@ -141,10 +156,7 @@ def keep_prefix(
     >>> keep_prefix(hive, regions=["us-east-1"]), keep_prefix("AWSLogs/o-abc/999/", accounts="1")
     (False, False)
     """
-    parts = prefix.rstrip("/").split("/")
-    if not overlaps(partial_window(parts), start, end):
-        return False
-    return _in_scope(parts, _names(accounts), _names(regions))
+    return _skip_prefix(prefix, start, end, _names(accounts), _names(regions)) is None
 
 
 def keep_key(
@@ -162,11 +174,7 @@ def keep_key(
     >>> keep_key(key), keep_key(key, accounts=["210987654321"]), keep_key(key + ".json")
     (True, False, False)
     """
-    if key.endswith("/") or not key.endswith(DATA_SUFFIXES):
-        return False
-    if not overlaps(key_window(key), start, end):
-        return False
-    return _in_scope(key.split("/")[:-1], _names(accounts), _names(regions))
+    return _skip_key(key, start, end, _names(accounts), _names(regions)) is None
 
 
 def _flat(prefix: str, start: datetime | None, end: datetime | None) -> bool:
@@ -189,11 +197,13 @@ def list_objects(
     regions: str | Iterable[str] | None = None,
     retry: Retry | None = None,
     page_size: int | None = None,
+    not_read: dict[str, str] | None = None,
 ) -> list[S3Object]:
     """List the flow-log objects under a prefix that the query needs, sorted by key.
 
     ``client`` is a boto3 S3 client.  Folders outside the window or scope are never listed.
     ``page_size`` is the keys per ``ListObjectsV2`` page (AWS's default and maximum is 1,000).
+    ``not_read`` receives every folder and key seen but not read (``s3://`` address: reason).
     """
     retry = retry or Retry()
     acc, reg = _names(accounts), _names(regions)
@@ -218,11 +228,16 @@ def list_objects(
             )
             for cp in page.get("CommonPrefixes") or []:
                 sub = cp["Prefix"]
-                if keep_prefix(sub, start=start, end=end, accounts=acc, regions=reg):
+                if (why := _skip_prefix(sub, start, end, acc, reg)) is None:
                     todo.append(sub)
+                elif not_read is not None:
+                    not_read[f"s3://{bucket}/{sub}"] = why
             for item in page.get("Contents") or []:
                 key = item["Key"]
-                if keep_key(key, start=start, end=end, accounts=acc, regions=reg):
+                if (why := _skip_key(key, start, end, acc, reg)) is not None:
+                    if not_read is not None:
+                        not_read[f"s3://{bucket}/{key}"] = why
+                else:
                     modified = item.get("LastModified")
                     found[key] = S3Object(
                         bucket,
@@ -238,42 +253,29 @@ def list_objects(
     return [found[k] for k in sorted(found)]
 
 
-@dataclass
-class _Fetched:
-    data: bytes | None
-    sha256: str = ""
-    from_cache: bool = False
-    error: AwsError | None = None
-
-
-def _cache_path(cache_dir: Path, obj: S3Object) -> Path:
-    path = (cache_dir / obj.bucket / obj.key).resolve()
-    if not path.is_relative_to(cache_dir.resolve()):
-        raise FlowkitError(f"object key leaves the cache folder: {obj.url!r}")
-    return path
-
-
-def _fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> _Fetched:
-    """Get one object's bytes (from the cache when it holds a copy of the listed size)."""
-    path = _cache_path(cache_dir, obj) if cache_dir is not None else None
-    if path is not None and path.is_file() and path.stat().st_size == obj.size:
-        data = path.read_bytes()
-        return _Fetched(data, hashlib.sha256(data).hexdigest(), from_cache=True)
-
-    def get() -> bytes:
-        body: bytes = client.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
-        return body
-
+def _in_order(
+    pool: ThreadPoolExecutor,
+    fn: Callable[[S3Object], Fetched],
+    objects: list[S3Object],
+    depth: int,
+) -> Iterator[tuple[S3Object, Fetched]]:
+    """Run ``fn`` over objects in the pool, yielding results in order with ``depth`` in flight."""
+    pending: deque[tuple[S3Object, Future[Fetched]]] = deque()
+    it = iter(objects)
     try:
-        data = aws_call(get, permission="s3:GetObject", resource=obj.url, retry=retry)
-    except AwsError as exc:
-        return _Fetched(None, error=exc)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    return _Fetched(data, hashlib.sha256(data).hexdigest())
+        for obj in it:
+            pending.append((obj, pool.submit(fn, obj)))
+            if len(pending) >= depth:
+                break
+        while pending:
+            obj, fut = pending.popleft()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(fn, nxt)))
+            yield obj, fut.result()
+    finally:
+        for _, fut in pending:
+            fut.cancel()
 
 
 def feed_s3(
@@ -291,12 +293,15 @@ def feed_s3(
     max_workers: int = 8,
     progress: bool | None = None,
     retry: Retry | None = None,
+    not_read: dict[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """Read the flow-log objects of one or more ``s3://`` prefixes into a collector.
 
     Returns one manifest entry per object, in key order: ``url``, ``size``, ``etag``,
-    ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path`` and
-    ``error`` (None, or why the object is in the quarantine instead).
+    ``last_modified``, ``sha256`` (of the bytes read), ``from_cache``, ``cache_path``,
+    ``cache_mismatch`` (None, or why the cached copy was not used: it is not the listed object)
+    and ``error`` (None, or why the object is in the quarantine instead).  ``not_read``
+    receives the folders and keys listed but not read, with the reason.
 
     Raises
     ------
@@ -317,7 +322,7 @@ def feed_s3(
         objects.extend(
             list_objects(
                 client, bucket, prefix, start=start, end=end, accounts=accounts, regions=regions,
-                retry=retry,
+                retry=retry, not_read=not_read,
             )
         )  # fmt: skip
     if not objects:
@@ -335,9 +340,11 @@ def feed_s3(
         ThreadPoolExecutor(max_workers, thread_name_prefix="flowkit-s3") as pool,
         tqdm(total=len(objects), unit="object", desc="flowkit.read s3", disable=not show) as bar,
     ):
-        fetch: Callable[[S3Object], _Fetched] = lambda o: _fetch(client, o, folder, retry)  # noqa: E731
-        for obj, got in in_order(pool, fetch, objects, depth=max_workers + 2):
-            if got.error is not None:
+        get_one: Callable[[S3Object], Fetched] = lambda o: fetch(client, o, folder, retry)  # noqa: E731
+        for obj, got in _in_order(pool, get_one, objects, depth=max_workers + 2):
+            if got.problem is not None:
+                collector.file_error(obj.url, got.problem)
+            elif got.error is not None:
                 collector.file_error(obj.url, str(got.error))
                 failures.append(got.error)
             elif got.data is not None:
@@ -353,11 +360,20 @@ def feed_s3(
                     "last_modified": obj.last_modified,
                     "sha256": got.sha256 or None,
                     "from_cache": got.from_cache,
-                    "cache_path": str(_cache_path(folder, obj)) if folder is not None else None,
-                    "error": str(got.error) if got.error is not None else None,
+                    "cache_path": str(got.cache_path) if got.cache_path is not None else None,
+                    "cache_mismatch": got.cache_mismatch,
+                    "error": got.problem or (str(got.error) if got.error is not None else None),
                 }
             )
             bar.update()
+    stale = sum(m["cache_mismatch"] is not None for m in manifest)
+    if stale:
+        warnings.warn(
+            f"flowkit: {stale} cached object(s) differed from S3 and were fetched again (see "
+            "df.attrs['flowkit']['objects'], cache_mismatch)",
+            FlowkitWarning,
+            stacklevel=4,
+        )
     if failures and len(failures) == len(objects):
         first = failures[0]
         raise type(first)(

@@ -242,7 +242,9 @@ def generate(
     out = Path(out_dir)
     if (out / "AWSLogs").exists():
         if not overwrite:
-            raise FileExistsError(f"{out / 'AWSLogs'} exists; pass overwrite=True to replace it")
+            exists = FileExistsError(f"{out / 'AWSLogs'} exists; pass overwrite=True to replace it")
+            exists.filename = str(out / "AWSLogs")  # the command line names its own flag
+            raise exists
         shutil.rmtree(out / "AWSLogs")
         (out / "threat_list.csv").unlink(missing_ok=True)  # a trainer's drawn estate wrote it
     seq = np.random.SeedSequence(seed)
