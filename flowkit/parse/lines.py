@@ -123,9 +123,10 @@ def header_verdict(
 
     A line of field names that :func:`~flowkit.schema.looks_like_header` takes for a header is
     one: ``("header", fields)`` if it is usable, ``("bad", reason)`` if a field repeats.  On a
-    file's first line, any line of field names is a header line (S3 files start with one), so
-    one with too few known names is ``("bad", reason)`` too, unless it could be a record of the
-    format in force (a format of IDs only).  Otherwise None: not a header.
+    file's first line (S3 files start with a header), a line of as many names as the format in
+    force has fields is a header line, so one with too few known names is ``("bad", reason)``
+    too, unless it could be a record of that format (a format of IDs only); a line of prose
+    (``type to``) stays a line to quarantine.  Otherwise None: not a header.
 
     >>> header_verdict("version srcaddr".split(), (), first_line=False)
     ('header', ('version', 'srcaddr'))
@@ -143,7 +144,7 @@ def header_verdict(
             return "header", parse_format(tokens)
         except ValueError as exc:
             return "bad", str(exc)
-    if first_line and not _could_be_record(tokens, fields):
+    if first_line and len(tokens) == len(fields) and not _could_be_record(tokens, fields):
         return "bad", "too few of its names are known flow-log fields"
     return None
 
