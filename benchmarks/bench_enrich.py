@@ -159,9 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in checkouts:
         for fmt, target in (("gz", 1.3), ("parquet", 2.0)):
             e, r = best[(name, fmt, True)], best[(name, fmt, False)]
-            print(f"  {name:<5} {fmt:<8} {e['cpu'] / r['cpu']:5.2f}x; {e['wall'] / r['wall']:5.2f}x"
-                  f"   (target <= {target}x)   default frame {e['bytes_per_row']:.1f} bytes/row "
-                  "(target <= 75)")  # fmt: skip
+            ratio, per_row = e["cpu"] / r["cpu"], e["bytes_per_row"]
+            print(f"  {name:<5} {fmt:<8} enriched / raw = {ratio:5.2f}x cpu; "
+                  f"{e['wall'] / r['wall']:5.2f}x wall (target <= {target}x): "
+                  f"{'met' if ratio <= target else 'NOT met'}; default frame {per_row:.1f} "
+                  f"bytes/row (target <= 75): {'met' if per_row <= 75 else 'NOT met'}")  # fmt: skip
     if "base" in checkouts:
         for fmt in ("gz", "parquet"):
             n, b = best[("new", fmt, True)], best[("base", fmt, True)]

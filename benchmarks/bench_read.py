@@ -263,6 +263,19 @@ def report(best: dict[str, dict[str, float]], small_files: int) -> None:
     raw = best.get(gz)
     if raw is not None:
         print(f"  {'bytes/row, fk.read raw .gz':58s} {raw['frame_bytes'] / raw['rows']:6.1f}")
+    for fmt, limit in ((".gz", 1.3), ("parquet", 2.0)):
+        lo, hi = best.get(f"fk.read raw {fmt}"), best.get(f"fk.read enriched {fmt}")
+        if lo is not None and hi is not None:
+            value, cpu = hi["seconds"] / lo["seconds"], hi["cpu"] / lo["cpu"]
+            verdict = "met" if cpu <= limit else "NOT met"
+            print(f"  {f'enriched / raw, {fmt} (CPU decides)':58s} {value:5.2f}x  (CPU {cpu:5.2f}x)"
+                  f"  <= {limit}x     {verdict}")  # fmt: skip
+    enriched = best.get("fk.read enriched .gz")
+    if enriched is not None:
+        per_row = enriched["frame_bytes"] / enriched["rows"]
+        verdict = "met" if per_row <= 75 else "NOT met"
+        print(f"  {'bytes/row, fk.read enriched .gz':58s} {per_row:6.1f}{'':19s}<= 75      "
+              f"{verdict}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
