@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         for part in ("read", "hunt", "total"):
             ratio = float(n[f"{part}_cpu"]) / float(b[f"{part}_cpu"])  # type: ignore[arg-type]
             verdict = ("met" if ratio <= 0.7 else "NOT met") if part == "total" else ""
-            print(f"{part:<6} new / base cpu {ratio:.2f}x ({(1 - ratio) * 100:+.0f} % faster)"
-                  + (f" (target: read + hunt >= 30 % faster): {verdict}" if verdict else ""))
+            print(
+                f"{part:<6} new / base cpu {ratio:.2f}x ({(1 - ratio) * 100:+.0f} % faster)"
+                + (f" (target: read + hunt >= 30 % faster): {verdict}" if verdict else "")
+            )
         same = n["findings"] == b["findings"]
         print(f"findings the same: {same}")
         if not same:

@@ -35,7 +35,8 @@ import flowkit as fk
 src, out = sys.argv[1], sys.argv[2]
 inv = Path(src) / "inventory.json"
 result = {}
-for name, kw in [("default", {}), *([("inventory", {"inventory": str(inv)})] if inv.exists() else [])]:
+runs = [("default", {})] + ([("inventory", {"inventory": str(inv)})] if inv.exists() else [])
+for name, kw in runs:
     df = fk.read(src, progress=False, **kw)
     found = fk.hunt(df)
     result[name] = (df, found)
