@@ -253,4 +253,12 @@ def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     position = np.full(len(names) + 1, -1, dtype=small)
     position[used] = np.arange(len(used), dtype=small)
     categories = pd.Index(names[used], dtype="str")  # as Arrow dictionaries load, and unite
-    return pd.Categorical.from_codes(position[codes], categories=categories, validate=False)
+    return pd.Categorical.from_codes(position[codes], dtype=_known_unique(categories),
+                                     validate=False)  # fmt: skip
+
+
+def _known_unique(categories: pd.Index) -> pd.CategoricalDtype:
+    """The dtype of ``categories`` known to be unique (a subset of unique names): built without
+    hashing them again (pandas' fast path when it has one; it checks nothing else)."""
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    return pd.CategoricalDtype(categories) if fast is None else fast(categories, False)
