@@ -247,8 +247,9 @@ def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     ['c', nan, 'c', 'a']
     """
     codes = np.asarray(codes)
-    counts = np.bincount(codes + 1, minlength=len(names) + 1)[1:] if len(codes) else codes[:0]
-    used = np.flatnonzero(counts)
+    seen = np.zeros(len(names) + 1, dtype=bool)  # the last one: -1, missing
+    seen[codes] = True  # one pass, no counting
+    used = np.flatnonzero(seen[:-1])
     small = np.int8 if len(used) < 128 else np.int16 if len(used) < 32768 else np.int32
     position = np.full(len(names) + 1, -1, dtype=small)
     position[used] = np.arange(len(used), dtype=small)

@@ -42,6 +42,12 @@ def add_protocol_name(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     if "protocol" not in df.columns:
         return out
+    out["protocol_name"] = protocol_name_column(df)
+    return out
+
+
+def protocol_name_column(df: pd.DataFrame) -> pd.Categorical:
+    """The ``protocol_name`` column of :func:`add_protocol_name` (``df`` has ``protocol``)."""
     proto = df["protocol"].astype("UInt8")
     mask = proto.isna().to_numpy()
     numbers = proto.to_numpy(dtype=np.int64, na_value=0)
@@ -52,8 +58,7 @@ def add_protocol_name(df: pd.DataFrame) -> pd.DataFrame:
     lookup[present] = inverse
     codes = lookup[numbers]
     codes[mask] = -1
-    out["protocol_name"] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
-    return out
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
 
 
 def add_duration(df: pd.DataFrame) -> pd.DataFrame:
@@ -75,13 +80,28 @@ def add_duration(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     if "start" not in df.columns or "end" not in df.columns:
         return out
+    out["duration"] = duration_column(df)
+    return out
+
+
+def duration_column(df: pd.DataFrame) -> pd.arrays.IntegerArray:
+    """The ``duration`` column of :func:`add_duration` (``df`` has ``start`` and ``end``)."""
     start = df["start"].to_numpy(dtype="datetime64[s]")
     end = df["end"].to_numpy(dtype="datetime64[s]")
     seconds = (end - start).astype("timedelta64[s]")
     mask = np.isnat(seconds)
     values = seconds.astype(np.int64, copy=False)
     values = np.where(mask, 0, values).astype(np.int32)
-    out["duration"] = pd.arrays.IntegerArray(values, mask)
+    return pd.arrays.IntegerArray(values, mask)
+
+
+def basic_columns(df: pd.DataFrame) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """The columns :func:`add_basic` adds, by name (those ``df`` has the fields for)."""
+    out: dict[str, pd.api.extensions.ExtensionArray] = {}
+    if "protocol" in df.columns:
+        out["protocol_name"] = protocol_name_column(df)
+    if "start" in df.columns and "end" in df.columns:
+        out["duration"] = duration_column(df)
     return out
 
 

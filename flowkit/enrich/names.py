@@ -187,6 +187,12 @@ def add_tcp_flags_label(df: pd.DataFrame) -> pd.DataFrame:
     ['SYN', 'SYN-ACK', 'ACK/PSH', nan, 'SYN|FIN']
     """
     out = df.copy(deep=False)
+    out["tcp_flags_label"] = tcp_flags_label_column(df)
+    return out
+
+
+def tcp_flags_label_column(df: pd.DataFrame) -> pd.Categorical:
+    """The ``tcp_flags_label`` column of :func:`add_tcp_flags_label`."""
     codes, cats = _flag_labels()
     if "tcp_flags" in df.columns:
         col = df["tcp_flags"].astype("UInt8")
@@ -194,8 +200,7 @@ def add_tcp_flags_label(df: pd.DataFrame) -> pd.DataFrame:
         row_codes = np.where(col.isna().to_numpy(), -1, row_codes).astype(np.int32)
     else:
         row_codes = np.full(len(df), -1, dtype=np.int32)
-    out["tcp_flags_label"] = compact(np.asarray(cats, dtype=object), row_codes)
-    return out
+    return compact(np.asarray(cats, dtype=object), row_codes)
 
 
 def add_tcp_flag_columns(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,12 +11,12 @@ import pandas as pd
 
 from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
-from flowkit.enrich.basic import add_basic
+from flowkit.enrich.basic import basic_columns
 from flowkit.enrich.direction import _direction_columns, _service_columns
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
-from flowkit.enrich.names import add_tcp_flags_label, service_categorical
+from flowkit.enrich.names import service_categorical, tcp_flags_label_column
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
 from flowkit.enrich.sides import sides
 from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
@@ -82,8 +82,10 @@ def enrich(
     >>> out[["dst_scope", "dst_aws_service", "direction", "service", "local_role"]].iloc[0].tolist()
     ['public', 'S3', 'outbound', 'https', 'client']
     """
-    out = df if "protocol_name" in df.columns and "duration" in df.columns else add_basic(df)
-    out = add_tcp_flags_label(out)
+    new: dict[str, Any] = {}
+    if "protocol_name" not in df.columns or "duration" not in df.columns:
+        new.update(basic_columns(df))
+    new["tcp_flags_label"] = tcp_flags_label_column(df)
     inv = None
     if inventory is not None:
         inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
@@ -95,7 +97,6 @@ def enrich(
     space = s.space
     per_address = scope_codes(space)
     cats = pd.Index(SCOPES, dtype=object)
-    new: dict[str, Any] = {}
     for i, (col, name) in enumerate(ADDRESS_COLUMNS.items()):
         if col in df.columns:
             codes = space.take(per_address, i, -1)
@@ -108,10 +109,8 @@ def enrich(
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
         )
         new.update(_threat_columns(space, 4, threats, len(df)))
-    out = out.copy(deep=False)
-    for name, values in new.items():
-        out[name] = values
-    out["service"] = service_categorical(df, np.where(s.client, s.dport, s.sport), ~s.cknown)
+    new["service"] = service_categorical(df, np.where(s.client, s.dport, s.sport), ~s.cknown)
+    out = _with_columns(df, new)
     if inv is not None:
         out = add_inventory(out, inv)
     if geo_db is not None:
@@ -119,3 +118,15 @@ def enrich(
     _record_attrs(out, ranges)
     out.attrs["flowkit"]["facts"] = s.facts  # settled: what the analyses reuse
     return out
+
+
+def _with_columns(df: pd.DataFrame, new: dict[str, Any]) -> pd.DataFrame:
+    """``df`` with the ``new`` columns after its own (replacing those it has, in place), its
+    attrs kept; the new arrays are not copied (setting them one by one copies each)."""
+    if any(name in df.columns for name in new):  # enriching an enriched frame: keep the order
+        out = df.copy(deep=False)
+        for name, values in new.items():
+            out[name] = values
+        return out
+    out = pd.concat([df, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
+    return out.__finalize__(df)

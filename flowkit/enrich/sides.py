@@ -186,16 +186,18 @@ def _local_is_src(
     (:func:`own_addresses` of the votes in ``facts``) is the local end."""
     local_src, known, eni_cat = known_ends
     src, dst = space.codes[0], space.codes[1]
-    todo = ~known & (src >= 0) & (dst >= 0)
-    if eni_cat is not None and todo.any():
+    rows = np.flatnonzero(~known & (src >= 0) & (dst >= 0))  # only these are decided here
+    if eni_cat is not None and len(rows):
         own = own_addresses(facts)
         own_of_eni = own.reindex(pd.Index(eni_cat.cat.categories, dtype=object)).to_numpy()
-        own_code = np.append(space.uniques.get_indexer(pd.Index(own_of_eni, dtype=object)), -1)
-        mine = own_code[np.asarray(eni_cat.cat.codes, dtype=np.int64)]
-        mine = np.where(mine >= 0, mine, -2)  # -2: no own address (never equal to a code)
-        s_mine, d_mine = src == mine, dst == mine
-        use = todo & (s_mine | d_mine)
-        local_src, known = np.where(use, s_mine, local_src), known | use
+        own_code = space.uniques.get_indexer(pd.Index(own_of_eni, dtype=object))
+        own_code = np.append(np.where(own_code >= 0, own_code, -2), -2).astype(src.dtype)
+        mine = own_code[np.asarray(eni_cat.cat.codes)[rows]]  # -2: no own address (no code)
+        s_mine, d_mine = src[rows] == mine, dst[rows] == mine
+        use = s_mine | d_mine
+        local_src, known = local_src.copy(), known.copy()
+        local_src[rows[use]] = s_mine[use]
+        known[rows[use]] = True
     return local_src, known
 
 
