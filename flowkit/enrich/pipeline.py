@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -129,4 +130,5 @@ def _with_columns(df: pd.DataFrame, new: dict[str, Any]) -> pd.DataFrame:
             out[name] = values
         return out
     out = pd.concat([df, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
-    return out.__finalize__(df)
+    out.attrs = copy.deepcopy(df.attrs)  # as pandas' own copies keep them
+    return out
