@@ -296,7 +296,7 @@ def _votes(
     s, d = (src, dst) if every else (src[rows], dst[rows])
     n_eni = int(eni.max(initial=-1)) + 1
     if top_only:
-        return _top_votes(e.astype(np.int64), s, d, n_eni, nu)
+        return _top_votes(e, s, d, n_eni, nu)
     base = e.astype(np.int64) * nu
     size = n_eni * nu
     if size <= 2**26:  # small: count with bincount, no sort
@@ -320,14 +320,15 @@ def _top_votes(
     counted in full."""
     n = len(e)
     if not n:
-        return e[:0], e[:0], e[:0]
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none
     first = np.full(n_eni, -1, dtype=np.int64)
     first[e[::-1]] = np.arange(n - 1, -1, -1)
     present = first >= 0
     records = np.bincount(e, minlength=n_eni)
     counted = []
     for ends in (s, d):
-        cand = np.where(present, ends[np.maximum(first, 0)], -1)
+        cand = np.where(present, ends[np.maximum(first, 0)], -1).astype(ends.dtype)
         at = cand[e]
         in_s, in_d = s == at, d == at
         missing = np.bincount(e[~(in_s | in_d)], minlength=n_eni)  # few: mostly own records
@@ -364,7 +365,7 @@ def vote_facts(
     ``top_only`` only each ENI's most-voted addresses (what :meth:`DirectionFacts.settle`
     keeps: facts that are settled at once, without the whole table)."""
     src, dst = space.codes[0], space.codes[1]
-    eni = np.asarray(eni_cat.cat.codes, dtype=np.int64)
+    eni = np.asarray(eni_cat.cat.codes)  # small codes: gathers and compares read less
     known = eni >= 0  # records without an interface_id cannot vote
     n_eni = len(eni_cat.cat.categories)
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0

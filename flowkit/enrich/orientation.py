@@ -242,12 +242,25 @@ def _icmp_types(ev: Evidence, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 # Record rules 1, 2 and 4 depend on a few small features of a record: they are computed once
 # for every combination of them (:func:`_rule_table`) and looked up by the combination.
-_PROTO_CLASS = np.zeros(257, dtype=np.int32)  # index protocol + 1 (-1: missing): 0 other
-_PROTO_CLASS[6 + 1], _PROTO_CLASS[1 + 1], _PROTO_CLASS[58 + 1] = 1, 2, 2  # 1 tcp, 2 icmp
-_FLAG_CLASS = np.zeros(257, dtype=np.int32)  # index flags + 1: 0 none, 1 SYN, 2 SYN-ACK
-_FLAG_CLASS[1:][(np.arange(256) & 18) == 2] = 1
-_FLAG_CLASS[1:][(np.arange(256) & 18) == 18] = 2
+_PROTO_CLASS = np.zeros(257, dtype=np.int32)  # index protocol (-1, the last: missing): 0 other
+_PROTO_CLASS[6], _PROTO_CLASS[1], _PROTO_CLASS[58] = 1, 2, 2  # 1 tcp, 2 icmp
+_FLAG_CLASS = np.zeros(257, dtype=np.int32)  # index flags (-1: missing): 0 none, 1 SYN, 2 SYN-ACK
+_FLAG_CLASS[:256][(np.arange(256) & 18) == 2] = 1
+_FLAG_CLASS[:256][(np.arange(256) & 18) == 18] = 2
 _SIZES = (3, 3, 2, 2, 5, 5, 3)  # proto class, flag class, reject, ports missing, rs, rd, cmp
+
+
+def _byte_at(values: np.ndarray) -> np.ndarray:
+    """Index into a 257-entry table of a byte-sized field (0-255; missing, -1, is index 256)."""
+    if len(values) and (values.min() < -1 or values.max() > 255):  # not from a UInt8 column
+        return np.clip(values, -1, 255)
+    return values  # -1 indexes the last entry
+
+
+@lru_cache(maxsize=1)
+def _rank_at() -> np.ndarray:
+    """:func:`port_ranks` + 1 (0-4), as the rule table's index wants it."""
+    return (port_ranks() + 1).astype(np.int32)
 
 
 @lru_cache(maxsize=1)
@@ -273,15 +286,22 @@ def record_rules(ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
     """Rules 1-4 (flags, reject, icmp, ports): per record, whether the source is the client and
     the rule that decided it (index into :data:`ORIENT_RULES`; -1: the record alone does not
     tell).  A REJECT whose ports say nothing is left to the frame-wide rules (rule 5)."""
-    ranks = port_ranks()
+    rank = _rank_at()
     missing = ev.s_na | ev.d_na
-    pc = _PROTO_CLASS[np.clip(ev.proto, -1, 255) + 1]
-    idx = pc * 3 + _FLAG_CLASS[np.clip(ev.flags, -1, 255) + 1]
-    idx = idx * 2 + ev.reject
-    idx = idx * 2 + missing
-    idx = idx * 5 + (ranks[ev.sport] + 1)
-    idx = idx * 5 + (ranks[ev.dport] + 1)
-    idx = idx * 3 + (ev.dport < ev.sport) + 2 * (ev.dport > ev.sport)
+    pc = _PROTO_CLASS[_byte_at(ev.proto)]
+    idx = pc * 3  # in place from here: one array, no temporaries
+    idx += _FLAG_CLASS[_byte_at(ev.flags)]
+    idx *= 2
+    idx += ev.reject
+    idx *= 2
+    idx += missing
+    idx *= 5
+    idx += rank[ev.sport]
+    idx *= 5
+    idx += rank[ev.dport]
+    idx *= 3
+    idx += ev.dport < ev.sport
+    idx += (ev.dport > ev.sport).view(np.int8) * np.int8(2)
     table_client, table_rule = _rule_table()
     client, rule = table_client[idx], table_rule[idx]
     typed = np.flatnonzero((pc == 2) & ~missing & ((ev.sport | ev.dport) != 0))
