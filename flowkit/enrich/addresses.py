@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -234,14 +235,20 @@ class AddressSpace:
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
         """A categorical of addresses from codes into :attr:`uniques` (-1 = NA), with only the
         addresses used as categories (:func:`compact`: small codes, small categories)."""
-        return compact(np.asarray(self.uniques, dtype=object), np.asarray(codes))
+        return compact(np.asarray(self.uniques, dtype=object), np.asarray(codes), self.text)
+
+    @cached_property
+    def text(self) -> pd.Index:
+        """:attr:`uniques` typed ``str`` (the categories' type), made once per space."""
+        return pd.Index(np.asarray(self.uniques, dtype=object), dtype="str")
 
 
-def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
+def compact(names: np.ndarray, codes: np.ndarray, text: pd.Index | None = None) -> pd.Categorical:
     """A categorical of ``names[codes]`` (text; -1: missing) whose categories are only the
     names used, in the order of ``names`` (sorted names: sorted categories), typed ``str`` (as
     the loaded columns' and as pandas unites partitions').  Compact to hold, to pickle and to
-    compare: the same values always give the same categories.
+    compare: the same values always give the same categories.  ``text``: ``names`` already
+    typed ``str`` (taken from, not converted again).
 
     >>> compact(np.array(["a", "b", "c"], dtype=object), np.array([2, -1, 2, 0])).tolist()
     ['c', nan, 'c', 'a']
@@ -253,7 +260,8 @@ def compact(names: np.ndarray, codes: np.ndarray) -> pd.Categorical:
     small = np.int8 if len(used) < 128 else np.int16 if len(used) < 32768 else np.int32
     position = np.full(len(names) + 1, -1, dtype=small)
     position[used] = np.arange(len(used), dtype=small)
-    categories = pd.Index(names[used], dtype="str")  # as Arrow dictionaries load, and unite
+    # typed str as Arrow dictionaries load, and as pandas unites partitions
+    categories = text[used] if text is not None else pd.Index(names[used], dtype="str")
     return pd.Categorical.from_codes(position[codes], dtype=_known_unique(categories),
                                      validate=False)  # fmt: skip
 

@@ -71,15 +71,19 @@ def _direction_columns(s: Sides) -> dict[str, Any]:
     }
 
 
-def _service_columns(s: Sides) -> dict[str, Any]:
+def service_port_values(s: Sides) -> np.ndarray:
+    """The port of each record's server end (its client's destination port), known or not."""
+    return np.where(s.client, s.dport, s.sport)
+
+
+def _service_columns(s: Sides, port: np.ndarray | None = None) -> dict[str, Any]:
+    """``port``: :func:`service_port_values` of ``s`` when already made."""
     client, cknown = s.client, s.cknown
-    local_is_client = np.where(s.local_src, client, ~client)
-    role = np.where(cknown & s.lknown, np.where(local_is_client, 0, 1), -1).astype(np.int8)
+    role = np.where(cknown & s.lknown, (s.local_src != client).view(np.int8), np.int8(-1))
     none = np.asarray(-1, dtype=s.eff_src.dtype)
+    port = service_port_values(s) if port is None else port
     return {
-        "service_port": _uint16(
-            np.where(client, s.dport, s.sport), ~cknown | ((s.sport | s.dport) == 0)
-        ),
+        "service_port": _uint16(port, ~cknown | ((s.sport | s.dport) == 0)),
         "local_role": pd.Categorical.from_codes(
             role, categories=pd.Index(ROLES, dtype=object), validate=False
         ),

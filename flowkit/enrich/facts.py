@@ -327,12 +327,14 @@ def _top_votes(
     present = first >= 0
     records = np.bincount(e, minlength=n_eni)
     counted = []
+    same = np.flatnonzero(s == d)  # records with both ends equal (few): the address counts once
     for ends in (s, d):
         cand = np.where(present, ends[np.maximum(first, 0)], -1).astype(ends.dtype)
         at = cand[e]
-        in_s, in_d = s == at, d == at
-        missing = np.bincount(e[~(in_s | in_d)], minlength=n_eni)  # few: mostly own records
-        twice = np.bincount(e[in_s & in_d], minlength=n_eni)  # records with both ends equal
+        lacking = s != at
+        lacking &= d != at
+        missing = np.bincount(e[lacking], minlength=n_eni)  # few: mostly own records
+        twice = np.bincount(e[same[s[same] == at[same]]], minlength=n_eni)
         counted.append((cand, present & (missing == 0), records - missing + twice))
     (ca, every_a, va), (cb, every_b, vb) = counted
     every_b &= cb != ca  # the same address twice: count it once

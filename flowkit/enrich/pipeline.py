@@ -7,13 +7,16 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import basic_columns
-from flowkit.enrich.direction import _direction_columns, _service_columns
+from flowkit.enrich.direction import (
+    _direction_columns,
+    _service_columns,
+    service_port_values,
+)
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
@@ -104,13 +107,14 @@ def enrich(
             new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
     new.update(_aws_columns(df, space, 4, 5, ranges))
     new.update(_direction_columns(s))
-    new.update(_service_columns(s))
+    port = service_port_values(s)
+    new.update(_service_columns(s, port))
     if threat_list is not None:
         threats = (
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
         )
         new.update(_threat_columns(space, 4, threats, len(df)))
-    new["service"] = service_categorical(df, np.where(s.client, s.dport, s.sport), ~s.cknown)
+    new["service"] = service_categorical(df, port, ~s.cknown)
     out = _with_columns(df, new)
     if inv is not None:
         out = add_inventory(out, inv)

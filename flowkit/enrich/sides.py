@@ -221,6 +221,9 @@ def _frame_rules(
     return orient(ev, decided, (client, rule))
 
 
+_DIRECTION_OF_PAIR = np.asarray([3, 0, -1, 1, 2, -1, -1, -1, -1], dtype=np.int8)
+
+
 @dataclass(frozen=True)
 class Sides:
     """Per-record arrays of :func:`sides` (address arrays are codes into ``space.uniques``)."""
@@ -267,14 +270,12 @@ def sides(
     if facts is None:
         coded = _learn(space, inside, *known_ends, ev, rule, False, coded=True)
         facts = _plain(coded)
-    in_s = np.append(inside, False)[eff_src]
-    in_d = np.append(inside, False)[eff_dst]
-    has = (eff_src >= 0) & (eff_dst >= 0)
-    # in_s * 2 + in_d: 0 neither (external 3), 1 dst (inbound 0), 2 src (outbound 1), 3 both (2)
-    direction = np.asarray([3, 0, 1, 2], dtype=np.int8)[
-        (in_s.view(np.int8) << 1) | in_d.view(np.int8)
-    ]
-    direction = np.where(has, direction, -1).astype(np.int8)
+    # per address 0 outside, 1 inside, 2 none (the last entry: code -1); per pair of them:
+    # 0 neither (external 3), 1 dst (inbound 0), 2 none, 3 src (outbound 1), 4 both (internal 2)
+    where = np.append(inside.astype(np.int8), np.int8(2))
+    pair = where[eff_src] * np.int8(3)
+    pair += where[eff_dst]
+    direction = _DIRECTION_OF_PAIR[pair]
     local_src, lknown = _local_is_src(space, known_ends, facts)
     local = np.where(lknown, np.where(local_src, src, dst), -1)
     if "pkt_srcaddr" in df.columns or "pkt_dstaddr" in df.columns:
