@@ -79,6 +79,10 @@ def _to_integer(col: str, arr: pa.Array, target: pa.DataType) -> tuple[pa.Array,
     if pa.types.is_integer(t):
         top = min(_max_of(target), _max_of(t) if pa.types.is_unsigned_integer(t) else
                   2 ** (t.bit_width - 1) - 1)  # fmt: skip
+        bounds = pc.min_max(arr)  # the usual case: every value fits, one pass decides
+        least, most = bounds["min"].as_py(), bounds["max"].as_py()
+        if least is None or (least >= low and most <= top):
+            return pc.cast(arr, target, safe=False), np.zeros(len(arr), dtype=bool)
         ok = pc.less_equal(arr, pa.scalar(top, t))
         if pa.types.is_signed_integer(t):
             ok = pc.and_(
@@ -200,13 +204,15 @@ def fit_table(table: pa.Table) -> FittedTable:
     try:
         for col in names:
             values, bad, reason = _fit_column(col, table[col].combine_chunks())
+            columns.append(values)
+            if not bad.any():  # the usual case
+                continue
             for j in np.flatnonzero(bad & ~invalid).tolist():
                 value = table[col][j].as_py()
                 reasons[j] = (
                     f"{reason}: {value!r}" if isinstance(value, str) else f"{reason}: {value}"
                 )
             invalid |= bad
-            columns.append(values)
     except _Unfit as exc:
         return FittedTable(None, error=str(exc))
     fitted = pa.table(columns, names=names)

@@ -52,6 +52,7 @@ _INT_MAX = {"UInt8": 2**8 - 1, "UInt16": 2**16 - 1, "UInt32": 2**32 - 1, "UInt64
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 
+@lru_cache(maxsize=4096)  # called per column of every block and Parquet file
 def arrow_type(column: str) -> pa.DataType:
     """Arrow type a column is parsed into (times stay int64 epochs until assembly)."""
     dtype = dtype_of(column)
