@@ -173,7 +173,7 @@ def _add_convert(sub: argparse.ArgumentParser) -> None:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from flowkit.convert import convert
+    from flowkit.conversion import convert
     from flowkit.errors import FlowkitError
     from flowkit.evidence import judge_counts
 

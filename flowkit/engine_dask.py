@@ -41,9 +41,9 @@ from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
+from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.reader import Source, _load
 from flowkit.schema import (
     DEFAULT_FIELDS,

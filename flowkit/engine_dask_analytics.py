@@ -19,7 +19,8 @@ the pandas engine's own code in two or three steps instead:
 
 Nothing is computed twice by different code: the pandas functions are themselves written as
 "parts, then finish" (:func:`flowkit.perf.traffic.throughput_counts`,
-:func:`flowkit.compliance.coverage.coverage_counts`, :func:`flowkit.detect.view_parts.view_part`).
+:func:`flowkit.compliance.log_coverage.coverage_counts`,
+:func:`flowkit.detect.view_parts.view_part`).
 
 Dask-capable functions (they take a ``dask.dataframe.DataFrame`` wherever they take a pandas
 one, and return pandas results): :func:`flowkit.throughput` and
@@ -66,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flowkit.compliance.coverage import (
+from flowkit.compliance.log_coverage import (
     coverage_counts,
     coverage_extent,
     coverage_frame,
@@ -78,7 +79,7 @@ from flowkit.cost.prices import PriceTable
 from flowkit.cost.vantage import VantageFacts, bare, flow_key, merge_vantage_facts, vantage_facts
 from flowkit.engine_dask_gather import each as _each
 from flowkit.engine_dask_gather import fold
-from flowkit.enrich.dedupe import DedupeFacts, dedupe_facts, merge_dedupe_facts
+from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe_facts, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, frame_facts, merge_direction_facts
 from flowkit.enrich.sides import SIDE_COLUMNS

@@ -45,7 +45,7 @@ from typing import Literal
 import pandas as pd
 
 from flowkit.errors import NoEvidenceError, NoEvidenceWarning
-from flowkit.provenance import provenance
+from flowkit.load_provenance import provenance
 from flowkit.sources.discovery import DATA_SUFFIXES
 
 __all__ = ["Evidence", "Verdict", "judge_counts", "judge_evidence", "likely_format",

@@ -10,7 +10,7 @@ import posixpath
 
 import pandas as pd
 
-from flowkit.provenance import provenance
+from flowkit.load_provenance import provenance
 
 __all__ = ["COUNT_COLUMNS", "LOG_STATUSES", "status_by_interface", "summarize_files"]
 

@@ -67,9 +67,7 @@ def import_graph(package: Path) -> dict[str, set[str]]:
     """Module -> the package's modules it imports (itself excluded)."""
     found = modules_of(package)
     known = set(found)
-    return {
-        m: {t for t, _, _ in imports_of(m, p, known) if t != m} for m, p in found.items()
-    }
+    return {m: {t for t, _, _ in imports_of(m, p, known) if t != m} for m, p in found.items()}
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -156,7 +154,11 @@ def test_the_checks_see_the_whole_package() -> None:
     ("files", "expected"),
     [
         pytest.param(
-            {"pkg/__init__.py": "", "pkg/a.py": "from pkg.b import x\n", "pkg/b.py": "import pkg.a\n"},
+            {
+                "pkg/__init__.py": "",
+                "pkg/a.py": "from pkg.b import x\n",
+                "pkg/b.py": "import pkg.a\n",
+            },
             [["pkg.a", "pkg.b"]],
             id="two modules",
         ),
@@ -178,7 +180,9 @@ def test_the_checks_see_the_whole_package() -> None:
         ),
     ],
 )
-def test_circles_are_found(tmp_path: Path, files: dict[str, str], expected: list[list[str]]) -> None:
+def test_circles_are_found(
+    tmp_path: Path, files: dict[str, str], expected: list[list[str]]
+) -> None:
     assert circles(import_graph(_write(tmp_path, files))) == expected
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from flowkit.compliance.policy import PROTOCOLS, Policy, Rule, load_policy
 from flowkit.enrich.addresses import AddressSpace
-from flowkit.enrich.conversations import connection_ids
+from flowkit.enrich.conversation_pairs import connection_ids
 from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.inventory import Inventory, load_inventory
 from flowkit.enrich.middlebox import middlebox_records, nat_boxes
@@ -151,7 +151,7 @@ def _keys(df: pd.DataFrame, inventory: Inventory | None) -> pd.DataFrame:
     Every record is oriented by the one model (the enrichment's columns, or computed for a raw
     frame); a NAT gateway's records are left out (the ENIs behind it log the same flows), by
     the one middlebox rule whatever gave the types.  A *connection* (client, client port,
-    server, service port, protocol; :func:`flowkit.enrich.conversations.connection_ids`) is
+    server, service port, protocol; :func:`flowkit.enrich.conversation_pairs.connection_ids`) is
     ``REJECT`` when any of its records was rejected, wherever (the target's security group
     refused what the client's ENI let out), else ``ACCEPT``.
     """

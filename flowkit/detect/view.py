@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
-from flowkit.enrich.conversations import connection_runs
+from flowkit.enrich.conversation_pairs import connection_runs
 
 if TYPE_CHECKING:
     import dask.dataframe as dd

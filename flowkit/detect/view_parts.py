@@ -39,7 +39,7 @@ from flowkit.detect.view import (
 )
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import ip_ranges
-from flowkit.enrich.conversations import mix_keys
+from flowkit.enrich.conversation_pairs import mix_keys
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.middlebox import translated, translating
 from flowkit.enrich.scope import inside

@@ -6,8 +6,8 @@
 
 from flowkit.enrich.aws import IpRanges, add_aws_service, ip_ranges, load_ip_ranges, use_ip_ranges
 from flowkit.enrich.basic import add_basic, add_duration, add_protocol_name, protocol_names
-from flowkit.enrich.conversations import conversations
-from flowkit.enrich.dedupe import (
+from flowkit.enrich.conversation_pairs import conversations
+from flowkit.enrich.dedupe_copies import (
     DedupeFacts,
     dedupe,
     dedupe_facts,

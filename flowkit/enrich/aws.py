@@ -28,7 +28,7 @@ import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
 from flowkit.errors import FileFormatError
-from flowkit.provenance import Provenance
+from flowkit.load_provenance import Provenance
 from flowkit.sources.text_files import item_line, read_json
 
 __all__ = ["IpRanges", "add_aws_service", "ip_ranges", "load_ip_ranges", "use_ip_ranges"]

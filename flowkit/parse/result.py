@@ -8,9 +8,9 @@ from typing import Literal
 import pandas as pd
 
 from flowkit.errors import FlowkitWarning, ParseError
+from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble_counted
-from flowkit.provenance import Provenance, empty_quarantine
 from flowkit.schema import FIELDS_BY_COLUMN, column_name, unexpected_values
 
 __all__ = ["Errors", "finish"]

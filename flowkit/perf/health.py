@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from flowkit.cost.vantage import bare
-from flowkit.enrich.conversations import connection_ids
-from flowkit.enrich.dedupe import dedupe
+from flowkit.enrich.conversation_pairs import connection_ids
+from flowkit.enrich.dedupe_copies import dedupe
 from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.names import service_name
 from flowkit.enrich.sides import orientation_of
@@ -101,7 +101,7 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     is answered when a record of the same connection carries SYN-ACK (18, or 19).  A
     *connection* is the client, client port, server, service port (packet-level addresses) seen
     within two idle minutes of each other
-    (:func:`flowkit.enrich.conversations.connection_ids`): it counts once however many ENIs
+    (:func:`flowkit.enrich.conversation_pairs.connection_ids`): it counts once however many ENIs
     logged it, and a client port reused an hour later is a new attempt.  A middlebox's copies
     of connections a workload ENI logged (a NAT gateway's legs; :func:`flowkit.dedupe`) are
     left out; what reached the middlebox itself (a scan of a NAT's address) is not.  RST is

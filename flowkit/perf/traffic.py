@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
-from flowkit.enrich.dedupe import DedupeFacts, dedupe
+from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe
 from flowkit.perf.frames import (
     address_names,
     host_codes,

@@ -52,9 +52,9 @@ from flowkit.convert_log import (
     recover,
 )
 from flowkit.errors import FlowkitWarning, ParseError
+from flowkit.load_provenance import provenance
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
-from flowkit.provenance import provenance
 from flowkit.reader import Source
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format
 from flowkit.sources import feed_files, find_files, parse_key
