@@ -43,7 +43,7 @@ from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
 from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse import Collector, Errors, RecordType
-from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
+from flowkit.parse.frame import EXTRA_COLUMNS, pandas_dtype
 from flowkit.reader import Source, _load
 from flowkit.schema import (
     DEFAULT_FIELDS,
@@ -149,7 +149,7 @@ def _meta(columns: Iterable[str], enrich: bool, record_type: RecordType = "vpc")
     cols = list(dict.fromkeys(columns)) or [column_name(f) for f in DEFAULT_FIELDS]
     ordered = column_order(c for c in cols if c not in EXTRA_COLUMNS)
     ordered += [c for c in EXTRA_COLUMNS if c in cols]
-    frame = pd.DataFrame({c: pd.Series([], dtype=_pandas_dtype(c)) for c in ordered})
+    frame = pd.DataFrame({c: pd.Series([], dtype=pandas_dtype(c)) for c in ordered})
     no_categories = pd.CategoricalDtype(pd.Index([], dtype="str"))  # as Arrow dictionaries load
     frame = frame.astype({c: no_categories for c in frame.select_dtypes("category").columns})
     if not enrich:

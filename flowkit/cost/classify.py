@@ -7,7 +7,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.vantage import NA, Sides, VantageFacts, _uint, bare, flow_sides, present, text
+from flowkit.cost.vantage import (
+    NA,
+    Sides,
+    VantageFacts,
+    bare,
+    column_int64,
+    flow_sides,
+    present,
+    text,
+)
 from flowkit.engine_check import is_dask_frame, not_on_dask
 from flowkit.enrich.aws import add_aws_service
 
@@ -136,10 +145,10 @@ def classify_transfer(df: pd.DataFrame, *, facts: VantageFacts | None = None) ->
         far_is_dst, text(labelled, "dst_aws_region"), text(labelled, "src_aws_region")
     )
     region = text(df, "region")
-    nbytes = _uint(df, "bytes")
+    nbytes = column_int64(df, "bytes")
     status = text(df, "log_status")
     action = text(df, "action")
-    path = _uint(df, "traffic_path")
+    path = column_int64(df, "traffic_path")
     public = _public(svc, reg, region)
     hop = _hop(s)
     gateway = (path == 7) | ((path == 2) & np.isin(svc, ("S3", "DYNAMODB")))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.basic import protocol_names
-from flowkit.enrich.names import _service_codes
+from flowkit.enrich.names import service_codes
 from flowkit.enrich.orientation import ORIENT_RULES
 from flowkit.enrich.sides import orientation_of
 from flowkit.times import utc_seconds
@@ -248,7 +248,7 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     client_port = np.where(h_req, sport[o], dport[o])
     server_port = np.where(h_req, dport[o], sport[o])
     p = proto[o]
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     no_ports = (client_port == 0) & (server_port == 0)
     svc = np.where(p == 6, tcp[server_port], np.where(p == 17, udp[server_port], -1))
     svc = np.where(no_ports, -1, svc).astype(np.int32)

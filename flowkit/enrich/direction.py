@@ -24,7 +24,9 @@ __all__ = [
     "ROLES",
     "add_direction",
     "add_service_side",
+    "direction_columns",
     "direction_facts",
+    "service_columns",
 ]
 
 
@@ -53,7 +55,7 @@ def _uint16(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.astype(np.uint16), mask)
 
 
-def _direction_columns(s: Sides) -> dict[str, Any]:
+def direction_columns(s: Sides) -> dict[str, Any]:
     local_src, lknown = s.local_src, s.lknown
     flip = local_src ^ s.translated
     return {
@@ -71,7 +73,7 @@ def _direction_columns(s: Sides) -> dict[str, Any]:
     }
 
 
-def _service_columns(s: Sides) -> dict[str, Any]:
+def service_columns(s: Sides) -> dict[str, Any]:
     client, cknown = s.client, s.cknown
     local_is_client = np.where(s.local_src, client, ~client)
     role = np.where(cknown & s.lknown, np.where(local_is_client, 0, 1), -1).astype(np.int8)
@@ -133,7 +135,7 @@ def add_direction(
     {'remote_addr': ['52.216.8.1', '52.216.8.1'], 'remote_port': [443, 443]}
     """
     out = df.copy(deep=False)
-    for name, values in _direction_columns(sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in direction_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out
 
@@ -173,6 +175,6 @@ def add_service_side(
     ['198.51.100.7', '198.51.100.7']
     """
     out = df.copy(deep=False)
-    for name, values in _service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out

@@ -23,6 +23,7 @@ __all__ = [
     "add_tcp_flag_columns",
     "add_tcp_flags_label",
     "service_categorical",
+    "service_codes",
     "service_name",
     "service_table",
     "tcp_flags_label",
@@ -62,7 +63,7 @@ def service_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Per-port category codes for tcp and udp (-1 = unassigned) and the categories."""
     t = service_table()
     cats = pd.Index(sorted(set(t["service"])), dtype=object)
@@ -79,7 +80,7 @@ def _service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
 @lru_cache(maxsize=1)
 def _service_lookup() -> tuple[np.ndarray, pd.Index]:
     """One table of codes: tcp ports, then udp ports, then 65536 NAs (other protocols)."""
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     return np.concatenate([tcp, udp, np.full(65536, -1, np.int32)]), cats
 
 
@@ -89,7 +90,7 @@ def service_name(port: int, protocol: int = 6) -> str | None:
     >>> service_name(443), service_name(53, 17), service_name(49152)
     ('https', 'domain', None)
     """
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     table = tcp if protocol == 6 else udp if protocol == 17 else None
     if table is None or not 0 <= port < 65536 or table[port] < 0:
         return None

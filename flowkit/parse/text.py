@@ -40,6 +40,7 @@ __all__ = [
     "arrow_type",
     "header_of",
     "parse_careful",
+    "rows_to_part",
 ]
 
 _INT_TYPES = {
@@ -212,7 +213,7 @@ def parse_careful(
 
     def flush() -> None:
         if rows:
-            part, part_bad, kept = _rows_to_part(
+            part, part_bad, kept = rows_to_part(
                 current, rows, row_text, row_lines, row_index, extra
             )
             bad.extend(part_bad)
@@ -305,7 +306,7 @@ def _integers(name: str, strings: pa.Array, is_null: pa.Array) -> tuple[pa.Array
     return typed, ok.to_numpy(zero_copy_only=False), f"is not {kind}"
 
 
-def _rows_to_part(
+def rows_to_part(
     fields: tuple[str, ...],
     rows: list[list[str]],
     row_text: list[str],
