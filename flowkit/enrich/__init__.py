@@ -13,13 +13,12 @@ from flowkit.enrich.dedupe_copies import (
     dedupe_facts,
     merge_dedupe_facts,
 )
-from flowkit.enrich.direction import add_direction, add_service_side, direction_facts
+from flowkit.enrich.direction import add_direction, add_service, add_service_side, direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.enrich.geo import add_geo, default_geo_db
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.middlebox import MIDDLEBOX_TYPES
 from flowkit.enrich.names import (
-    add_service,
     add_tcp_flag_columns,
     add_tcp_flags_label,
     service_name,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.inventory import Inventory
+from flowkit.enrich.names import service_categorical
 from flowkit.enrich.orientation import ORIENT_RULES
 from flowkit.enrich.sides import DIRECTIONS, ROLES, Sides, learn_facts, sides
 
@@ -23,6 +24,7 @@ __all__ = [
     "DIRECTIONS",
     "ROLES",
     "add_direction",
+    "add_service",
     "add_service_side",
     "direction_columns",
     "direction_facts",
@@ -177,4 +179,34 @@ def add_service_side(
     out = df.copy(deep=False)
     for name, values in service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
+    return out
+
+
+def _ports(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    col = df[column].astype("UInt16") if column in df.columns else None
+    if col is None:
+        return np.zeros(len(df), dtype=np.int64), np.ones(len(df), dtype=bool)
+    return col.to_numpy(dtype=np.int64, na_value=0), col.isna().to_numpy()
+
+
+def add_service(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``service``: the IANA name of ``service_port`` for TCP and UDP records.
+
+    ``service_port`` comes from :func:`add_service_side` (added here if
+    missing).  NA for other protocols, unknown service ports and ports IANA has not assigned.
+    Returns a new frame; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"protocol": pd.array([6, 17, 6, 1], dtype="UInt8"),
+    ...                    "service_port": pd.array([443, 53, 50000, None], dtype="UInt16")})
+    >>> add_service(df)["service"].tolist()
+    ['https', 'domain', nan, nan]
+    """
+    if "service_port" not in df.columns:
+        df = add_service_side(df)
+    out = df.copy(deep=False)
+    port, missing = _ports(df, "service_port")
+    out["service"] = service_categorical(df, port, missing)
     return out

@@ -19,7 +19,6 @@ from flowkit.enrich.addresses import compact
 
 __all__ = [
     "TCP_FLAG_BITS",
-    "add_service",
     "add_tcp_flag_columns",
     "add_tcp_flags_label",
     "service_categorical",
@@ -95,38 +94,6 @@ def service_name(port: int, protocol: int = 6) -> str | None:
     if table is None or not 0 <= port < 65536 or table[port] < 0:
         return None
     return str(cats[table[port]])
-
-
-def _ports(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    col = df[column].astype("UInt16") if column in df.columns else None
-    if col is None:
-        return np.zeros(len(df), dtype=np.int64), np.ones(len(df), dtype=bool)
-    return col.to_numpy(dtype=np.int64, na_value=0), col.isna().to_numpy()
-
-
-def add_service(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``service``: the IANA name of ``service_port`` for TCP and UDP records.
-
-    ``service_port`` comes from :func:`flowkit.enrich.add_service_side` (added here if
-    missing).  NA for other protocols, unknown service ports and ports IANA has not assigned.
-    Returns a new frame; the input is not changed.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"protocol": pd.array([6, 17, 6, 1], dtype="UInt8"),
-    ...                    "service_port": pd.array([443, 53, 50000, None], dtype="UInt16")})
-    >>> add_service(df)["service"].tolist()
-    ['https', 'domain', nan, nan]
-    """
-    if "service_port" not in df.columns:
-        from flowkit.enrich.direction import add_service_side
-
-        df = add_service_side(df)
-    out = df.copy(deep=False)
-    port, missing = _ports(df, "service_port")
-    out["service"] = service_categorical(df, port, missing)
-    return out
 
 
 _KIND = np.asarray([2] * 6 + [0] + [2] * 10 + [1] + [2] * 238, dtype=np.int32)  # 6 tcp, 17 udp
