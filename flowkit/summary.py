@@ -10,6 +10,7 @@ import posixpath
 
 import pandas as pd
 
+from flowkit.errors import require_columns
 from flowkit.load_provenance import provenance
 
 __all__ = ["COUNT_COLUMNS", "LOG_STATUSES", "status_by_interface", "summarize_files"]
@@ -108,8 +109,8 @@ def status_by_interface(df: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    KeyError
-        If ``interface_id`` or ``log_status`` is missing.
+    flowkit.errors.MissingFieldsError
+        If ``interface_id`` or ``log_status`` is missing (a ``ValueError`` naming them).
 
     Examples
     --------
@@ -121,9 +122,7 @@ def status_by_interface(df: pd.DataFrame) -> pd.DataFrame:
     0        eni-a   1       1         0      2
     1        eni-b   1       0         1      2
     """
-    missing = [c for c in ("interface_id", "log_status") if c not in df.columns]
-    if missing:
-        raise KeyError(f"status_by_interface needs columns {missing}")
+    require_columns(df, ("interface_id", "log_status"), "fk.status_by_interface")
     eni = df["interface_id"].astype("str").where(df["interface_id"].notna(), "(none)")
     status = df["log_status"].astype("str").where(df["log_status"].notna(), "(none)")
     counts = pd.crosstab(eni.to_numpy(), status.to_numpy())

@@ -23,9 +23,10 @@ from flowkit.enrich.inventory import Inventory, load_inventory
 from flowkit.enrich.middlebox import middlebox_records, nat_boxes
 from flowkit.enrich.scope import inside
 from flowkit.enrich.sides import orientation_of
+from flowkit.errors import require_columns
 from flowkit.times import utc_seconds
 
-__all__ = ["KINDS", "VIOLATION_COLUMNS", "check_policy", "segment_members"]
+__all__ = ["KINDS", "POLICY_NEEDS", "VIOLATION_COLUMNS", "check_policy", "segment_members"]
 
 PathLike = str | os.PathLike[str]
 
@@ -240,6 +241,10 @@ def _labels(addresses: pd.Index, facts: pd.DataFrame, policy: Policy, member: An
     return label
 
 
+#: Columns :func:`check_policy` needs (``action`` and ``log_status`` are read when present).
+POLICY_NEEDS = ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "bytes", "start", "end")
+
+
 def check_policy(
     df: pd.DataFrame,
     policy: Policy | PathLike,
@@ -296,6 +301,7 @@ def check_policy(
     0  forbidden  telnet   breach    23        1    840
     1  forbidden  telnet  blocked    23        1     40
     """
+    require_columns(df, POLICY_NEEDS, "fk.check_policy")
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
     inv = None
     if inventory is not None:

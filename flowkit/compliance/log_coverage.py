@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
+from flowkit.errors import require_columns
 from flowkit.sources.layout import parse_key
 from flowkit.times import time_window, utc_or_none
 
@@ -94,6 +95,7 @@ def coverage(
     >>> cov.pivot(index="window_start", columns="interface_id", values="status").values.tolist()
     [['records', 'skipdata'], ['gap', 'gap'], ['nodata', 'gap']]
     """
+    require_columns(df, ("interface_id", "log_status", "start", "end"), "fk.coverage")
     step = int(pd.Timedelta(window).total_seconds())
     if step <= 0:
         raise ValueError(f"window must be positive, got {window!r}")

@@ -19,8 +19,9 @@ from flowkit.cost.vantage import (
 )
 from flowkit.engine_check import is_dask_frame, not_on_dask
 from flowkit.enrich.aws import add_aws_service
+from flowkit.errors import require_columns
 
-__all__ = ["COST_WHY", "DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
+__all__ = ["COST_NEEDS", "COST_WHY", "DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
 
 #: Why the cost functions do not take Dask frames.
 COST_WHY = (
@@ -40,6 +41,10 @@ DIMENSIONS: tuple[str, ...] = (
 LABELS: tuple[str, ...] = (*DIMENSIONS, "copy", "no_bytes")
 #: AWS services reached for free in the same Region (gateway endpoints exist for both).
 FREE_SERVICES: tuple[str, ...] = ("S3", "DYNAMODB")
+
+
+#: Columns the classification (and so the cost) of records needs.
+COST_NEEDS = ("srcaddr", "dstaddr", "bytes")
 
 
 def _hop(s: Sides) -> np.ndarray:
@@ -129,6 +134,7 @@ def classify_transfer(df: pd.DataFrame, *, facts: VantageFacts | None = None) ->
     >>> out["transfer"].tolist(), out["transfer_bytes"].tolist()
     (['inter_az', 'copy', 'internet_egress'], [500, 0, 900])
     """
+    require_columns(df, COST_NEEDS, "fk.classify_transfer")
     if is_dask_frame(df):
         raise not_on_dask("fk.classify_transfer", COST_WHY)
     original, df = df, bare(df)

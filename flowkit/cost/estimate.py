@@ -13,16 +13,30 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.classify import COST_WHY, DIMENSIONS, FREE_SERVICES, classify_transfer
+from flowkit.cost.classify import (
+    COST_NEEDS,
+    COST_WHY,
+    DIMENSIONS,
+    FREE_SERVICES,
+    classify_transfer,
+)
 from flowkit.cost.prices import PriceTable, load_prices
 from flowkit.cost.vantage import bare
 from flowkit.engine_check import is_dask_frame, not_on_dask
+from flowkit.errors import require_columns
 from flowkit.units import BYTES_PER_GIB
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["cost_finish", "cost_part", "estimate_cost", "period_days", "recommend_savings"]
+__all__ = [
+    "CLASSIFIED",
+    "cost_finish",
+    "cost_part",
+    "estimate_cost",
+    "period_days",
+    "recommend_savings",
+]
 
 _COST_COLUMNS = ["dimension", "gib", "rate", "cost", "monthly_gib", "monthly_cost"]
 _REC_COLUMNS = ["rank", "kind", "target", "action", "gib", "monthly_gib", "monthly_cost",
@@ -61,13 +75,18 @@ def _days(extents: list[Extent]) -> float:
     return max((max(his) - min(los)).total_seconds(), 60.0) / 86400.0
 
 
+#: The columns of classified records (:func:`flowkit.classify_transfer`) that the cost reads.
+CLASSIFIED = ("transfer", "transfer_bytes")
+
+
+def _reads(df: pd.DataFrame | dd.DataFrame) -> tuple[str, ...]:
+    """What the cost reads of ``df``: its classification when classified, else the records."""
+    return CLASSIFIED if set(CLASSIFIED) <= set(df.columns) else COST_NEEDS
+
+
 def _classified(df: pd.DataFrame) -> pd.DataFrame:
     """The records classified, without ``attrs`` (see :func:`flowkit.cost.vantage.bare`)."""
-    return (
-        bare(df)
-        if "transfer" in df.columns and "transfer_bytes" in df.columns
-        else bare(classify_transfer(df))
-    )
+    return bare(df) if set(CLASSIFIED) <= set(df.columns) else bare(classify_transfer(df))
 
 
 def _charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -169,6 +188,7 @@ def estimate_cost(
     [{'dimension': 'inter_az', 'gib': 10.0, 'rate': 0.02, 'cost': 0.2}]
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
+    require_columns(df, _reads(df), "fk.estimate_cost")
     if is_dask_frame(df):
         from flowkit.engine_dask_analytics import estimate_cost_dask
 
@@ -179,9 +199,7 @@ def estimate_cost(
 def cost_part(c: pd.DataFrame, by_cols: list[str]) -> tuple[pd.DataFrame, Extent]:
     """The additive part of :func:`estimate_cost` of classified records ``c``: counted bytes
     per ``by_cols`` and dimension (exact integer sums), and the records' time extent."""
-    missing = [col for col in by_cols if col not in c.columns]
-    if missing:
-        raise ValueError(f"no column {', '.join(map(repr, missing))} to break the cost down by")
+    require_columns(c, by_cols, "fk.estimate_cost (the columns to break the cost down by)")
     charges = _charges(c, by_cols)
     grouped = charges.groupby([*by_cols, "dimension"], dropna=False, sort=False)["bytes"].sum()
     return grouped.reset_index(), _extent(c)
@@ -317,6 +335,7 @@ def recommend_savings(
     """
     if is_dask_frame(df):
         raise not_on_dask("fk.recommend_savings", COST_WHY)
+    require_columns(df, _reads(df), "fk.recommend_savings")
     prices = prices if prices is not None else load_prices()
     c = _classified(df).reset_index(drop=True)
     span = float(days) if days is not None else period_days(c)

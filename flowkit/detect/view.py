@@ -46,11 +46,16 @@ import pandas as pd
 
 from flowkit.detect.view_table import View
 from flowkit.engine_check import is_dask_frame
+from flowkit.errors import require_columns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["View", "build_view"]
+__all__ = ["VIEW_NEEDS", "View", "build_view"]
+
+
+#: Columns the detections' view needs (the others have defaults: see the module notes).
+VIEW_NEEDS = ("srcaddr", "dstaddr", "start", "end")
 
 
 def build_view(df: pd.DataFrame | dd.DataFrame) -> View:
@@ -84,6 +89,7 @@ def build_view(df: pd.DataFrame | dd.DataFrame) -> View:
     >>> v.addresses.tolist(), v.internal.tolist(), v.name(v.rec["cli"]).tolist()
     (['10.0.1.5', '203.0.113.9'], [True, False], ['203.0.113.9'])
     """
+    require_columns(df, VIEW_NEEDS, "flowkit.detect.build_view (the detections)")
     if is_dask_frame(df):
         from flowkit.engine_dask_analytics import build_view_dask
 

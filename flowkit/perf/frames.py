@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -15,7 +13,6 @@ __all__ = [
     "eni_names",
     "host_codes",
     "packet_hosts",
-    "require_columns",
     "traffic_records",
 ]
 
@@ -78,13 +75,6 @@ def address_names(df: pd.DataFrame) -> dict[str, str]:
                                                                   strict=True)})  # fmt: skip
     names.update(eni_names(df))
     return names
-
-
-def require_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming the columns ``df`` lacks."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing column(s): {', '.join(missing)}")
 
 
 def host_codes(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,11 +10,11 @@ import pandas as pd
 
 from flowkit.engine_check import is_dask_frame
 from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe
+from flowkit.errors import require_columns
 from flowkit.perf.frames import (
     address_names,
     host_codes,
     packet_hosts,
-    require_columns,
     traffic_records,
 )
 
@@ -77,6 +77,9 @@ def throughput(
     >>> out[["interface_id", "bytes", "flows", "bytes_per_s"]].to_dict("records")
     [{'interface_id': 'eni-a', 'bytes': 7200, 'flows': 2, 'bytes_per_s': 2.0}]
     """
+    require_columns(
+        df, [*([by] if by is not None else []), "start", "bytes", "packets"], "fk.throughput"
+    )
     if is_dask_frame(df):
         from flowkit.engine_dask_analytics import throughput_dask
 
@@ -91,7 +94,6 @@ def throughput_counts(df: pd.DataFrame, *, by: str | None, freq: str) -> pd.Data
     """
     d = traffic_records(df)
     keys = [by] if by is not None else []
-    require_columns(d, [*keys, "start"])
     frame = pd.DataFrame({
         "time": d["start"].dt.floor(freq),
         **{k: d[k].astype(object) for k in keys},
@@ -131,6 +133,7 @@ def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame
     partition and merged (:func:`flowkit.enrich.dedupe_facts`), each partition is
     de-duplicated with them, and the per-host sums and host pairs are added up exactly.
     """
+    require_columns(df, ("srcaddr", "dstaddr", "bytes", "packets"), "fk.top_talkers")
     if is_dask_frame(df):
         from flowkit.engine_dask_analytics import top_talkers_dask
 
@@ -199,6 +202,11 @@ def top_conversations(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.Dat
     >>> top[["host_a", "host_b", "bytes_a_to_b", "bytes_b_to_a"]].to_dict("records")
     [{'host_a': '10.0.0.5', 'host_b': '10.0.1.6', 'bytes_a_to_b': 500, 'bytes_b_to_a': 9000}]
     """
+    require_columns(
+        df,
+        ("srcaddr", "dstaddr", "protocol", "bytes", "packets", "start", "end"),
+        "fk.top_conversations",
+    )
     if is_dask_frame(df):
         from flowkit.engine_dask_analytics import top_conversations_dask
 
@@ -268,6 +276,7 @@ def hour_of_week(df: pd.DataFrame | dd.DataFrame, *, value: str = "flows") -> pd
     >>> table.shape, int(table.loc["Tue", 22]), int(table.to_numpy().sum())
     ((7, 24), 1, 1)
     """
+    require_columns(df, ["start", *([value] if value != "flows" else [])], "fk.hour_of_week")
     if value not in ("flows", "bytes"):
         raise ValueError(f"value must be 'flows' or 'bytes', not {value!r}")
     if is_dask_frame(df):
