@@ -12,19 +12,10 @@ import pandas as pd
 
 from flowkit.errors import require_columns
 from flowkit.load_provenance import provenance
+from flowkit.parse.text import COUNT_COLUMNS
 
 __all__ = ["COUNT_COLUMNS", "LOG_STATUSES", "status_by_interface", "summarize_files"]
 
-#: Per-file counts a load records, in display order (``records + quarantined + header_lines +
-#: blank_lines == lines_read`` for every file).
-COUNT_COLUMNS = (
-    "lines_read",
-    "records",
-    "quarantined",
-    "header_lines",
-    "blank_lines",
-    "file_errors",
-)
 #: The ``log-status`` values AWS writes, in display order.
 LOG_STATUSES = ("OK", "NODATA", "SKIPDATA")
 

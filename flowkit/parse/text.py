@@ -33,6 +33,7 @@ from flowkit.parse.lines import (
 from flowkit.schema import DEFAULT_FIELDS, column_name, dtype_of, is_tgw_format
 
 __all__ = [
+    "COUNT_COLUMNS",
     "CarefulResult",
     "FileCounts",
     "FormatState",
@@ -89,6 +90,10 @@ class FileCounts:
     def as_dict(self) -> dict[str, int]:
         """Return the counts as a plain dict."""
         return {key: int(getattr(self, key)) for key in self.__dataclass_fields__}
+
+
+#: The per-file counts of a load (``df.attrs["flowkit"]["files"]``), in display order.
+COUNT_COLUMNS = tuple(FileCounts.__dataclass_fields__)
 
 
 @dataclass
