@@ -55,11 +55,11 @@ from flowkit.errors import FlowkitWarning, ParseError
 from flowkit.load_provenance import QUARANTINE_COLUMNS, provenance
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
-from flowkit.reader import Source
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format
 from flowkit.sources import feed_files, find_files, parse_key
 from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.layout import MANIFEST, partition_window
+from flowkit.sources.loading import Source
 
 __all__ = [
     "BATCH_BYTES",

@@ -17,7 +17,7 @@ from flowkit.cost.vantage import (
     present,
     text,
 )
-from flowkit.engine_check import is_dask_frame, not_on_dask
+from flowkit.engine.protocol import is_dask_frame, not_on_dask
 from flowkit.enrich.aws import add_aws_service
 from flowkit.errors import require_columns
 

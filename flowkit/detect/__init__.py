@@ -49,7 +49,7 @@ from flowkit.detect.rules import rules_table
 from flowkit.detect.scan import find_port_scan, find_port_sweep
 from flowkit.detect.view import VIEW_NEEDS, View, build_view
 from flowkit.detect.volume import find_dos, find_exfiltration
-from flowkit.engine_check import is_dask_frame
+from flowkit.engine.protocol import is_dask_frame
 from flowkit.errors import require_columns
 
 if TYPE_CHECKING:

@@ -44,9 +44,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from flowkit.detect.view_parts import ViewPart, view_finish, view_part
 from flowkit.detect.view_table import View
-from flowkit.engine_check import is_dask_frame
+from flowkit.engine.protocol import is_dask_frame, run
+from flowkit.enrich.facts import DirectionFacts
+from flowkit.enrich.sides import SIDE_COLUMNS
 from flowkit.errors import require_columns
+from flowkit.perf.frames import settled_direction_facts
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -90,10 +94,13 @@ def build_view(df: pd.DataFrame | dd.DataFrame) -> View:
     (['10.0.1.5', '203.0.113.9'], [True, False], ['203.0.113.9'])
     """
     require_columns(df, VIEW_NEEDS, "flowkit.detect.build_view (the detections)")
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import build_view_dask
-
-        return build_view_dask(df)
-    from flowkit.detect.view_parts import view_finish, view_part
-
+    if is_dask_frame(df):  # the parts of an enriched frame orient with its columns; a raw
+        # frame's with the facts of the whole frame (one more pass, unless it carries them)
+        has_sides = set(SIDE_COLUMNS) <= set(df.columns)
+        facts = None if has_sides else settled_direction_facts(df)
+        return run(df, _view_part, view_finish, facts)
     return view_finish([view_part(df, collapse=False)])
+
+
+def _view_part(df: pd.DataFrame, facts: DirectionFacts | None) -> ViewPart:
+    return view_part(df, facts=facts)

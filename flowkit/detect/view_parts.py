@@ -1,7 +1,7 @@
 """The detections' view in parts: one frame's (or Dask partition's) records, then the view.
 
 :func:`flowkit.detect.view.build_view` is ``view_finish([view_part(df)])``; on a Dask frame it
-is ``view_finish`` of every partition's ``view_part`` (:mod:`flowkit.engine_dask_analytics`).
+is ``view_finish`` of every partition's ``view_part`` (:func:`flowkit.engine.run`).
 A part holds its records as the view's integer columns with its own address codes, each
 record already oriented (the enrichment's client, or the one orientation model's with the
 frame-wide facts); what needs the whole frame is done when the parts meet in

@@ -13,7 +13,7 @@ Votes and ends are held as compact categoricals (:func:`tally_votes`), and once 
 *settled* (:meth:`DirectionFacts.settle`): cut to what the decisions read, small enough to
 travel with every partition.
 
-A Dask frame is enriched in two passes with them (:mod:`flowkit.engine_dask`): the facts of
+A Dask frame is enriched in two passes with them (:mod:`flowkit.engine.dask.read`): the facts of
 every partition, merged; then every partition enriched with the merged, settled facts, so
 each record gets the enrichment it gets in the pandas engine's one frame.
 

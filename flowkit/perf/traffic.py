@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.engine_check import is_dask_frame
+from flowkit.engine.protocol import run
 from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe
 from flowkit.errors import require_columns
 from flowkit.perf.frames import (
@@ -16,6 +17,7 @@ from flowkit.perf.frames import (
     host_codes,
     packet_hosts,
     traffic_records,
+    whole_frame_dedupe_facts,
 )
 
 __all__ = [
@@ -80,11 +82,8 @@ def throughput(
     require_columns(
         df, [*([by] if by is not None else []), "start", "bytes", "packets"], "fk.throughput"
     )
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import throughput_dask
-
-        return throughput_dask(df, by=by, freq=freq)
-    return throughput_rates([throughput_counts(df, by=by, freq=freq)], by=by, freq=freq)
+    return run(df, partial(throughput_counts, by=by, freq=freq),
+               partial(throughput_rates, by=by, freq=freq))  # fmt: skip
 
 
 def throughput_counts(df: pd.DataFrame, *, by: str | None, freq: str) -> pd.DataFrame:
@@ -134,11 +133,7 @@ def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame
     de-duplicated with them, and the per-host sums and host pairs are added up exactly.
     """
     require_columns(df, ("srcaddr", "dstaddr", "bytes", "packets"), "fk.top_talkers")
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import top_talkers_dask
-
-        return top_talkers_dask(df, n=n)
-    return talkers_finish([talkers_part(df)], [address_names(df)], n=n)
+    return run(df, _named_talkers, partial(_talkers_of_named, n=n), whole_frame_dedupe_facts(df))
 
 
 def talkers_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> TalkerPart:
@@ -207,11 +202,8 @@ def top_conversations(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.Dat
         ("srcaddr", "dstaddr", "protocol", "bytes", "packets", "start", "end"),
         "fk.top_conversations",
     )
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import top_conversations_dask
-
-        return top_conversations_dask(df, n=n)
-    return conversations_finish([conversations_part(df)], [address_names(df)], n=n)
+    return run(df, _named_conversations, partial(_conversations_of_named, n=n),
+               whole_frame_dedupe_facts(df))  # fmt: skip
 
 
 def conversations_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> pd.DataFrame:
@@ -279,11 +271,7 @@ def hour_of_week(df: pd.DataFrame | dd.DataFrame, *, value: str = "flows") -> pd
     require_columns(df, ["start", *([value] if value != "flows" else [])], "fk.hour_of_week")
     if value not in ("flows", "bytes"):
         raise ValueError(f"value must be 'flows' or 'bytes', not {value!r}")
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import hour_of_week_dask
-
-        return hour_of_week_dask(df, value=value)
-    return hour_of_week_counts(df, value=value)
+    return run(df, partial(hour_of_week_counts, value=value), _added_tables)
 
 
 def hour_of_week_counts(df: pd.DataFrame, *, value: str) -> pd.DataFrame:
@@ -302,6 +290,36 @@ def hour_of_week_counts(df: pd.DataFrame, *, value: str) -> pd.DataFrame:
     table.index = pd.Index(_DAYS, name="day")
     table.columns = pd.Index(range(24), name="hour")
     return table
+
+
+def _named_talkers(
+    df: pd.DataFrame, facts: DedupeFacts | None
+) -> tuple[TalkerPart, dict[str, str]]:
+    return talkers_part(df, facts), address_names(df)
+
+
+def _talkers_of_named(parts: list[tuple[TalkerPart, dict[str, str]]], *, n: int) -> pd.DataFrame:
+    return talkers_finish([p for p, _ in parts], [names for _, names in parts], n=n)
+
+
+def _named_conversations(
+    df: pd.DataFrame, facts: DedupeFacts | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    return conversations_part(df, facts), address_names(df)
+
+
+def _conversations_of_named(
+    parts: list[tuple[pd.DataFrame, dict[str, str]]], *, n: int
+) -> pd.DataFrame:
+    return conversations_finish([p for p, _ in parts], [names for _, names in parts], n=n)
+
+
+def _added_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`hour_of_week` tables of several parts, added up."""
+    total = tables[0]
+    for table in tables[1:]:
+        total = total + table
+    return total
 
 
 def saturation_candidates(

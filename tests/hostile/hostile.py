@@ -5,7 +5,7 @@ on each (no duplicate, no silent loss, bounded memory, no hang, every path accou
 
 * ``pandas``: ``fk.read``;
 * ``dask``: ``fk.read(engine="dask")`` computed on Dask's threaded scheduler, with
-  :func:`flowkit.engine_dask.read_dask_quarantine` for the quarantine;
+  :func:`flowkit.engine.dask.read.read_dask_quarantine` for the quarantine;
 * ``convert``: :func:`flowkit.convert` into a fresh folder, then ``fk.read`` of that folder, with
   :func:`flowkit.conversion.read_converted_quarantine`.
 
@@ -67,7 +67,7 @@ class Loaded:
 
 
 def _read_dask(source: Any, **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from flowkit.engine_dask import read_dask_quarantine
+    from flowkit.engine.dask.read import read_dask_quarantine
 
     ddf = fk.read(source, engine="dask", **options)
     frame = ddf.compute(scheduler="threads")
