@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ import pandas as pd
 from flowkit.engine.protocol import run
 from flowkit.errors import require_columns
 from flowkit.sources.layout import parse_key
-from flowkit.times import time_window, utc_or_none
+from flowkit.times import TimeLike, time_window, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -40,7 +39,6 @@ __all__ = [
 
 #: Window statuses, worst evidence last: ``gap`` means no record at all (not even NODATA).
 STATUSES: tuple[str, ...] = ("records", "nodata", "skipdata", "gap")
-TimeLike = str | datetime | pd.Timestamp | None
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
