@@ -9,17 +9,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
+from flowkit.enrich.aws import IpRanges, aws_columns, load_ip_ranges, record_attrs
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import add_basic
-from flowkit.enrich.direction import _direction_columns, _service_columns
+from flowkit.enrich.direction import direction_columns, service_columns
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import add_tcp_flags_label, service_categorical
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
 from flowkit.enrich.sides import sides
-from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
+from flowkit.enrich.threat import ThreatList, load_threat_list, threat_columns
 
 __all__ = ["enrich"]
 
@@ -100,14 +100,14 @@ def enrich(
         if col in df.columns:
             codes = space.take(per_address, i, -1)
             new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
-    new.update(_aws_columns(df, space, 4, 5, ranges))
-    new.update(_direction_columns(s))
-    new.update(_service_columns(s))
+    new.update(aws_columns(df, space, 4, 5, ranges))
+    new.update(direction_columns(s))
+    new.update(service_columns(s))
     if threat_list is not None:
         threats = (
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
         )
-        new.update(_threat_columns(space, 4, threats, len(df)))
+        new.update(threat_columns(space, 4, threats, len(df)))
     out = out.copy(deep=False)
     for name, values in new.items():
         out[name] = values
@@ -116,6 +116,6 @@ def enrich(
         out = add_inventory(out, inv)
     if geo_db is not None:
         out = add_geo(out, geo_db)
-    _record_attrs(out, ranges)
+    record_attrs(out, ranges)
     out.attrs["flowkit"]["facts"] = s.facts  # settled: what the analyses reuse
     return out

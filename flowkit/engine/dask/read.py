@@ -33,18 +33,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowkit.engine_dask_concat import ATTR, SORTED
-from flowkit.engine_dask_gather import fold
+from flowkit.engine.dask.concat import ATTR, SORTED
+from flowkit.engine.dask.gather import fold
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
+from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse import Collector, Errors, RecordType
-from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import Provenance, empty_quarantine
-from flowkit.reader import Source, _load
+from flowkit.parse.frame import EXTRA_COLUMNS, pandas_dtype
 from flowkit.schema import (
     DEFAULT_FIELDS,
     column_name,
@@ -55,6 +54,7 @@ from flowkit.schema import (
 )
 from flowkit.sources import feed_bytes, find_files, open_regular
 from flowkit.sources.discovery import not_read_warning
+from flowkit.sources.loading import Source, load_records
 from flowkit.times import TimeLike, time_window
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _meta(columns: Iterable[str], enrich: bool, record_type: RecordType = "vpc")
     cols = list(dict.fromkeys(columns)) or [column_name(f) for f in DEFAULT_FIELDS]
     ordered = column_order(c for c in cols if c not in EXTRA_COLUMNS)
     ordered += [c for c in EXTRA_COLUMNS if c in cols]
-    frame = pd.DataFrame({c: pd.Series([], dtype=_pandas_dtype(c)) for c in ordered})
+    frame = pd.DataFrame({c: pd.Series([], dtype=pandas_dtype(c)) for c in ordered})
     no_categories = pd.CategoricalDtype(pd.Index([], dtype="str"))  # as Arrow dictionaries load
     frame = frame.astype({c: no_categories for c in frame.select_dtypes("category").columns})
     if not enrich:
@@ -170,7 +170,7 @@ def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd
     out = df.assign(**missing) if missing else df
     out = out[list(meta.columns)]
     out = _same_category_kinds(out, meta)
-    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (engine_dask_concat)
+    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (flowkit.engine.dask.concat)
     return out
 
 
@@ -209,9 +209,11 @@ class _ReadGroup:
         with_facts = self.enrich and self.facts is not None
         with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
             warnings.simplefilter("ignore")
-            df = _load(list(paths), fields=self.fields, start=self.start, end=self.end,
-                       errors=self.errors, enrich=self.enrich and not with_facts,
-                       record_type=self.record_type, progress=False, listed=True)  # fmt: skip
+            df = load_records(list(paths), fields=self.fields, start=self.start, end=self.end,
+                              errors=self.errors, record_type=self.record_type, progress=False,
+                              listed=True)  # fmt: skip
+            if self.enrich and not with_facts:  # as the pandas engine enriches (fk.read)
+                df = add_basic(df) if self.record_type == "tgw" else enrich_all(df)
         return enrich_all(df, facts=self.facts) if with_facts else df
 
     def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:
@@ -287,7 +289,7 @@ def read_dask(
     dask.dataframe.DataFrame
         One partition per file group, in file order, with the pandas engine's columns, dtypes
         and values (categories differ between partitions; ``compute()`` unites them, sorted
-        as the pandas engine's, see :mod:`flowkit.engine_dask_concat`).  With
+        as the pandas engine's, see :mod:`flowkit.engine.dask.concat`).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
         the enrichment uses (see the module notes); the settled facts travel with the frame
         (its meta's ``attrs["flowkit"]["facts"]``), so the analyses reuse them.
