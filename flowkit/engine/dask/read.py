@@ -237,11 +237,17 @@ def _plan(
     partition_bytes: int,
     *,
     warn: bool = True,
+    not_read: dict[str, str] | None = None,
 ) -> list[tuple[str, ...]]:
+    """Group the files to read into partitions; every path found but not read goes into
+    ``not_read`` (with the reason) and, with ``warn``, into one counting warning."""
     lo = None if start is None else start.to_pydatetime()
     hi = None if end is None else end.to_pydatetime()
     found = find_files(source, start=lo, end=hi)
-    if warn and (message := not_read_warning(found.not_read)) is not None:
+    if not_read is not None:
+        not_read.update(sorted(found.not_read.items()))
+    where = "fk.provenance(ddf)['not_read']"
+    if warn and (message := not_read_warning(found.not_read, where=where)) is not None:
         warnings.warn(message, FlowkitWarning, stacklevel=4)
     return plan_partitions(found.paths, partition_bytes)
 
@@ -316,10 +322,12 @@ def read_dask(
         raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
     lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
-    groups = _plan(source, lo, hi, partition_bytes)
+    not_read: dict[str, str] = {}
+    groups = _plan(source, lo, hi, partition_bytes, not_read=not_read)
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
     columns = [c for found in _compute(scans, client) for c in found]
     meta = _meta(columns, enrich, record_type)
+    meta.attrs["flowkit"] = Provenance({**meta.attrs.get("flowkit", {}), "not_read": not_read})
     if not groups:  # no file: say so, as the pandas engine does (flowkit.evidence)
         warnings.warn(f"flowkit: {judge_counts(files=0, records=0).message}", NoEvidenceWarning,
                       stacklevel=3)  # fmt: skip
