@@ -369,7 +369,7 @@ def vote_facts(
     n_eni = len(eni_cat.cat.categories)
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
-    voting = known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0)
+    voting = known & np.append(voters, False)[eni] & (src >= 0) & (dst >= 0)  # -1: no ENI
     rows = None if voting.all() else np.flatnonzero(voting)
     e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1), top_only)
     names = pd.Index(eni_cat.cat.categories, dtype=object)
