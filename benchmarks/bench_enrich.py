@@ -69,9 +69,9 @@ import sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np
 import flowkit as fk
-from flowkit.enrich.aws import effective_space, ip_ranges, _aws_columns
+from flowkit.enrich.aws import effective_space, ip_ranges, aws_columns
 from flowkit.enrich.basic import add_basic
-from flowkit.enrich.direction import _direction_columns, _service_columns
+from flowkit.enrich.direction import direction_columns, service_columns
 from flowkit.enrich.names import add_tcp_flags_label, service_categorical
 from flowkit.enrich.scope import scope_codes
 from flowkit.enrich.sides import sides
@@ -84,10 +84,10 @@ parts["basic (protocol name, duration, tcp-flags label)"], _ = cpu(
     lambda: add_tcp_flags_label(add_basic(df)))
 parts["address space (distinct addresses)"], space = cpu(lambda: effective_space(df)[0])
 parts["scopes"], _ = cpu(lambda: [space.take(scope_codes(space), i, -1) for i in range(2)])
-parts["AWS services and regions"], _ = cpu(lambda: _aws_columns(df, space, 4, 5, ip_ranges()))
+parts["AWS services and regions"], _ = cpu(lambda: aws_columns(df, space, 4, 5, ip_ranges()))
 parts["sides: local ends, orientation, facts"], s = cpu(lambda: sides(df, None, None))
-parts["direction and local/remote columns"], _ = cpu(lambda: _direction_columns(s))
-parts["roles, client/server, orient_rule"], _ = cpu(lambda: _service_columns(s))
+parts["direction and local/remote columns"], _ = cpu(lambda: direction_columns(s))
+parts["roles, client/server, orient_rule"], _ = cpu(lambda: service_columns(s))
 parts["service names"], _ = cpu(
     lambda: service_categorical(df, np.where(s.client, s.dport, s.sport), ~s.cknown))
 for name, seconds in parts.items():

@@ -24,7 +24,7 @@ from flowkit.compliance import (
     missing_deliveries,
     security_group_usage,
 )
-from flowkit.convert import convert
+from flowkit.conversion import convert
 from flowkit.cost import classify_transfer, estimate_cost, load_prices, recommend_savings
 from flowkit.detect import (
     AllowList,
@@ -58,6 +58,7 @@ from flowkit.errors import (
     SourceError,
 )
 from flowkit.evidence import Evidence, judge_evidence, require_evidence
+from flowkit.load_provenance import provenance, quarantine
 from flowkit.perf import (
     handshake_health,
     hour_of_week,
@@ -69,7 +70,6 @@ from flowkit.perf import (
     top_talkers,
 )
 from flowkit.perf.frames import address_names
-from flowkit.provenance import provenance, quarantine
 from flowkit.reader import parse_lines, read, read_cloudwatch, read_tgw
 from flowkit.schema import DEFAULT_FIELDS, DEFAULT_FORMAT, FIELDS, TGW_DEFAULT_FIELDS
 from flowkit.summary import status_by_interface, summarize_files

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit import enrich as _enrich
-from flowkit.enrich.dedupe import Vantage
+from flowkit.enrich.dedupe_copies import Vantage
 from flowkit.schema import FIELDS_BY_COLUMN
 
 __all__ = ["FlowsAccessor"]

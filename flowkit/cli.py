@@ -9,7 +9,7 @@ Exit status: 0 done; 1 ``audit --fail-on-breach`` found a breach; 2 bad argument
 (:data:`NO_EVIDENCE`) the load holds no evidence to analyse (nothing read, no record, or more
 lines quarantined than loaded; see :mod:`flowkit.evidence`): one line on stderr says what was
 read, what was quarantined and what it looks like, and nothing else is written.  Verbs that
-analyse a load read it with :func:`read_for_verb`.
+analyse a load read it with :func:`flowkit.cli_read.read_for_verb`.
 
 Examples
 --------
@@ -28,12 +28,9 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from flowkit.errors import NoEvidenceError
+from flowkit.cli_read import NEEDS, NO_EVIDENCE, no_evidence, read_for_verb, write_warnings
 
 __all__ = [
     "NEEDS",
@@ -44,63 +41,6 @@ __all__ = [
     "no_evidence",
     "read_for_verb",
 ]
-
-#: Exit status of a verb whose load holds no evidence (see :mod:`flowkit.evidence`).
-NO_EVIDENCE = 3
-
-
-#: Columns each verb's analysis reads: records of a format without them are bad input (exit 2).
-NEEDS = {
-    "hunt": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
-    "audit": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
-    "cost": ("srcaddr", "dstaddr", "bytes", "start", "end"),
-}
-
-
-def read_for_verb(verb: str, path: str, **kwargs: Any) -> pd.DataFrame:
-    """Read flow logs for a verb, or raise when they hold no evidence to analyse.
-
-    :func:`flowkit.read` with ``progress=False`` unless given; its warnings (quarantined
-    lines, unexpected values) are written to stderr as one line each, ``flowkit VERB: warning:
-    ...``, once the load is known to hold evidence.
-
-    Raises
-    ------
-    flowkit.errors.NoEvidenceError
-        When :func:`flowkit.evidence.require_evidence` says so; report it with
-        :func:`no_evidence`.
-    flowkit.errors.MissingFieldsError
-        When the records' format lacks a field the verb reads (:data:`NEEDS`).
-    """
-    import flowkit as fk
-    from flowkit.errors import MissingFieldsError, NoEvidenceWarning
-    from flowkit.evidence import require_evidence
-
-    kwargs.setdefault("progress", False)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        df = fk.read(path, **kwargs)
-    require_evidence(df)
-    missing = tuple(c for c in NEEDS.get(verb, ()) if c not in df.columns)
-    if missing:
-        formats = "; ".join(df.attrs["flowkit"].get("formats") or {})
-        raise MissingFieldsError(f"the records have no {', '.join(missing)} (their format: "
-                                 f"{formats}); {verb} needs {', '.join(NEEDS[verb])}",
-                                 missing)  # fmt: skip
-    _write_warnings(verb, [w for w in caught if not issubclass(w.category, NoEvidenceWarning)])
-    return df
-
-
-def _write_warnings(verb: str, caught: Sequence[warnings.WarningMessage]) -> None:
-    for w in caught:
-        text = str(w.message).removeprefix("flowkit: ")
-        sys.stderr.write(f"flowkit {verb}: warning: {text}\n")
-
-
-def no_evidence(verb: str, path: str, exc: NoEvidenceError) -> int:
-    """Write the one line that says why ``path`` holds no evidence; return :data:`NO_EVIDENCE`."""
-    sys.stderr.write(f"flowkit {verb}: no evidence in {path}: {exc.evidence.summary}\n")
-    return NO_EVIDENCE
 
 
 def _add_sample(sub: argparse.ArgumentParser) -> None:
@@ -173,7 +113,7 @@ def _add_convert(sub: argparse.ArgumentParser) -> None:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from flowkit.convert import convert
+    from flowkit.conversion import convert
     from flowkit.errors import FlowkitError
     from flowkit.evidence import judge_counts
 
@@ -198,7 +138,7 @@ def _run_convert(args: argparse.Namespace) -> int:
                "mostly_quarantined": "more lines quarantined than converted"}[verdict]  # fmt: skip
         sys.stderr.write(f"flowkit convert: no evidence in {' '.join(args.src)}: {why}; {line}\n")
         return NO_EVIDENCE
-    _write_warnings("convert", caught)
+    write_warnings("convert", caught)
     sys.stdout.write(line + "\n")
     return 0
 

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.csvcells import neutralise_cell, restore_cell
-from flowkit.provenance import QUARANTINE_COLUMNS, empty_quarantine
+from flowkit.load_provenance import QUARANTINE_COLUMNS, empty_quarantine
 from flowkit.sources.layout import MANIFEST
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,7 @@ __all__ = [
     "SourceError",
     "ThrottledError",
     "printable",
+    "require_columns",
 ]
 
 
@@ -80,6 +82,37 @@ class MissingFieldsError(FlowkitError, ValueError):
     def __init__(self, message: str, missing: tuple[str, ...]) -> None:
         self.missing = missing
         super().__init__(message)
+
+
+def require_columns(df: Any, needed: Iterable[str], what: str) -> None:
+    """Raise :class:`MissingFieldsError` naming the columns of ``needed`` that ``df`` lacks.
+
+    The one check every analysis entry point makes before it reads a frame (pandas or Dask):
+    a frame without a column the analysis needs is an error naming it, never an empty result.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"bytes": [1]}), ["bytes"], "fk.example")
+    >>> try:
+    ...     require_columns(pd.DataFrame({"srcaddr": ["10.0.0.1"]}), ["srcaddr", "bytes"],
+    ...                     "fk.estimate_cost")
+    ... except ValueError as e:
+    ...     print(type(e).__name__, e.missing)
+    ...     print(e)
+    MissingFieldsError ('bytes',)
+    fk.estimate_cost: the frame has no column 'bytes' (needed: srcaddr, bytes)
+    """
+    wanted = tuple(dict.fromkeys(needed))
+    have = set(df.columns)
+    missing = tuple(c for c in wanted if c not in have)
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        plural = "s" if len(missing) > 1 else ""
+        needs = ", ".join(wanted)
+        raise MissingFieldsError(
+            f"{what}: the frame has no column{plural} {names} (needed: {needs})", missing
+        )
 
 
 class FileFormatError(FlowkitError, ValueError):

@@ -45,7 +45,8 @@ from typing import Literal
 import pandas as pd
 
 from flowkit.errors import NoEvidenceError, NoEvidenceWarning
-from flowkit.provenance import provenance
+from flowkit.load_provenance import provenance
+from flowkit.parse.text import COUNT_COLUMNS
 from flowkit.sources.discovery import DATA_SUFFIXES
 
 __all__ = ["Evidence", "Verdict", "judge_counts", "judge_evidence", "likely_format",
@@ -207,8 +208,7 @@ def judge_evidence(df: pd.DataFrame) -> Evidence:
     prov = provenance(df)
     files = prov.get("files") or {}
     totals = {k: sum(int(c.get(k, 0)) for c in files.values())
-              for k in ("lines_read", "quarantined", "header_lines", "blank_lines",
-                        "file_errors")}  # fmt: skip
+              for k in COUNT_COLUMNS if k != "records"}  # fmt: skip
     records = len(df)
     outside = int((prov.get("time_filter") or {}).get("records_outside", 0))
     skipped = len(prov.get("skipped_files") or {})

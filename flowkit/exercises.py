@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 __all__ = ["EXERCISES", "HINTS", "Exercise"]
 
 
@@ -76,3 +78,29 @@ HINTS: dict[str, str] = {
     "cost_driver": "Price the classified bytes (fk.estimate_cost) and compare the nat_gateway "
     "and inter_az lines; answer with the name of the bigger driver as the question spells it.",
 }
+
+
+class Note(str):
+    """Text that a notebook shows as it is (no quotes around it)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | Note:
+    """The detectors' findings for a trainer; for a trainee, a note that they are hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=False))
+    Hidden while you train: set TRAINER = True in the parameters cell to see what the detectors find.
+    >>> worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=True)["finding"].tolist()
+    ['port_scan']
+    """  # noqa: E501
+    if trainer:
+        return findings
+    return Note(
+        "Hidden while you train: set TRAINER = True in the parameters cell to see what the "
+        "detectors find."
+    )

@@ -39,7 +39,15 @@ from flowkit.nbmanifest import (
 )
 from flowkit.nbstatic import static_widgets
 
-__all__ = ["Manifest", "add_arguments", "manifest", "parse_value", "run", "run_report"]
+__all__ = [
+    "Manifest",
+    "add_arguments",
+    "manifest",
+    "package_version",
+    "parse_value",
+    "run",
+    "run_report",
+]
 
 _EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
 #: Packages whose versions go into the manifest.
@@ -97,7 +105,7 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def _version(name: str) -> str:
+def package_version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -140,7 +148,10 @@ def manifest(
         notebook={"path": str(notebook), "sha256": sha256(notebook)},
         inputs=inputs,
         parameters=dict(parameters),
-        versions={"python": platform.python_version(), **{n: _version(n) for n in VERSIONED}},
+        versions={
+            "python": platform.python_version(),
+            **{n: package_version(n) for n in VERSIONED},
+        },
         generated_at=moment.isoformat(),
         read=None if read is None else sorted(p for p in read if p in names),
         notebook_parameters=effective,

@@ -1,47 +1,38 @@
-"""``fk.read``: every place AWS delivers flow logs, into one enriched pandas frame."""
+"""``fk.read`` and its siblings: the entry points that load flow logs into enriched frames.
+
+:func:`read` dispatches: the pandas engine is the loader of :mod:`flowkit.sources.loading`
+(files, folders, globs, ``s3://``), then the enrichment (:func:`flowkit.enrich.enrich`); with
+``engine="dask"`` the Dask engine (:func:`flowkit.engine.dask.read.read_dask`) builds the same
+frames partition by partition.  :func:`read_tgw`, :func:`read_cloudwatch` and
+:func:`parse_lines` load Transit Gateway logs, a CloudWatch Logs group and lines in memory.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
-from flowkit.errors import FlowkitWarning
 from flowkit.evidence import warn_if_no_evidence
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
-from flowkit.sources import feed_files, find_files
 from flowkit.sources.cloudwatch import load_cloudwatch
-from flowkit.sources.discovery import not_read_warning
-from flowkit.sources.s3 import feed_s3, is_s3_url
-from flowkit.times import TimeLike, filter_time, time_window
+from flowkit.sources.loading import AwsOptions, Source, load_records
+from flowkit.sources.s3 import is_s3_url
+from flowkit.times import TimeLike
 
 __all__ = ["parse_lines", "read", "read_cloudwatch", "read_tgw"]
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-Source = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 Engine = Literal["pandas", "dask"]
-
-
-class AwsOptions(TypedDict):
-    """How :func:`read` reads an ``s3://`` source (see :func:`flowkit.sources.s3.feed_s3`)."""
-
-    accounts: str | Iterable[str] | None
-    regions: str | Iterable[str] | None
-    endpoint_url: str | None
-    profile: str | None
-    session: Any
-    cache_dir: str | os.PathLike[str] | None
 
 
 class EnrichOptions(TypedDict):
@@ -53,8 +44,6 @@ class EnrichOptions(TypedDict):
 
 
 _NO_ENRICH = EnrichOptions(inventory=None, vpc_cidrs=None, threat_list=None)
-_NO_AWS = AwsOptions(accounts=None, regions=None, endpoint_url=None, profile=None, session=None,
-                     cache_dir=None)  # fmt: skip
 
 
 def _load(
@@ -69,42 +58,11 @@ def _load(
     progress: bool | None,
     aws: AwsOptions | None = None,
     context: EnrichOptions | None = None,
-    listed: bool = False,
 ) -> pd.DataFrame:
-    """Load a source; ``listed``: ``source`` is a list of files already found (read as is)."""
-    lo, hi = time_window(start, end)
-    fmt = parse_format(fields) if fields is not None else None
-    collector = Collector(fields=fmt, record_type=record_type)
-    objects: list[dict[str, object]] | None = None
-    not_read: dict[str, str] = {}  # every path found but not read, with the reason
-    if is_s3_url(source):  # S3: list only the window's keys, fetch them in parallel
-        objects = feed_s3(collector, source, start=None if lo is None else lo.to_pydatetime(),
-                          end=None if hi is None else hi.to_pydatetime(), progress=progress,
-                          not_read=not_read, **(aws or _NO_AWS))  # fmt: skip
-        paths = [str(o["url"]) for o in objects]
-    else:
-        if aws and any(v is not None for v in aws.values()):
-            raise ValueError(f"{', '.join(k for k, v in aws.items() if v is not None)} "
-                             "apply to s3:// sources only")  # fmt: skip
-        if listed:
-            paths = [os.fspath(p) for p in source]  # type: ignore[union-attr]
-        else:
-            found = find_files(
-                source,
-                start=None if lo is None else lo.to_pydatetime(),
-                end=None if hi is None else hi.to_pydatetime(),
-            )
-            paths, not_read = found.paths, found.not_read
-        show = progress if progress is not None else len(paths) > 200
-        with tqdm(total=len(paths), unit="file", desc="flowkit.read", disable=not show) as bar:
-            feed_files(collector, paths, on_file=lambda _: bar.update())
-    df = finish(collector, errors=errors, sources=paths)
-    if objects is not None:
-        df.attrs["flowkit"]["objects"] = objects
-    df.attrs["flowkit"]["not_read"] = dict(sorted(not_read.items()))
-    if (message := not_read_warning(not_read)) is not None:
-        warnings.warn(message, FlowkitWarning, stacklevel=3)
-    df = filter_time(df, lo, hi)
+    """The pandas engine: the loader's records, judged for evidence, then enriched."""
+    df = load_records(source, fields=fields, start=start, end=end, errors=errors,
+                      record_type=record_type, progress=progress, aws=aws,
+                      stacklevel=3)  # fmt: skip
     warn_if_no_evidence(df, stacklevel=3)  # at the caller of read / read_tgw
     return _enrich(df, record_type, context) if enrich else df
 
@@ -219,8 +177,8 @@ def read(
         Show a progress bar; by default shown for more than 200 files.
     engine : {"pandas", "dask"}
         ``dask`` returns a lazy ``dask.dataframe.DataFrame`` whose partitions are this
-        function's frames for groups of files (see :func:`flowkit.engine_dask.read_dask`; its
-        quarantine: :func:`flowkit.engine_dask.read_dask_quarantine`).
+        function's frames for groups of files (see :func:`flowkit.engine.dask.read.read_dask`; its
+        quarantine: :func:`flowkit.engine.dask.read.read_dask_quarantine`).
     client : dask.distributed.Client, optional
         With ``engine="dask"``: the cluster that scans the files (computing uses the current
         client).
@@ -271,7 +229,7 @@ def read(
     [{'srcport': 49152, 'dstport': 443, 'protocol_name': 'TCP', 'duration': 60}]
     """
     if engine == "dask":
-        from flowkit.engine_dask import read_dask
+        from flowkit.engine.dask.read import read_dask
 
         if is_s3_url(source) or any(
             v is not None for v in (accounts, regions, endpoint_url, profile, session, cache_dir)

@@ -10,20 +10,12 @@ import posixpath
 
 import pandas as pd
 
-from flowkit.provenance import provenance
+from flowkit.errors import require_columns
+from flowkit.load_provenance import provenance
+from flowkit.parse.text import COUNT_COLUMNS
 
 __all__ = ["COUNT_COLUMNS", "LOG_STATUSES", "status_by_interface", "summarize_files"]
 
-#: Per-file counts a load records, in display order (``records + quarantined + header_lines +
-#: blank_lines == lines_read`` for every file).
-COUNT_COLUMNS = (
-    "lines_read",
-    "records",
-    "quarantined",
-    "header_lines",
-    "blank_lines",
-    "file_errors",
-)
 #: The ``log-status`` values AWS writes, in display order.
 LOG_STATUSES = ("OK", "NODATA", "SKIPDATA")
 
@@ -108,8 +100,8 @@ def status_by_interface(df: pd.DataFrame) -> pd.DataFrame:
 
     Raises
     ------
-    KeyError
-        If ``interface_id`` or ``log_status`` is missing.
+    flowkit.errors.MissingFieldsError
+        If ``interface_id`` or ``log_status`` is missing (a ``ValueError`` naming them).
 
     Examples
     --------
@@ -121,9 +113,7 @@ def status_by_interface(df: pd.DataFrame) -> pd.DataFrame:
     0        eni-a   1       1         0      2
     1        eni-b   1       0         1      2
     """
-    missing = [c for c in ("interface_id", "log_status") if c not in df.columns]
-    if missing:
-        raise KeyError(f"status_by_interface needs columns {missing}")
+    require_columns(df, ("interface_id", "log_status"), "fk.status_by_interface")
     eni = df["interface_id"].astype("str").where(df["interface_id"].notna(), "(none)")
     status = df["log_status"].astype("str").where(df["log_status"].notna(), "(none)")
     counts = pd.crosstab(eni.to_numpy(), status.to_numpy())

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.provenance import Provenance
+from flowkit.load_provenance import Provenance
 
 __all__ = ["TimeLike", "filter_time", "time_window", "utc", "utc_or_none", "utc_seconds"]
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from flowkit.exercises import EXERCISES, HINTS, Exercise
+from flowkit.exercises import EXERCISES, HINTS, Exercise, worked_findings
 from flowkit.times import utc
 from flowkit.units import BYTES_PER_GB, BYTES_PER_GIB
 
@@ -400,29 +400,3 @@ def _canonical(exercise_id: str, truth: Truth) -> str:
     if not costs:
         raise KeyError("ground truth has no cost incident")
     return str(max(costs, key=_cost_estimate)["kind"])
-
-
-class Note(str):
-    """Text that a notebook shows as it is (no quotes around it)."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def worked_findings(findings: pd.DataFrame, trainer: bool) -> pd.DataFrame | Note:
-    """The detectors' findings for a trainer; for a trainee, a note that they are hidden.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> print(worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=False))
-    Hidden while you train: set TRAINER = True in the parameters cell to see what the detectors find.
-    >>> worked_findings(pd.DataFrame({"finding": ["port_scan"]}), trainer=True)["finding"].tolist()
-    ['port_scan']
-    """  # noqa: E501
-    if trainer:
-        return findings
-    return Note(
-        "Hidden while you train: set TRAINER = True in the parameters cell to see what the "
-        "detectors find."
-    )

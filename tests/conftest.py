@@ -37,7 +37,7 @@ def dask_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def sample_dask(dask_client: object) -> object:
     """The committed sample read with the Dask engine, in at least 6 partitions."""
-    from flowkit.engine_dask import read_dask
+    from flowkit.engine.dask.read import read_dask
 
     ddf = read_dask(SAMPLE, partition_bytes=4_000_000)
     assert ddf.npartitions >= 6
@@ -50,7 +50,7 @@ def split_frames(
 ) -> tuple[pd.DataFrame, object, list[pd.DataFrame]]:
     """The split estate (:mod:`dask_split`): the pandas frame, the Dask frame (one file per
     partition) and the partitions as pandas frames."""
-    from flowkit.engine_dask import read_dask
+    from flowkit.engine.dask.read import read_dask
 
     root = write_split(tmp_path_factory.mktemp("split"))
     ddf = read_dask(root, partition_bytes=1)

@@ -236,16 +236,15 @@ def _drive_interacts(page: Any, stem: str) -> int:
     return checked
 
 
-def _open_threshold_panel(page: Any, detection: str) -> Any:
-    """Open one detection's panel of the thresholds accordion; return the panel."""
+def _open_threshold_panel(page: Any, detection: str, threshold: str) -> Any:
+    """Open one detection's panel of the thresholds accordion; return the row (number box and
+    slider) of one of its thresholds."""
     accordion = page.locator(".flowkit-thresholds").first
     accordion.scroll_into_view_if_needed()
     accordion.get_by_text(detection, exact=True).first.click()
-    panel = accordion.locator(".widget-vbox").filter(has=page.locator(".noUi-handle")).filter(
-        has_text="min_ports"
-    )  # fmt: skip
-    panel.first.wait_for(state="visible", timeout=10_000)
-    return panel.first
+    row = accordion.locator(".widget-hbox").filter(has=page.get_by_text(threshold, exact=True))
+    row.first.wait_for(state="visible", timeout=10_000)
+    return row.first
 
 
 def _drive_hunt(page: Any, stem: str) -> int:
@@ -256,15 +255,30 @@ def _drive_hunt(page: Any, stem: str) -> int:
                            lambda: _change_select(findings, "port_scan"))  # fmt: skip
     assert "#images" in after
     assert before.split("#images")[1] != after.split("#images")[1], "drill image did not change"
-    panel = _open_threshold_panel(page, "port_scan")
-    handle = panel.locator(".noUi-handle").nth(1)  # window_minutes, min_ports, max_probe_packets
     listing = page.locator(".flowkit-findings").first
-    before, after = _drive(page, f"{stem}-threshold", listing,
-                           lambda: _slide_to_max(page, handle),
-                           read=lambda: str(findings.evaluate(JS_OPTIONS)))  # fmt: skip
+
+    def read() -> str:
+        return str(findings.evaluate(JS_OPTIONS))
+
+    # a slider: port_sweep's min_hosts at its maximum (500 hosts) leaves no sweep
+    row = _open_threshold_panel(page, "port_sweep", "min_hosts")
+    handle = row.locator(".noUi-handle").first
+    before, after = _drive(page, f"{stem}-threshold-slider", listing,
+                           lambda: _slide_to_max(page, handle), read=read)  # fmt: skip
+    assert "port_sweep" in before
+    assert "port_sweep" not in after, f"findings list after min_hosts at max: {after}"
+    # a typed value beyond the slider: port_scan's min_ports 5000 (the scan probed 1,024 ports)
+    row = _open_threshold_panel(page, "port_scan", "min_ports")
+    box = row.locator("input").first
+
+    def type_value() -> None:
+        box.fill("5000")
+        box.press("Enter")
+
+    before, after = _drive(page, f"{stem}-threshold-typed", listing, type_value, read=read)
     assert "port_scan" in before
-    assert "port_scan" not in after, f"findings list after min_ports at max: {after}"
-    return 2
+    assert "port_scan" not in after, f"findings list after min_ports 5000: {after}"
+    return 3
 
 
 def _drive_timeline(page: Any, stem: str) -> int:

@@ -12,7 +12,7 @@ import pytest
 from estate_files import HEADER, normalized, read_quiet, write_estate
 
 import flowkit as fk
-from flowkit.convert import (
+from flowkit.conversion import (
     MANIFEST,
     QUARANTINE,
     arrow_schema,

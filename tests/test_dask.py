@@ -10,8 +10,8 @@ from distributed import Client
 from estate_files import normalized, read_quiet, write_estate
 
 import flowkit as fk
-from flowkit.convert import convert
-from flowkit.engine_dask import plan_partitions, read_dask, read_dask_quarantine
+from flowkit.conversion import convert
+from flowkit.engine.dask.read import plan_partitions, read_dask, read_dask_quarantine
 
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
 

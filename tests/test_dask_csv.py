@@ -9,7 +9,7 @@ import pytest
 from distributed import Client
 from estate_files import normalized, read_quiet
 
-from flowkit.engine_dask import read_dask, read_dask_quarantine
+from flowkit.engine.dask.read import read_dask, read_dask_quarantine
 
 pytestmark = [pytest.mark.dask, pytest.mark.slow]
 CSV = Path(__file__).parent / "data" / "csv"

@@ -17,12 +17,12 @@ from dask_split import write_split
 from estate_files import normalized, read_quiet
 
 import flowkit as fk
-from flowkit import engine_dask_analytics
 from flowkit.cost.vantage import flow_key, merge_vantage_facts, vantage_facts
-from flowkit.engine_dask import _plan, read_dask
+from flowkit.engine.dask.read import _plan, read_dask
 from flowkit.enrich import dedupe_facts, enrich, merge_dedupe_facts
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import frame_facts, merge_direction_facts, own_addresses
+from flowkit.perf import frames
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 CHANGED = ["service_port", "local_role", "client_addr", "server_addr", "service"]
@@ -244,7 +244,7 @@ def test_the_reads_settled_facts_travel_with_the_dask_frame(
     def recompute(df: pd.DataFrame) -> None:
         raise AssertionError("the direction facts were computed again")
 
-    monkeypatch.setattr(engine_dask_analytics, "_direction_part", recompute)
+    monkeypatch.setattr(frames, "traffic_direction_facts", recompute)
     pd.testing.assert_frame_equal(fk.top_talkers(ddf), fk.top_talkers(pdf))
     pd.testing.assert_frame_equal(fk.estimate_cost(ddf), fk.estimate_cost(pdf))
     assert frame_facts(pdf) is not None  # the pandas read keeps them too

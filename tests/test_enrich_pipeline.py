@@ -119,3 +119,16 @@ def test_inventory_as_an_object_and_remote_names(estate, raw):
     out = enrich(raw, inventory=load_inventory(estate / "inventory.json"), vpc_cidrs=VPC)
     internal = out[out["direction"] == "internal"]
     assert internal["remote_name"].notna().mean() > 0.9
+
+
+def test_records_without_any_interface_id_enrich() -> None:
+    """Every interface-id missing (`-`): nothing votes for an own address, nothing crashes
+    (found by the CSV round-trip property test)."""
+    times = "1700000000 1700000060 ACCEPT OK"
+    lines = [
+        f"2 123456789010 - 192.0.2.1 198.51.100.2 49152 443 6 10 840 {times}",
+        f"2 123456789010 - 198.51.100.2 192.0.2.1 443 49152 6 8 640 {times}",
+    ]
+    df = enrich(fk.parse_lines(lines))
+    assert len(df) == 2
+    assert df["client_addr"].astype(str).tolist() == ["192.0.2.1", "192.0.2.1"]

@@ -282,3 +282,36 @@ def test_report_draws_labels_with_dollars_from_the_data(data: Path, tmp_path: Pa
     argv = ["report", str(path), "--data", str(data), "--html", str(out), "--no-progress"]
     assert main(argv) == 0
     assert out.read_text(encoding="utf-8").count("data:image/png;base64") >= 2
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["10_security_hunt", "11_forensic_timeline", "20_compliance_audit", "30_performance",
+             "40_cost"],
+)  # fmt: skip
+def test_a_notebook_on_no_evidence_stops_with_the_reason_not_empty_results(
+    name: str, tmp_path: Path
+) -> None:
+    """An analysis notebook pointed at a folder without flow logs stops at its read cell with
+    NoEvidenceError and what was read; no empty table or "0 findings" follows."""
+    root = Path(__file__).resolve().parents[1]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.log").write_text("not a flow log\nnor this\n")
+    executed = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", "--cwd", "notebooks", "--no-progress-bar",
+           f"notebooks/{name}.ipynb", str(executed), "-p", "DATA_PATH", str(empty)]  # fmt: skip
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    assert "NoEvidenceError" in result.stderr, result.stderr[-2000:]
+    nb = nbformat.read(executed, as_version=4)
+    failed = [i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"
+              and any(o.get("output_type") == "error" for o in c.get("outputs", []))]  # fmt: skip
+    assert len(failed) == 1
+    cell = nb.cells[failed[0]]
+    assert "fk.require_evidence(df)" in cell.source
+    error = next(o for o in cell.outputs if o.get("output_type") == "error")
+    assert "no records" in error["evalue"] or "nothing read" in error["evalue"]
+    later = [c for c in nb.cells[failed[0] + 1 :] if c.get("cell_type") == "code"]
+    assert all(not c.get("outputs") for c in later)

@@ -7,6 +7,7 @@ import pytest
 
 import flowkit as fk
 from flowkit import perf
+from flowkit.errors import MissingFieldsError
 
 T0 = 1700000000  # Tuesday 2023-11-14 22:13:20 UTC
 HEADER = (
@@ -148,7 +149,8 @@ def test_handshake_health_syn_synack_rst() -> None:
     v2 = fk.parse_lines(
         ["2 1 eni-a 10.0.0.5 10.0.1.6 1 443 6 1 40 1700000000 1700000060 ACCEPT OK"]
     )
-    assert perf.handshake_health(v2).empty
+    with pytest.raises(MissingFieldsError, match="'tcp_flags'"):  # not "all healthy"
+        perf.handshake_health(v2)
 
 
 def test_hour_of_week_counts_and_bytes() -> None:

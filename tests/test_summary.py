@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import flowkit as fk
+from flowkit.errors import MissingFieldsError
 from flowkit.summary import COUNT_COLUMNS, status_by_interface, summarize_files
 
 HEADER = (
@@ -118,7 +119,7 @@ def test_status_by_interface_keeps_unknown_statuses_and_missing_interfaces() -> 
 
 
 def test_status_by_interface_needs_its_columns() -> None:
-    with pytest.raises(KeyError, match="log_status"):
+    with pytest.raises(MissingFieldsError, match="log_status"):
         status_by_interface(pd.DataFrame({"interface_id": ["eni-1"]}))
 
 

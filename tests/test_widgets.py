@@ -6,6 +6,8 @@ that what it shows changed: the findings list, the PNG bytes of its plot, its ta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -171,6 +173,16 @@ def test_hunt_explorer_reruns_the_hunt_when_a_threshold_moves(records: pd.DataFr
     assert explorer.status.value.startswith(f"<b>{len(explorer.findings)}</b>")
     explorer.sliders.set_value("port_scan", "min_ports", 20)
     assert "port_scan" in explorer.findings["finding"].tolist()
+
+
+def test_hunt_explorer_says_nothing_was_read_instead_of_no_findings(tmp_path: Path) -> None:
+    (tmp_path / "notes.log").write_text("just some prose\nand more prose\n")
+    with pytest.warns(fk.FlowkitWarning):
+        df = fk.read(tmp_path, progress=False)
+    explorer = HuntExplorer(df)
+    assert explorer.findings.empty
+    assert "No evidence to hunt" in explorer.status.value
+    assert "findings with these thresholds" not in explorer.status.value
 
 
 def test_timeline_explorer_redraws_for_another_entity_and_window(records: pd.DataFrame) -> None:

@@ -9,14 +9,14 @@
 """
 
 from flowkit.compliance.check import KINDS, VIOLATION_COLUMNS, check_policy
-from flowkit.compliance.coverage import (
+from flowkit.compliance.least_privilege import load_security_groups, security_group_usage
+from flowkit.compliance.log_coverage import (
     STATUSES,
     coverage,
     coverage_gaps,
     coverage_summary,
     missing_deliveries,
 )
-from flowkit.compliance.least_privilege import load_security_groups, security_group_usage
 from flowkit.compliance.policy import Policy, PolicyError, Rule, load_policy
 from flowkit.compliance.report import audit_report, input_hashes
 

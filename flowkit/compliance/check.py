@@ -17,15 +17,16 @@ import pandas as pd
 
 from flowkit.compliance.policy import PROTOCOLS, Policy, Rule, load_policy
 from flowkit.enrich.addresses import AddressSpace
-from flowkit.enrich.conversations import connection_ids
+from flowkit.enrich.conversation_pairs import connection_ids
 from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.inventory import Inventory, load_inventory
 from flowkit.enrich.middlebox import middlebox_records, nat_boxes
 from flowkit.enrich.scope import inside
 from flowkit.enrich.sides import orientation_of
+from flowkit.errors import require_columns
 from flowkit.times import utc_seconds
 
-__all__ = ["KINDS", "VIOLATION_COLUMNS", "check_policy", "segment_members"]
+__all__ = ["KINDS", "POLICY_NEEDS", "VIOLATION_COLUMNS", "check_policy", "segment_members"]
 
 PathLike = str | os.PathLike[str]
 
@@ -151,7 +152,7 @@ def _keys(df: pd.DataFrame, inventory: Inventory | None) -> pd.DataFrame:
     Every record is oriented by the one model (the enrichment's columns, or computed for a raw
     frame); a NAT gateway's records are left out (the ENIs behind it log the same flows), by
     the one middlebox rule whatever gave the types.  A *connection* (client, client port,
-    server, service port, protocol; :func:`flowkit.enrich.conversations.connection_ids`) is
+    server, service port, protocol; :func:`flowkit.enrich.conversation_pairs.connection_ids`) is
     ``REJECT`` when any of its records was rejected, wherever (the target's security group
     refused what the client's ENI let out), else ``ACCEPT``.
     """
@@ -240,6 +241,10 @@ def _labels(addresses: pd.Index, facts: pd.DataFrame, policy: Policy, member: An
     return label
 
 
+#: Columns :func:`check_policy` needs (``action`` and ``log_status`` are read when present).
+POLICY_NEEDS = ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "bytes", "start", "end")
+
+
 def check_policy(
     df: pd.DataFrame,
     policy: Policy | PathLike,
@@ -296,6 +301,7 @@ def check_policy(
     0  forbidden  telnet   breach    23        1    840
     1  forbidden  telnet  blocked    23        1     40
     """
+    require_columns(df, POLICY_NEEDS, "fk.check_policy")
     pol = policy if isinstance(policy, Policy) else load_policy(policy)
     inv = None
     if inventory is not None:

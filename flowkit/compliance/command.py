@@ -27,7 +27,7 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the audit; 0 on success, 1 with ``--fail-on-breach`` and breaches, 2 on bad input,
     3 when the load holds no evidence (no report is written: "0 breaches" needs records)."""
-    from flowkit.cli import no_evidence, read_for_verb
+    from flowkit.cli_read import no_evidence, read_for_verb
     from flowkit.compliance import (
         audit_report,
         check_policy,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.inventory import Inventory, load_inventory
+from flowkit.errors import require_columns
 
 __all__ = ["SG_RULE_COLUMNS", "USAGE_COLUMNS", "load_security_groups", "security_group_usage"]
 
@@ -79,10 +80,6 @@ def load_security_groups(source: PathLike | Mapping[str, Any]) -> pd.DataFrame:
 
 def _connections(df: pd.DataFrame) -> pd.DataFrame:
     """ACCEPTed connections per ENI: the ENI as server (ingress) or as client (egress)."""
-    needed = ["interface_id", "local_role", "remote_addr", "protocol", "service_port", "action"]
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise KeyError(f"security_group_usage needs the enriched columns {missing} (fk.read)")
     keep = (df["action"].astype(object) == "ACCEPT").to_numpy() & df[
         "remote_addr"
     ].notna().to_numpy()
@@ -179,6 +176,11 @@ def security_group_usage(
     0     db-1         22  10.0.0.0/16  False
     1     db-1       5432    0.0.0.0/0   True
     """
+    require_columns(
+        df,
+        ("interface_id", "local_role", "remote_addr", "protocol", "service_port", "action"),
+        "fk.security_group_usage",
+    )
     rules = (
         security_groups.copy()
         if isinstance(security_groups, pd.DataFrame)

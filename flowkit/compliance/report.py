@@ -19,7 +19,7 @@ import pandas as pd
 
 from flowkit.compliance.policy import Policy
 from flowkit.nbmanifest import sha256 as _sha256
-from flowkit.nbreport import VERSIONED, _version
+from flowkit.nbreport import VERSIONED, package_version
 
 __all__ = ["audit_report", "input_hashes"]
 
@@ -129,7 +129,7 @@ def audit_report(
     moment = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
     breaches = violations[violations["outcome"] == "breach"] if len(violations) else violations
     blocked = violations[violations["outcome"] == "blocked"] if len(violations) else violations
-    versions = {"python": platform.python_version(), **{n: _version(n) for n in VERSIONED}}
+    versions = {"python": platform.python_version(), **{n: package_version(n) for n in VERSIONED}}
     hashes = input_hashes(inputs)
     params = pd.DataFrame({"parameter": list((parameters or {}).keys()),
                            "value": [repr(v) for v in (parameters or {}).values()]})  # fmt: skip

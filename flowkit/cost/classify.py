@@ -7,11 +7,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.vantage import NA, Sides, VantageFacts, _uint, bare, flow_sides, present, text
-from flowkit.engine_check import is_dask_frame, not_on_dask
+from flowkit.cost.vantage import (
+    NA,
+    Sides,
+    VantageFacts,
+    bare,
+    column_int64,
+    flow_sides,
+    present,
+    text,
+)
+from flowkit.engine.protocol import is_dask_frame, not_on_dask
 from flowkit.enrich.aws import add_aws_service
+from flowkit.errors import require_columns
 
-__all__ = ["COST_WHY", "DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
+__all__ = ["COST_NEEDS", "COST_WHY", "DIMENSIONS", "FREE_SERVICES", "LABELS", "classify_transfer"]
 
 #: Why the cost functions do not take Dask frames.
 COST_WHY = (
@@ -31,6 +41,10 @@ DIMENSIONS: tuple[str, ...] = (
 LABELS: tuple[str, ...] = (*DIMENSIONS, "copy", "no_bytes")
 #: AWS services reached for free in the same Region (gateway endpoints exist for both).
 FREE_SERVICES: tuple[str, ...] = ("S3", "DYNAMODB")
+
+
+#: Columns the classification (and so the cost) of records needs.
+COST_NEEDS = ("srcaddr", "dstaddr", "bytes")
 
 
 def _hop(s: Sides) -> np.ndarray:
@@ -120,6 +134,7 @@ def classify_transfer(df: pd.DataFrame, *, facts: VantageFacts | None = None) ->
     >>> out["transfer"].tolist(), out["transfer_bytes"].tolist()
     (['inter_az', 'copy', 'internet_egress'], [500, 0, 900])
     """
+    require_columns(df, COST_NEEDS, "fk.classify_transfer")
     if is_dask_frame(df):
         raise not_on_dask("fk.classify_transfer", COST_WHY)
     original, df = df, bare(df)
@@ -136,10 +151,10 @@ def classify_transfer(df: pd.DataFrame, *, facts: VantageFacts | None = None) ->
         far_is_dst, text(labelled, "dst_aws_region"), text(labelled, "src_aws_region")
     )
     region = text(df, "region")
-    nbytes = _uint(df, "bytes")
+    nbytes = column_int64(df, "bytes")
     status = text(df, "log_status")
     action = text(df, "action")
-    path = _uint(df, "traffic_path")
+    path = column_int64(df, "traffic_path")
     public = _public(svc, reg, region)
     hop = _hop(s)
     gateway = (path == 7) | ((path == 2) & np.isin(svc, ("S3", "DYNAMODB")))

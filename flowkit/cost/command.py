@@ -90,7 +90,7 @@ def _table(report: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the ``cost`` verb; 0 on success, 2 on bad input, 3 when the load holds no evidence
     (no "$0.00" from nothing)."""
-    from flowkit.cli import no_evidence, read_for_verb
+    from flowkit.cli_read import no_evidence, read_for_verb
     from flowkit.enrich import enrich
     from flowkit.errors import FlowkitError, NoEvidenceError
 

@@ -8,25 +8,42 @@ GiB.  (Elsewhere flowkit shows volumes in decimal GB of 10^9 bytes.)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.cost.classify import COST_WHY, DIMENSIONS, FREE_SERVICES, classify_transfer
+from flowkit.cost.classify import (
+    COST_NEEDS,
+    DIMENSIONS,
+    classify_transfer,
+)
 from flowkit.cost.prices import PriceTable, load_prices
-from flowkit.cost.vantage import bare
-from flowkit.engine_check import is_dask_frame, not_on_dask
+from flowkit.cost.vantage import VantageFacts, bare, flow_key, merge_vantage_facts, vantage_facts
+from flowkit.engine.protocol import fold, grouped, is_dask_frame, run
+from flowkit.enrich.facts import DirectionFacts
+from flowkit.errors import require_columns
+from flowkit.perf.frames import settled_direction_facts
 from flowkit.units import BYTES_PER_GIB
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["cost_finish", "cost_part", "estimate_cost", "period_days", "recommend_savings"]
+__all__ = [
+    "CLASSIFIED",
+    "COST_READS",
+    "classified_records",
+    "cost_finish",
+    "cost_part",
+    "cost_reads",
+    "dimension_charges",
+    "dimension_rates",
+    "estimate_cost",
+    "period_days",
+]
 
 _COST_COLUMNS = ["dimension", "gib", "rate", "cost", "monthly_gib", "monthly_cost"]
-_REC_COLUMNS = ["rank", "kind", "target", "action", "gib", "monthly_gib", "monthly_cost",
-                "monthly_savings", "detail"]  # fmt: skip
 
 
 def period_days(df: pd.DataFrame) -> float:
@@ -61,16 +78,21 @@ def _days(extents: list[Extent]) -> float:
     return max((max(his) - min(los)).total_seconds(), 60.0) / 86400.0
 
 
-def _classified(df: pd.DataFrame) -> pd.DataFrame:
+#: The columns of classified records (:func:`flowkit.classify_transfer`) that the cost reads.
+CLASSIFIED = ("transfer", "transfer_bytes")
+
+
+def cost_reads(df: pd.DataFrame | dd.DataFrame) -> tuple[str, ...]:
+    """What the cost reads of ``df``: its classification when classified, else the records."""
+    return CLASSIFIED if set(CLASSIFIED) <= set(df.columns) else COST_NEEDS
+
+
+def classified_records(df: pd.DataFrame) -> pd.DataFrame:
     """The records classified, without ``attrs`` (see :func:`flowkit.cost.vantage.bare`)."""
-    return (
-        bare(df)
-        if "transfer" in df.columns and "transfer_bytes" in df.columns
-        else bare(classify_transfer(df))
-    )
+    return bare(df) if set(CLASSIFIED) <= set(df.columns) else bare(classify_transfer(df))
 
 
-def _charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def dimension_charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Long table of counted bytes: ``by`` columns, dimension, bytes (inter-AZ extras added)."""
     counted = ~c["transfer"].isin(["copy", "no_bytes"]).to_numpy()
     keys = {col: c[col].astype(object).to_numpy()[counted] for col in by}
@@ -88,7 +110,7 @@ def _charges(c: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pd.concat([main, extra], ignore_index=True)
 
 
-def _rates(total_bytes: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
+def dimension_rates(total_bytes: pd.Series, prices: PriceTable, factor: float) -> pd.Series:
     """Effective USD per GiB of each dimension: its monthly bill over its monthly volume.
 
     The bands and prices apply to the volume in the table's unit (``bytes_per_gb`` bytes: a
@@ -169,20 +191,62 @@ def estimate_cost(
     [{'dimension': 'inter_az', 'gib': 10.0, 'rate': 0.02, 'cost': 0.2}]
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
+    require_columns(df, cost_reads(df), "fk.estimate_cost")
     if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import estimate_cost_dask
+        return _estimate_cost_of_partitions(df, prices, by_cols, days)
+    return cost_finish([cost_part(classified_records(df), by_cols)], prices, by_cols, days)
 
-        return estimate_cost_dask(df, prices, by_cols, days)
-    return cost_finish([cost_part(_classified(df), by_cols)], prices, by_cols, days)
+
+#: Columns that the cost classification reads (the others are not shuffled).
+COST_READS = (
+    "interface_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "srcport", "dstport",
+    "protocol", "bytes", "start", "end", "action", "log_status", "flow_direction",
+    "traffic_path", "az_id", "eni_az_id", "next_hop_az_id", "remote_az_id", "interface_type",
+    "eni_type", "src_aws_service", "dst_aws_service", "src_aws_region", "dst_aws_region",
+    "pkt_src_aws_service", "pkt_dst_aws_service", "region", "local_addr",
+    "transfer", "transfer_bytes", "cross_az_bytes",
+)  # fmt: skip
+
+
+def _estimate_cost_of_partitions(
+    ddf: dd.DataFrame, prices: PriceTable | None, by_cols: list[str], days: float | None
+) -> pd.DataFrame:
+    """:func:`estimate_cost` of a Dask frame.
+
+    The facts of the whole frame (each ENI's own address when ``local_addr`` is absent: the
+    read's settled direction facts, else one pass for them; then the NAT-like ENIs and the AZ
+    of each address) are computed per partition and merged; the records are shuffled by their
+    packet flow (:func:`flowkit.cost.vantage.flow_key`) so that every record of a flow is in one
+    partition, where the copies are found as in pandas; each partition is classified with the
+    merged facts and reduced to counted bytes per ``by_cols`` and dimension, which add up
+    exactly.
+    """
+    d = ddf[[c for c in ddf.columns if c in COST_READS or c in by_cols]]
+    finish = partial(cost_finish, prices=prices, by_cols=by_cols, days=days)
+    if set(CLASSIFIED) <= set(d.columns):  # classified already
+        return run(d, cost_part, finish, by_cols)
+    direction = None
+    if "local_addr" not in d.columns:  # the read's settled facts, else one pass for them
+        direction = settled_direction_facts(ddf, d)
+    facts = fold(d, _vantage_part, merge_vantage_facts, direction)
+    return run(grouped(d, flow_key), _classified_cost_part, finish, facts, by_cols)
+
+
+def _vantage_part(df: pd.DataFrame, direction: DirectionFacts | None) -> VantageFacts:
+    return vantage_facts(df, direction=direction)
+
+
+def _classified_cost_part(
+    df: pd.DataFrame, facts: VantageFacts, by_cols: list[str]
+) -> tuple[pd.DataFrame, Extent]:
+    return cost_part(bare(classify_transfer(df, facts=facts)), by_cols)
 
 
 def cost_part(c: pd.DataFrame, by_cols: list[str]) -> tuple[pd.DataFrame, Extent]:
     """The additive part of :func:`estimate_cost` of classified records ``c``: counted bytes
     per ``by_cols`` and dimension (exact integer sums), and the records' time extent."""
-    missing = [col for col in by_cols if col not in c.columns]
-    if missing:
-        raise ValueError(f"no column {', '.join(map(repr, missing))} to break the cost down by")
-    charges = _charges(c, by_cols)
+    require_columns(c, by_cols, "fk.estimate_cost (the columns to break the cost down by)")
+    charges = dimension_charges(c, by_cols)
     grouped = charges.groupby([*by_cols, "dimension"], dropna=False, sort=False)["bytes"].sum()
     return grouped.reset_index(), _extent(c)
 
@@ -201,7 +265,7 @@ def cost_finish(
         grouped = grouped.groupby(keys, dropna=False, sort=False)["bytes"].sum().reset_index()
     span = float(days) if days is not None else _days([e for _, e in parts])
     factor = prices.hours_per_month / (span * 24.0)
-    rates = _rates(grouped.groupby("dimension")["bytes"].sum(), prices, factor)
+    rates = dimension_rates(grouped.groupby("dimension")["bytes"].sum(), prices, factor)
     out = grouped[[*by_cols, "dimension"]].assign(gib=grouped["bytes"] / BYTES_PER_GIB)
     out["rate"] = out["dimension"].map(rates).astype("float64")
     out["cost"] = out["gib"] * out["rate"]
@@ -215,155 +279,3 @@ def cost_finish(
     meta = {"days": span, "month_factor": factor, "prices": prices.version}
     out.attrs["flowkit"] = {"cost": {**meta, "region": prices.region}}
     return out
-
-
-def _names(c: pd.DataFrame) -> dict[str, str]:
-    """Address -> ENI name (or interface id) for our own addresses seen in the data."""
-    name_col = "eni_name" if "eni_name" in c.columns else "interface_id"
-    if name_col not in c.columns:
-        return {}
-    pairs = c[["local_end", name_col]].dropna().drop_duplicates("local_end")
-    return dict(zip(pairs["local_end"].astype(str), pairs[name_col].astype(str), strict=True))
-
-
-def _label(values: pd.Series, names: dict[str, str]) -> pd.Series:
-    """``name (address)`` for our addresses, the address otherwise (one lookup per value)."""
-    cat = values.astype(object).fillna("?").astype(str).astype("category")
-    labels = [f"{names[a]} ({a})" if a in names else a for a in cat.cat.categories]
-    return pd.Series(np.asarray(labels, dtype=object)[cat.cat.codes.to_numpy()], index=values.index)
-
-
-def _via_nat_to_free(c: pd.DataFrame) -> np.ndarray:
-    """Counted records of S3/DynamoDB traffic that went through a NAT gateway."""
-    nat = c["middlebox"].astype(object).eq("nat_gateway") | c["transfer"].eq("nat_gateway")
-    free = c["far_service"].astype(object).isin(FREE_SERVICES)
-    counted = ~c["transfer"].isin(["copy", "no_bytes"])
-    return (nat & free & counted).to_numpy()
-
-
-def _endpoint_rows(
-    c: pd.DataFrame, cost: pd.Series, names: dict[str, str]
-) -> list[dict[str, object]]:
-    """S3/DynamoDB traffic through a NAT gateway: a gateway endpoint makes all of it free."""
-    mask = _via_nat_to_free(c)
-    rows: list[dict[str, object]] = []
-    sub = c[mask]
-    for service, part in sub.groupby(sub["far_service"].astype(object), sort=True):
-        processed = part[part["transfer"].eq("nat_gateway")]
-        from_inside = processed["far_end"].astype(object) != processed["hop_peer"].astype(object)
-        entering = processed[from_inside]
-        clients = entering["hop_peer"].astype(object).value_counts().head(3).index
-        who = ", ".join(_label(pd.Series(list(clients), dtype=object), names))
-        saving = float(cost[part.index].sum())
-        rows.append({
-            "kind": "gateway_endpoint", "target": f"{service} through a NAT gateway",
-            "action": f"add a {service} gateway endpoint to the route tables of the clients' "
-                      "subnets (free; removes NAT processing and its cross-AZ hops)",
-            "bytes": float(processed["transfer_bytes"].to_numpy("float64", na_value=0).sum()),
-            "monthly_cost": saving, "monthly_savings": saving,
-            "detail": f"clients: {who}" if who else "",
-        })  # fmt: skip
-    return rows
-
-
-def recommend_savings(
-    df: pd.DataFrame,
-    prices: PriceTable | None = None,
-    *,
-    days: float | None = None,
-    top: int = 5,
-) -> pd.DataFrame:
-    """List what would cut the data-transfer bill, with estimated monthly savings.
-
-    Three kinds: ``gateway_endpoint`` (S3 or DynamoDB reached through a NAT gateway: a free
-    gateway endpoint saves the NAT processing and the cross-AZ hops of those bytes);
-    ``same_az_placement`` (pairs of resources exchanging inter-AZ bytes: placing them in the
-    same AZ, or using a NAT per AZ, saves the $0.01 per GiB each way); ``internet_egress`` (the top
-    internet destinations, for review: their cost is shown, savings depend on the fix and are
-    left empty).
-
-    Parameters
-    ----------
-    df : DataFrame
-        Flow records, classified or not.
-    prices : PriceTable, optional
-        Default :func:`load_prices`.
-    days : float, optional
-        Period the records cover; default :func:`period_days`.
-    top : int
-        Cross-AZ pairs and internet destinations to list (each).
-
-    Returns
-    -------
-    DataFrame
-        ``rank``, ``kind``, ``target``, ``action``, ``gib`` (volume in the period, GiB of 2^30
-        bytes), ``monthly_gib``, ``monthly_cost``, ``monthly_savings`` (USD), ``detail``;
-        sorted by savings (largest first, unknown last).
-
-    Examples
-    --------
-    >>> import flowkit as fk
-    >>> gib = 2**30  # flowkit.units.BYTES_PER_GIB: AWS's metered "GB"
-    >>> df = fk.parse_lines([
-    ...     "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
-    ...     "end action log-status az-id flow-direction traffic-path",
-    ...     f"5 eni-a 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
-    ...     "OK use1-az1 egress 1",
-    ...     f"5 eni-b 10.0.0.5 10.0.1.6 50000 5432 6 5 {10 * gib} 1700000000 1700000060 ACCEPT "
-    ...     "OK use1-az2 ingress -"])
-    >>> recs = recommend_savings(df, days=730 / 24)
-    >>> recs.loc[0, "kind"], recs.loc[0, "target"], float(recs.loc[0, "monthly_savings"])
-    ('same_az_placement', 'eni-a (10.0.0.5) <-> eni-b (10.0.1.6)', 0.2)
-    """
-    if is_dask_frame(df):
-        raise not_on_dask("fk.recommend_savings", COST_WHY)
-    prices = prices if prices is not None else load_prices()
-    c = _classified(df).reset_index(drop=True)
-    span = float(days) if days is not None else period_days(c)
-    factor = prices.hours_per_month / (span * 24.0)
-    charges = _charges(c.assign(_row=np.arange(len(c))), ["_row"])
-    rates = _rates(charges.groupby("dimension")["bytes"].sum(), prices, factor).fillna(0.0)
-    charges["usd"] = charges["bytes"] / BYTES_PER_GIB * charges["dimension"].map(rates)
-    per_row = charges.groupby("_row")["usd"].sum().reindex(range(len(c)), fill_value=0.0)
-    monthly = per_row * factor
-    names = _names(c)
-    rows = _endpoint_rows(c, monthly, names)
-    done = _via_nat_to_free(c)
-    cross = c["transfer"].eq("inter_az").to_numpy() | (c["cross_az_bytes"].fillna(0) > 0).to_numpy()
-    cross &= ~done
-    if cross.any():
-        sub = c[cross]
-        a = _label(sub["local_end"], names)
-        b = _label(sub["hop_peer"], names)
-        pair = np.where(a.to_numpy() < b.to_numpy(), a + " <-> " + b, b + " <-> " + a)
-        inter = rates.get("inter_az", 0.0) * factor / BYTES_PER_GIB
-        xbytes = np.where(sub["transfer"].eq("inter_az"), sub["transfer_bytes"].astype("float64"),
-                          sub["cross_az_bytes"].astype("float64"))  # fmt: skip
-        grouped = pd.DataFrame({"pair": pair, "bytes": xbytes}).groupby("pair")["bytes"].sum()
-        for target, nbytes in grouped.sort_values(ascending=False).head(top).items():
-            rows.append({"kind": "same_az_placement", "target": target,
-                         "action": "place both in the same AZ (or use a NAT gateway / endpoint "
-                                   "in each AZ)",
-                         "bytes": float(nbytes), "monthly_cost": float(nbytes) * inter,
-                         "monthly_savings": float(nbytes) * inter, "detail": ""})  # fmt: skip
-    egress = c["transfer"].eq("internet_egress").to_numpy()
-    if egress.any():
-        sub = c[egress]
-        grouped = sub.groupby(sub["far_end"].astype(object))["transfer_bytes"].sum()
-        rate = rates.get("internet_egress", 0.0) * factor / BYTES_PER_GIB
-        for target, nbytes in (
-            grouped.astype("float64").sort_values(ascending=False).head(top).items()
-        ):
-            rows.append({"kind": "internet_egress", "target": str(target),
-                         "action": "review: expected? cacheable (CloudFront), compressible, or "
-                                   "exfiltration?",
-                         "bytes": float(nbytes), "monthly_cost": float(nbytes) * rate,
-                         "monthly_savings": np.nan, "detail": ""})  # fmt: skip
-    out = pd.DataFrame(rows, columns=["kind", "target", "action", "bytes", "monthly_cost",
-                                      "monthly_savings", "detail"])  # fmt: skip
-    out["gib"] = out["bytes"].astype("float64") / BYTES_PER_GIB
-    out["monthly_gib"] = out["gib"] * factor
-    out = out.sort_values(["monthly_savings", "monthly_cost", "gib", "target"],
-                          ascending=[False, False, False, True], na_position="last")  # fmt: skip
-    out["rank"] = np.arange(1, len(out) + 1)
-    return out[_REC_COLUMNS].reset_index(drop=True)

@@ -45,6 +45,7 @@ __all__ = [
     "Sides",
     "VantageFacts",
     "bare",
+    "column_int64",
     "flow_key",
     "flow_sides",
     "merge_vantage_facts",
@@ -169,7 +170,7 @@ def _coalesce(*arrays: np.ndarray | None, n: int) -> np.ndarray:
     return out
 
 
-def _uint(df: pd.DataFrame, column: str) -> np.ndarray:
+def column_int64(df: pd.DataFrame, column: str) -> np.ndarray:
     if column not in df.columns:
         return np.zeros(len(df), dtype=np.int64)
     return df[column].to_numpy(dtype="float64", na_value=-1).astype(np.int64)
@@ -211,8 +212,10 @@ def _kinds(df: pd.DataFrame, eni: np.ndarray, ids: np.ndarray,
 
 
 def _flow_ids(src: np.ndarray, dst: np.ndarray, df: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
-    ports = (_uint(df, "srcport") + 1) * 2**20 + (_uint(df, "dstport") + 1) * 2**3
-    keys = pd.DataFrame({"a": src * 2**31 + dst, "b": ports * 2**9 + _uint(df, "protocol") + 1})
+    ports = (column_int64(df, "srcport") + 1) * 2**20 + (column_int64(df, "dstport") + 1) * 2**3
+    keys = pd.DataFrame(
+        {"a": src * 2**31 + dst, "b": ports * 2**9 + column_int64(df, "protocol") + 1}
+    )
     ids = keys.groupby(["a", "b"], sort=False).ngroup().to_numpy(dtype=np.int64)
     return np.where(ok, ids, -1)
 
@@ -223,8 +226,8 @@ def flow_key(df: pd.DataFrame) -> pd.Series:
     space, si, di = effective_space(bare(df))
     uniques = np.asarray([*space.uniques, None], dtype=object)
     frame = pd.DataFrame({"s": uniques[space.codes[si]], "d": uniques[space.codes[di]],
-                          "p": _uint(df, "srcport"), "q": _uint(df, "dstport"),
-                          "r": _uint(df, "protocol")}, index=df.index)  # fmt: skip
+                          "p": column_int64(df, "srcport"), "q": column_int64(df, "dstport"),
+                          "r": column_int64(df, "protocol")}, index=df.index)  # fmt: skip
     return pd.util.hash_pandas_object(frame, index=False)
 
 

@@ -47,9 +47,10 @@ from flowkit.detect.novelty import find_unusual_port, find_unusual_protocol
 from flowkit.detect.rejects import find_rejected_burst, find_repeated_probe
 from flowkit.detect.rules import rules_table
 from flowkit.detect.scan import find_port_scan, find_port_sweep
-from flowkit.detect.view import View, build_view
+from flowkit.detect.view import VIEW_NEEDS, View, build_view
 from flowkit.detect.volume import find_dos, find_exfiltration
-from flowkit.engine_check import is_dask_frame
+from flowkit.engine.protocol import is_dask_frame
+from flowkit.errors import require_columns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -145,6 +146,8 @@ def hunt(
     ['port_scan']
     """
     cfg = _config(config)
+    if not isinstance(df, View):
+        require_columns(df, VIEW_NEEDS, "fk.hunt")
     view = build_view(df) if is_dask_frame(df) else as_view(df)
     parts = []
     for name, func in DETECTIONS.items():

@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     ``--format json`` or ``csv`` that line goes to stderr, so stdout stays machine-readable.
     """
     import flowkit as fk
-    from flowkit.cli import no_evidence, read_for_verb
+    from flowkit.cli_read import no_evidence, read_for_verb
     from flowkit.errors import FlowkitError, NoEvidenceError
 
     progress = True if args.progress else (False if args.no_progress else None)

@@ -1,7 +1,7 @@
 """The detections' view in parts: one frame's (or Dask partition's) records, then the view.
 
 :func:`flowkit.detect.view.build_view` is ``view_finish([view_part(df)])``; on a Dask frame it
-is ``view_finish`` of every partition's ``view_part`` (:mod:`flowkit.engine_dask_analytics`).
+is ``view_finish`` of every partition's ``view_part`` (:func:`flowkit.engine.run`).
 A part holds its records as the view's integer columns with its own address codes, each
 record already oriented (the enrichment's client, or the one orientation model's with the
 frame-wide facts); what needs the whole frame is done when the parts meet in
@@ -29,17 +29,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.view import (
-    _NOT_SERVICE,
+from flowkit.detect.view_table import (
+    NOT_SERVICE,
     View,
-    _ints,
-    _pair_key,
-    _port_key,
-    _seconds,
+    int_column,
+    pair_key,
+    port_key,
+    seconds_column,
 )
 from flowkit.enrich.addresses import AddressSpace
 from flowkit.enrich.aws import ip_ranges
-from flowkit.enrich.conversations import mix_keys
+from flowkit.enrich.conversation_pairs import mix_keys
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.middlebox import translated, translating
 from flowkit.enrich.scope import inside
@@ -58,12 +58,12 @@ def _dedupe(
     (the same rows in any input order give the same output)."""
     if not len(cols["t"]):
         return cols
-    k1 = _pair_key(cols["cli"], cols["srv"], n_addr)
+    k1 = pair_key(cols["cli"], cols["srv"], n_addr)
     minute = cols["t"] // 60
     minute = minute - minute.min()
     if apart is not None:
         minute = minute + apart.astype(np.int64) * (int(minute.max()) + 1)
-    k2 = (_port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
+    k2 = (port_key(cols["cport"], cols["sport"], cols["proto"]) << 1) | cols["req"]
     order = _minute_then_hash(minute, mix_keys(k1, k2))
     k1, k2, minute = k1[order], k2[order], minute[order]
     new = np.ones(len(order), dtype=bool)
@@ -170,8 +170,8 @@ def view_part(
         use &= ~(np.append(box, False)[codes] & ~moved)
         eni = np.where(moved, -1, codes)
     cl = np.where(rule >= 0, client, src <= dst)[use]
-    sp = _ints(df, "srcport", 0)
-    dp = _ints(df, "dstport", 0)
+    sp = int_column(df, "srcport", 0)
+    dp = int_column(df, "dstport", 0)
     reject = (
         (df["action"] == "REJECT").to_numpy(dtype=bool, na_value=False)
         if "action" in df.columns
@@ -179,18 +179,18 @@ def view_part(
     )
     s_u, d_u, sp_u, dp_u = src[use], dst[use], sp[use], dp[use]
     cols = {
-        "t": _seconds(df, "start")[use],
-        "t_end": _seconds(df, "end")[use],
+        "t": seconds_column(df, "start")[use],
+        "t_end": seconds_column(df, "end")[use],
         "cli": np.where(cl, s_u, d_u).astype(np.int32),
         "srv": np.where(cl, d_u, s_u).astype(np.int32),
         "cport": np.where(cl, sp_u, dp_u).astype(np.int32),
         "sport": np.where(cl, dp_u, sp_u).astype(np.int32),
-        "proto": _ints(df, "protocol", -1)[use].astype(np.int16),
+        "proto": int_column(df, "protocol", -1)[use].astype(np.int16),
         "req": cl,
-        "pkts": _ints(df, "packets", 0)[use],
-        "bytes": _ints(df, "bytes", 0)[use],
+        "pkts": int_column(df, "packets", 0)[use],
+        "bytes": int_column(df, "bytes", 0)[use],
         "accept": ~reject[use],
-        "flags": _ints(df, "tcp_flags", -1)[use].astype(np.int16),
+        "flags": int_column(df, "tcp_flags", -1)[use].astype(np.int16),
         "eni": eni[use],
     }
     if collapse:
@@ -224,7 +224,7 @@ def view_finish(parts: list[ViewPart]) -> View:
     hit = ranges.table.lookup(space.parsed)
     labels: list[Any] = list(ranges.table.labels)
     services = np.asarray([p[0] for p in labels] + [None], dtype=object)
-    aws = np.isin(services[hit], [s for s in ranges.services if s not in _NOT_SERVICE])
+    aws = np.isin(services[hit], [s for s in ranges.services if s not in NOT_SERVICE])
     return View(rec=out, addresses=np.asarray(addresses, dtype=object), internal=internal, aws=aws)
 
 

@@ -6,20 +6,19 @@
 
 from flowkit.enrich.aws import IpRanges, add_aws_service, ip_ranges, load_ip_ranges, use_ip_ranges
 from flowkit.enrich.basic import add_basic, add_duration, add_protocol_name, protocol_names
-from flowkit.enrich.conversations import conversations
-from flowkit.enrich.dedupe import (
+from flowkit.enrich.conversation_pairs import conversations
+from flowkit.enrich.dedupe_copies import (
     DedupeFacts,
     dedupe,
     dedupe_facts,
     merge_dedupe_facts,
 )
-from flowkit.enrich.direction import add_direction, add_service_side, direction_facts
+from flowkit.enrich.direction import add_direction, add_service, add_service_side, direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.enrich.geo import add_geo, default_geo_db
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.middlebox import MIDDLEBOX_TYPES
 from flowkit.enrich.names import (
-    add_service,
     add_tcp_flag_columns,
     add_tcp_flags_label,
     service_name,

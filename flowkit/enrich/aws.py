@@ -28,10 +28,18 @@ import pandas as pd
 
 from flowkit.enrich.addresses import AddressSpace, IntervalTable
 from flowkit.errors import FileFormatError
-from flowkit.provenance import Provenance
+from flowkit.load_provenance import Provenance
 from flowkit.sources.text_files import item_line, read_json
 
-__all__ = ["IpRanges", "add_aws_service", "ip_ranges", "load_ip_ranges", "use_ip_ranges"]
+__all__ = [
+    "IpRanges",
+    "add_aws_service",
+    "aws_columns",
+    "ip_ranges",
+    "load_ip_ranges",
+    "record_attrs",
+    "use_ip_ranges",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -147,7 +155,7 @@ def use_ip_ranges(path: PathLike | None) -> IpRanges:
     return loaded
 
 
-def _record_attrs(out: pd.DataFrame, ranges: IpRanges) -> None:
+def record_attrs(out: pd.DataFrame, ranges: IpRanges) -> None:
     # A Provenance, not a plain dict: pandas deep-copies plain dicts (and the quarantine frame in
     # them), and then fails comparing attrs in concat/groupby ("truth value ... is ambiguous").
     attrs = Provenance(out.attrs.get("flowkit", {}))
@@ -155,7 +163,7 @@ def _record_attrs(out: pd.DataFrame, ranges: IpRanges) -> None:
     out.attrs["flowkit"] = attrs
 
 
-def _aws_columns(
+def aws_columns(
     df: pd.DataFrame, space: AddressSpace, src: int, dst: int, ranges: IpRanges
 ) -> dict[str, pd.Categorical]:
     """Columns from the space's ``src``/``dst`` column indices (effective addresses)."""
@@ -250,7 +258,7 @@ def add_aws_service(df: pd.DataFrame, ranges: IpRanges | None = None) -> pd.Data
     ranges = ranges if ranges is not None else ip_ranges()
     out = df.copy(deep=False)
     space, src, dst = effective_space(df)
-    for name, values in _aws_columns(df, space, src, dst, ranges).items():
+    for name, values in aws_columns(df, space, src, dst, ranges).items():
         out[name] = values
-    _record_attrs(out, ranges)
+    record_attrs(out, ranges)
     return out

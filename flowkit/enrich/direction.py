@@ -16,6 +16,7 @@ import pandas as pd
 
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.inventory import Inventory
+from flowkit.enrich.names import service_categorical
 from flowkit.enrich.orientation import ORIENT_RULES
 from flowkit.enrich.sides import DIRECTIONS, ROLES, Sides, learn_facts, sides
 
@@ -23,8 +24,11 @@ __all__ = [
     "DIRECTIONS",
     "ROLES",
     "add_direction",
+    "add_service",
     "add_service_side",
+    "direction_columns",
     "direction_facts",
+    "service_columns",
 ]
 
 
@@ -53,7 +57,7 @@ def _uint16(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.astype(np.uint16), mask)
 
 
-def _direction_columns(s: Sides) -> dict[str, Any]:
+def direction_columns(s: Sides) -> dict[str, Any]:
     local_src, lknown = s.local_src, s.lknown
     flip = local_src ^ s.translated
     return {
@@ -76,7 +80,7 @@ def service_port_values(s: Sides) -> np.ndarray:
     return np.where(s.client, s.dport, s.sport)
 
 
-def _service_columns(s: Sides, port: np.ndarray | None = None) -> dict[str, Any]:
+def service_columns(s: Sides, port: np.ndarray | None = None) -> dict[str, Any]:
     """``port``: :func:`service_port_values` of ``s`` when already made."""
     client, cknown = s.client, s.cknown
     role = np.where(cknown & s.lknown, (s.local_src != client).view(np.int8), np.int8(-1))
@@ -137,7 +141,7 @@ def add_direction(
     {'remote_addr': ['52.216.8.1', '52.216.8.1'], 'remote_port': [443, 443]}
     """
     out = df.copy(deep=False)
-    for name, values in _direction_columns(sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in direction_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
     return out
 
@@ -177,6 +181,36 @@ def add_service_side(
     ['198.51.100.7', '198.51.100.7']
     """
     out = df.copy(deep=False)
-    for name, values in _service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
+    for name, values in service_columns(sides(df, vpc_cidrs, inventory, facts)).items():
         out[name] = values
+    return out
+
+
+def _ports(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    col = df[column].astype("UInt16") if column in df.columns else None
+    if col is None:
+        return np.zeros(len(df), dtype=np.int64), np.ones(len(df), dtype=bool)
+    return col.to_numpy(dtype=np.int64, na_value=0), col.isna().to_numpy()
+
+
+def add_service(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``service``: the IANA name of ``service_port`` for TCP and UDP records.
+
+    ``service_port`` comes from :func:`add_service_side` (added here if
+    missing).  NA for other protocols, unknown service ports and ports IANA has not assigned.
+    Returns a new frame; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"protocol": pd.array([6, 17, 6, 1], dtype="UInt8"),
+    ...                    "service_port": pd.array([443, 53, 50000, None], dtype="UInt16")})
+    >>> add_service(df)["service"].tolist()
+    ['https', 'domain', nan, nan]
+    """
+    if "service_port" not in df.columns:
+        df = add_service_side(df)
+    out = df.copy(deep=False)
+    port, missing = _ports(df, "service_port")
+    out["service"] = service_categorical(df, port, missing)
     return out

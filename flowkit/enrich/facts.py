@@ -6,14 +6,14 @@ more distinct peers.  :class:`DirectionFacts` holds the raw counts behind those 
 by text (ENI ids, addresses), never the decisions, so the facts of two frames merge exactly:
 ``merge_direction_facts([facts_of(a), facts_of(b)]) == facts_of(concat([a, b]))``.  The
 decisions are taken from the counts by the same functions whatever frame they came from
-(:func:`own_addresses`, :func:`peer_counts`).  :class:`flowkit.enrich.dedupe.DedupeFacts`
+(:func:`own_addresses`, :func:`peer_counts`).  :class:`flowkit.enrich.dedupe_copies.DedupeFacts`
 does the same for :func:`flowkit.dedupe` (which ENIs forward others' traffic, which addresses
 and services the workload ENIs logged), so top talkers and conversations are exact on Dask too.
 Votes and ends are held as compact categoricals (:func:`tally_votes`), and once merged they are
 *settled* (:meth:`DirectionFacts.settle`): cut to what the decisions read, small enough to
 travel with every partition.
 
-A Dask frame is enriched in two passes with them (:mod:`flowkit.engine_dask`): the facts of
+A Dask frame is enriched in two passes with them (:mod:`flowkit.engine.dask.read`): the facts of
 every partition, merged; then every partition enriched with the merged, settled facts, so
 each record gets the enrichment it gets in the pandas engine's one frame.
 
@@ -372,7 +372,7 @@ def vote_facts(
     n_eni = len(eni_cat.cat.categories)
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
-    voting = known & voters[np.maximum(eni, 0)] & (src >= 0) & (dst >= 0)
+    voting = known & np.append(voters, False)[eni] & (src >= 0) & (dst >= 0)  # -1: no ENI
     rows = None if voting.all() else np.flatnonzero(voting)
     e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1), top_only)
     names = pd.Index(eni_cat.cat.categories, dtype=object)

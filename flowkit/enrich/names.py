@@ -19,10 +19,10 @@ from flowkit.enrich.addresses import compact
 
 __all__ = [
     "TCP_FLAG_BITS",
-    "add_service",
     "add_tcp_flag_columns",
     "add_tcp_flags_label",
     "service_categorical",
+    "service_codes",
     "service_name",
     "service_table",
     "tcp_flags_label",
@@ -62,7 +62,7 @@ def service_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Per-port category codes for tcp and udp (-1 = unassigned) and the categories."""
     t = service_table()
     cats = pd.Index(sorted(set(t["service"])), dtype=object)
@@ -79,7 +79,7 @@ def _service_codes() -> tuple[np.ndarray, np.ndarray, pd.Index]:
 @lru_cache(maxsize=1)
 def _service_lookup() -> tuple[np.ndarray, pd.Index]:
     """One table of codes: tcp ports, then udp ports, then 65536 NAs (other protocols)."""
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     return np.concatenate([tcp, udp, np.full(65536, -1, np.int32)]), cats
 
 
@@ -89,43 +89,11 @@ def service_name(port: int, protocol: int = 6) -> str | None:
     >>> service_name(443), service_name(53, 17), service_name(49152)
     ('https', 'domain', None)
     """
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     table = tcp if protocol == 6 else udp if protocol == 17 else None
     if table is None or not 0 <= port < 65536 or table[port] < 0:
         return None
     return str(cats[table[port]])
-
-
-def _ports(df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    col = df[column].astype("UInt16") if column in df.columns else None
-    if col is None:
-        return np.zeros(len(df), dtype=np.int64), np.ones(len(df), dtype=bool)
-    return col.to_numpy(dtype=np.int64, na_value=0), col.isna().to_numpy()
-
-
-def add_service(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``service``: the IANA name of ``service_port`` for TCP and UDP records.
-
-    ``service_port`` comes from :func:`flowkit.enrich.add_service_side` (added here if
-    missing).  NA for other protocols, unknown service ports and ports IANA has not assigned.
-    Returns a new frame; the input is not changed.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"protocol": pd.array([6, 17, 6, 1], dtype="UInt8"),
-    ...                    "service_port": pd.array([443, 53, 50000, None], dtype="UInt16")})
-    >>> add_service(df)["service"].tolist()
-    ['https', 'domain', nan, nan]
-    """
-    if "service_port" not in df.columns:
-        from flowkit.enrich.direction import add_service_side
-
-        df = add_service_side(df)
-    out = df.copy(deep=False)
-    port, missing = _ports(df, "service_port")
-    out["service"] = service_categorical(df, port, missing)
-    return out
 
 
 _KIND = np.asarray([2] * 6 + [0] + [2] * 10 + [1] + [2] * 238, dtype=np.int32)  # 6 tcp, 17 udp

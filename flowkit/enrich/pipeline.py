@@ -9,21 +9,17 @@ from typing import Any
 
 import pandas as pd
 
-from flowkit.enrich.aws import IpRanges, _aws_columns, _record_attrs, load_ip_ranges
+from flowkit.enrich.aws import IpRanges, aws_columns, load_ip_ranges, record_attrs
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import basic_columns
-from flowkit.enrich.direction import (
-    _direction_columns,
-    _service_columns,
-    service_port_values,
-)
+from flowkit.enrich.direction import direction_columns, service_columns, service_port_values
 from flowkit.enrich.facts import DirectionFacts
 from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import service_categorical, tcp_flags_label_column
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
 from flowkit.enrich.sides import sides
-from flowkit.enrich.threat import ThreatList, _threat_columns, load_threat_list
+from flowkit.enrich.threat import ThreatList, load_threat_list, threat_columns
 
 __all__ = ["enrich"]
 
@@ -105,22 +101,22 @@ def enrich(
         if col in df.columns:
             codes = space.take(per_address, i, -1)
             new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
-    new.update(_aws_columns(df, space, 4, 5, ranges))
-    new.update(_direction_columns(s))
+    new.update(aws_columns(df, space, 4, 5, ranges))
+    new.update(direction_columns(s))
     port = service_port_values(s)
-    new.update(_service_columns(s, port))
+    new.update(service_columns(s, port))
     if threat_list is not None:
         threats = (
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
         )
-        new.update(_threat_columns(space, 4, threats, len(df)))
+        new.update(threat_columns(space, 4, threats, len(df)))
     new["service"] = service_categorical(df, port, ~s.cknown)
     out = _with_columns(df, new)
     if inv is not None:
         out = add_inventory(out, inv)
     if geo_db is not None:
         out = add_geo(out, geo_db)
-    _record_attrs(out, ranges)
+    record_attrs(out, ranges)
     out.attrs["flowkit"]["facts"] = s.facts  # settled: what the analyses reuse
     return out
 

@@ -17,7 +17,7 @@ from flowkit.enrich.addresses import AddressSpace, IntervalTable
 from flowkit.errors import FileFormatError
 from flowkit.sources.text_files import read_text
 
-__all__ = ["ThreatList", "add_threat", "example_threat_list", "load_threat_list"]
+__all__ = ["ThreatList", "add_threat", "example_threat_list", "load_threat_list", "threat_columns"]
 
 PathLike = str | os.PathLike[str]
 _ADDRESS_COLUMNS = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")
@@ -136,7 +136,7 @@ def example_threat_list() -> ThreatList:
     return _table(_parse_text(text, "threat", "flowkit/resources/threat_example.csv"))
 
 
-def _threat_columns(space: AddressSpace, ncols: int, threats: ThreatList, n: int) -> dict[str, Any]:
+def threat_columns(space: AddressSpace, ncols: int, threats: ThreatList, n: int) -> dict[str, Any]:
     hit = threats.table.lookup(space.parsed)
     codes = np.full(n, -1, dtype=np.int32)
     for i in range(ncols):
@@ -168,6 +168,6 @@ def add_threat(df: pd.DataFrame, threats: ThreatList) -> pd.DataFrame:
     out = df.copy(deep=False)
     cols = [df[c] if c in df.columns else None for c in _ADDRESS_COLUMNS]
     space = AddressSpace.of(cols)
-    for name, values in _threat_columns(space, len(cols), threats, len(df)).items():
+    for name, values in threat_columns(space, len(cols), threats, len(df)).items():
         out[name] = values
     return out

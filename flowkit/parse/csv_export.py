@@ -54,9 +54,9 @@ from flowkit.parse.text import (
     CarefulResult,
     FileCounts,
     ParsedPart,
-    _rows_to_part,
     arrow_type,
     parse_careful,
+    rows_to_part,
 )
 from flowkit.schema import DEFAULT_FIELDS, FIELDS, TIME_DTYPE, column_name, dtype_of
 
@@ -352,7 +352,7 @@ class CsvReader:
         counts.quarantined += int(invalid.sum())
         if not kept:
             return CarefulResult([], counts, bad, fields)
-        part, part_bad, _ = _rows_to_part(
+        part, part_bad, _ = rows_to_part(
             fields, kept, [texts[k] for k in keep], [lines_of[k] for k in keep],
             list(range(len(kept))),
             {key: [v[k] for k in keep] for key, v in extra.items()} if extra else None,

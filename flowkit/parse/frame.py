@@ -17,13 +17,7 @@ from flowkit.parse.inorder import workers
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 
-__all__ = [
-    "EXTRA_COLUMNS",
-    "MS_FROM",
-    "assemble",
-    "empty_frame",
-    "epoch_seconds",
-]
+__all__ = ["EXTRA_COLUMNS", "MS_FROM", "assemble", "empty_frame", "epoch_seconds", "pandas_dtype"]
 
 #: Columns that come from the container, not from the record (CloudWatch Logs).
 EXTRA_COLUMNS = {"log_stream": pa.dictionary(pa.int32(), pa.string()),
@@ -77,10 +71,10 @@ def empty_frame(fields: tuple[str, ...] = DEFAULT_FIELDS) -> pd.DataFrame:
     datetime64[s, UTC]
     """
     cols = column_order(column_name(f) for f in fields)
-    return pd.DataFrame({c: pd.Series([], dtype=_pandas_dtype(c)) for c in cols})
+    return pd.DataFrame({c: pd.Series([], dtype=pandas_dtype(c)) for c in cols})
 
 
-def _pandas_dtype(col: str) -> str | pd.api.extensions.ExtensionDtype:
+def pandas_dtype(col: str) -> str | pd.api.extensions.ExtensionDtype:
     if col == "log_stream":
         return "category"
     if col == "ingestion_time":

@@ -8,9 +8,10 @@ from typing import Literal
 import pandas as pd
 
 from flowkit.errors import FlowkitWarning, ParseError
+from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble_counted
-from flowkit.provenance import Provenance, empty_quarantine
+from flowkit.parse.text import COUNT_COLUMNS
 from flowkit.schema import FIELDS_BY_COLUMN, column_name, unexpected_values
 
 __all__ = ["Errors", "finish"]
@@ -53,9 +54,7 @@ def finish(
     df, in_ms = assemble_counted(collector.parts)
     collector.parts.clear()
     files = {name: c.as_dict() for name, c in sorted(collector.counts.items())}
-    totals = {k: sum(f[k] for f in files.values()) for k in
-              ("lines_read", "records", "quarantined", "header_lines", "blank_lines",
-               "file_errors")}  # fmt: skip
+    totals = {k: sum(f[k] for f in files.values()) for k in COUNT_COLUMNS}
     df.attrs["flowkit"] = Provenance(
         record_type=collector.record_type,
         sources=list(sources or []),

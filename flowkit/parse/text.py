@@ -33,6 +33,7 @@ from flowkit.parse.lines import (
 from flowkit.schema import DEFAULT_FIELDS, column_name, dtype_of, is_tgw_format
 
 __all__ = [
+    "COUNT_COLUMNS",
     "CarefulResult",
     "FileCounts",
     "FormatState",
@@ -40,6 +41,7 @@ __all__ = [
     "arrow_type",
     "header_of",
     "parse_careful",
+    "rows_to_part",
 ]
 
 _INT_TYPES = {
@@ -89,6 +91,10 @@ class FileCounts:
     def as_dict(self) -> dict[str, int]:
         """Return the counts as a plain dict."""
         return {key: int(getattr(self, key)) for key in self.__dataclass_fields__}
+
+
+#: The per-file counts of a load (``df.attrs["flowkit"]["files"]``), in display order.
+COUNT_COLUMNS = tuple(FileCounts.__dataclass_fields__)
 
 
 @dataclass
@@ -213,7 +219,7 @@ def parse_careful(
 
     def flush() -> None:
         if rows:
-            part, part_bad, kept = _rows_to_part(
+            part, part_bad, kept = rows_to_part(
                 current, rows, row_text, row_lines, row_index, extra
             )
             bad.extend(part_bad)
@@ -306,7 +312,7 @@ def _integers(name: str, strings: pa.Array, is_null: pa.Array) -> tuple[pa.Array
     return typed, ok.to_numpy(zero_copy_only=False), f"is not {kind}"
 
 
-def _rows_to_part(
+def rows_to_part(
     fields: tuple[str, ...],
     rows: list[list[str]],
     row_text: list[str],

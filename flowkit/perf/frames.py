@@ -1,13 +1,21 @@
-"""Shared record selections of :mod:`flowkit.perf`: traffic records and their hosts."""
+"""Shared record selections of :mod:`flowkit.perf`: traffic records and their hosts, and the
+facts of a whole frame that the parts of an analysis need (:mod:`flowkit.engine.protocol`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from flowkit.cost.vantage import bare, present, text
+from flowkit.engine.protocol import fold, is_dask_frame
+from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe_facts, merge_dedupe_facts
+from flowkit.enrich.direction import direction_facts
+from flowkit.enrich.facts import DirectionFacts, frame_facts, merge_direction_facts
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
 
 __all__ = [
     "address_names",
@@ -15,8 +23,11 @@ __all__ = [
     "eni_names",
     "host_codes",
     "packet_hosts",
-    "require_columns",
+    "settled_direction_facts",
+    "traffic_dedupe_facts",
+    "traffic_direction_facts",
     "traffic_records",
+    "whole_frame_dedupe_facts",
 ]
 
 
@@ -80,13 +91,6 @@ def address_names(df: pd.DataFrame) -> dict[str, str]:
     return names
 
 
-def require_columns(df: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming the columns ``df`` lacks."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing column(s): {', '.join(missing)}")
-
-
 def host_codes(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer codes of two address arrays in one sorted dictionary (-1 for missing).
 
@@ -96,3 +100,36 @@ def host_codes(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray
     codes, uniques = pd.factorize(np.concatenate([src, dst]), sort=True, use_na_sentinel=True)
     codes = np.asarray(codes, dtype=np.int64)
     return np.asarray(uniques, dtype=object), codes[: len(src)], codes[len(src) :]
+
+
+def traffic_direction_facts(df: pd.DataFrame) -> DirectionFacts:
+    """The direction facts of one frame's (or partition's) traffic records."""
+    return direction_facts(traffic_records(df))
+
+
+def traffic_dedupe_facts(df: pd.DataFrame, direction: DirectionFacts) -> DedupeFacts:
+    """The de-duplication facts of one frame's (or partition's) traffic records."""
+    return dedupe_facts(traffic_records(df), direction=direction)
+
+
+def settled_direction_facts(
+    df: pd.DataFrame | dd.DataFrame, records: pd.DataFrame | dd.DataFrame | None = None
+) -> DirectionFacts:
+    """The settled direction facts of a frame: those the read left with it, else those of the
+    traffic records of every part of ``records`` (default ``df``), merged (one pass)."""
+    found = frame_facts(df)
+    if found is not None:
+        return found
+    parts = df if records is None else records
+    return fold(parts, traffic_direction_facts, merge_direction_facts).settle()
+
+
+def whole_frame_dedupe_facts(df: pd.DataFrame | dd.DataFrame) -> DedupeFacts | None:
+    """What every part of ``df`` needs to de-duplicate as the whole frame does: nothing for a
+    pandas frame (its one part is the whole), else the merged :func:`flowkit.enrich.dedupe_facts`
+    of the traffic records of every partition (after the direction facts the read left with the
+    frame, or a pass for them), settled: cut to what :func:`flowkit.dedupe` reads."""
+    if not is_dask_frame(df):
+        return None
+    direction = settled_direction_facts(df)
+    return fold(df, traffic_dedupe_facts, merge_dedupe_facts, direction).settle()

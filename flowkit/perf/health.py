@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 
 from flowkit.cost.vantage import bare
-from flowkit.enrich.conversations import connection_ids
-from flowkit.enrich.dedupe import dedupe
+from flowkit.enrich.conversation_pairs import connection_ids
+from flowkit.enrich.dedupe_copies import dedupe
 from flowkit.enrich.facts import frame_facts
 from flowkit.enrich.names import service_name
 from flowkit.enrich.sides import orientation_of
-from flowkit.perf.frames import require_columns, traffic_records
+from flowkit.errors import require_columns
+from flowkit.perf.frames import traffic_records
 
 __all__ = ["PACKET_SIZE_BINS", "handshake_health", "packet_sizes", "reject_rate"]
 
@@ -41,6 +42,7 @@ def packet_sizes(
     >>> sizes[["size", "packets", "packet_share"]].to_numpy().tolist()
     [['0-63', 10, 0.25], ['1024-1499', 30, 0.75]]
     """
+    require_columns(df, ("bytes", "packets"), "fk.packet_sizes")
     d = traffic_records(df)
     d = d[d["packets"].fillna(0).gt(0).to_numpy()]
     edges = list(bins)
@@ -79,10 +81,10 @@ def reject_rate(
     >>> reject_rate(df)[["interface_id", "records", "rejected", "reject_rate"]].to_dict("records")
     [{'interface_id': 'eni-a', 'records': 2, 'rejected': 1, 'reject_rate': 0.5}]
     """
+    require_columns(df, [*([by] if by is not None else []), "start", "action"], "fk.reject_rate")
     d = bare(df)
     d = d[d["action"].isin(["ACCEPT", "REJECT"]).to_numpy()]
     keys = [by] if by is not None else []
-    require_columns(d, [*keys, "start"])
     frame = pd.DataFrame({
         "time": d["start"].dt.floor(freq), **{k: d[k].astype(object) for k in keys},
         "rejected": d["action"].astype(object).eq("REJECT").astype("int64"),
@@ -101,7 +103,7 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     is answered when a record of the same connection carries SYN-ACK (18, or 19).  A
     *connection* is the client, client port, server, service port (packet-level addresses) seen
     within two idle minutes of each other
-    (:func:`flowkit.enrich.conversations.connection_ids`): it counts once however many ENIs
+    (:func:`flowkit.enrich.conversation_pairs.connection_ids`): it counts once however many ENIs
     logged it, and a client port reused an hour later is a new attempt.  A middlebox's copies
     of connections a workload ENI logged (a NAT gateway's legs; :func:`flowkit.dedupe`) are
     left out; what reached the middlebox itself (a scan of a NAT's address) is not.  RST is
@@ -128,12 +130,15 @@ def handshake_health(df: pd.DataFrame) -> pd.DataFrame:
     >>> handshake_health(df)[["service", "attempts", "answered", "unanswered"]].to_dict("records")
     [{'service': 'https', 'attempts': 2, 'answered': 1, 'unanswered': 1}]
     """
+    require_columns(
+        df,
+        ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "tcp_flags", "start", "end"),
+        "fk.handshake_health",
+    )
     cols = ["service_port", "service", "attempts", "answered", "unanswered", "unanswered_rate",
             "tcp_records", "rst_records", "rst_rate"]  # fmt: skip
     facts = frame_facts(df)
     d = traffic_records(df)
-    if "tcp_flags" not in d.columns:  # version 2: no tcp-flags field, nothing to tell
-        return pd.DataFrame(columns=cols)
     d = d[d["protocol"].eq(6).fillna(False).to_numpy() & d["tcp_flags"].notna().to_numpy()]
     space, si, di, client, rule = orientation_of(d, facts)
     keep = d.index.isin(dedupe(d).index)  # a middlebox's copies of what a workload logged

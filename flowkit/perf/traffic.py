@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.engine_check import is_dask_frame
-from flowkit.enrich.dedupe import DedupeFacts, dedupe
+from flowkit.engine.protocol import run
+from flowkit.enrich.dedupe_copies import DedupeFacts, dedupe
+from flowkit.errors import require_columns
 from flowkit.perf.frames import (
     address_names,
     host_codes,
     packet_hosts,
-    require_columns,
     traffic_records,
+    whole_frame_dedupe_facts,
 )
 
 __all__ = [
@@ -77,11 +79,11 @@ def throughput(
     >>> out[["interface_id", "bytes", "flows", "bytes_per_s"]].to_dict("records")
     [{'interface_id': 'eni-a', 'bytes': 7200, 'flows': 2, 'bytes_per_s': 2.0}]
     """
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import throughput_dask
-
-        return throughput_dask(df, by=by, freq=freq)
-    return throughput_rates([throughput_counts(df, by=by, freq=freq)], by=by, freq=freq)
+    require_columns(
+        df, [*([by] if by is not None else []), "start", "bytes", "packets"], "fk.throughput"
+    )
+    return run(df, partial(throughput_counts, by=by, freq=freq),
+               partial(throughput_rates, by=by, freq=freq))  # fmt: skip
 
 
 def throughput_counts(df: pd.DataFrame, *, by: str | None, freq: str) -> pd.DataFrame:
@@ -91,7 +93,6 @@ def throughput_counts(df: pd.DataFrame, *, by: str | None, freq: str) -> pd.Data
     """
     d = traffic_records(df)
     keys = [by] if by is not None else []
-    require_columns(d, [*keys, "start"])
     frame = pd.DataFrame({
         "time": d["start"].dt.floor(freq),
         **{k: d[k].astype(object) for k in keys},
@@ -131,11 +132,8 @@ def top_talkers(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.DataFrame
     partition and merged (:func:`flowkit.enrich.dedupe_facts`), each partition is
     de-duplicated with them, and the per-host sums and host pairs are added up exactly.
     """
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import top_talkers_dask
-
-        return top_talkers_dask(df, n=n)
-    return talkers_finish([talkers_part(df)], [address_names(df)], n=n)
+    require_columns(df, ("srcaddr", "dstaddr", "bytes", "packets"), "fk.top_talkers")
+    return run(df, _named_talkers, partial(_talkers_of_named, n=n), whole_frame_dedupe_facts(df))
 
 
 def talkers_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> TalkerPart:
@@ -199,11 +197,13 @@ def top_conversations(df: pd.DataFrame | dd.DataFrame, *, n: int = 10) -> pd.Dat
     >>> top[["host_a", "host_b", "bytes_a_to_b", "bytes_b_to_a"]].to_dict("records")
     [{'host_a': '10.0.0.5', 'host_b': '10.0.1.6', 'bytes_a_to_b': 500, 'bytes_b_to_a': 9000}]
     """
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import top_conversations_dask
-
-        return top_conversations_dask(df, n=n)
-    return conversations_finish([conversations_part(df)], [address_names(df)], n=n)
+    require_columns(
+        df,
+        ("srcaddr", "dstaddr", "protocol", "bytes", "packets", "start", "end"),
+        "fk.top_conversations",
+    )
+    return run(df, _named_conversations, partial(_conversations_of_named, n=n),
+               whole_frame_dedupe_facts(df))  # fmt: skip
 
 
 def conversations_part(df: pd.DataFrame, facts: DedupeFacts | None = None) -> pd.DataFrame:
@@ -268,13 +268,10 @@ def hour_of_week(df: pd.DataFrame | dd.DataFrame, *, value: str = "flows") -> pd
     >>> table.shape, int(table.loc["Tue", 22]), int(table.to_numpy().sum())
     ((7, 24), 1, 1)
     """
+    require_columns(df, ["start", *([value] if value != "flows" else [])], "fk.hour_of_week")
     if value not in ("flows", "bytes"):
         raise ValueError(f"value must be 'flows' or 'bytes', not {value!r}")
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import hour_of_week_dask
-
-        return hour_of_week_dask(df, value=value)
-    return hour_of_week_counts(df, value=value)
+    return run(df, partial(hour_of_week_counts, value=value), _added_tables)
 
 
 def hour_of_week_counts(df: pd.DataFrame, *, value: str) -> pd.DataFrame:
@@ -293,6 +290,36 @@ def hour_of_week_counts(df: pd.DataFrame, *, value: str) -> pd.DataFrame:
     table.index = pd.Index(_DAYS, name="day")
     table.columns = pd.Index(range(24), name="hour")
     return table
+
+
+def _named_talkers(
+    df: pd.DataFrame, facts: DedupeFacts | None
+) -> tuple[TalkerPart, dict[str, str]]:
+    return talkers_part(df, facts), address_names(df)
+
+
+def _talkers_of_named(parts: list[tuple[TalkerPart, dict[str, str]]], *, n: int) -> pd.DataFrame:
+    return talkers_finish([p for p, _ in parts], [names for _, names in parts], n=n)
+
+
+def _named_conversations(
+    df: pd.DataFrame, facts: DedupeFacts | None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    return conversations_part(df, facts), address_names(df)
+
+
+def _conversations_of_named(
+    parts: list[tuple[pd.DataFrame, dict[str, str]]], *, n: int
+) -> pd.DataFrame:
+    return conversations_finish([p for p, _ in parts], [names for _, names in parts], n=n)
+
+
+def _added_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`hour_of_week` tables of several parts, added up."""
+    total = tables[0]
+    for table in tables[1:]:
+        total = total + table
+    return total
 
 
 def saturation_candidates(

@@ -19,8 +19,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from flowkit.errors import AwsError, FlowkitError
+from flowkit.load_provenance import provenance
 from flowkit.parse import Collector, Errors, Unwrapped, finish
-from flowkit.provenance import provenance
 from flowkit.schema import DEFAULT_FIELDS, parse_format
 from flowkit.sources.aws import Retry, aws_call, aws_client
 from flowkit.sources.layout import MARGIN

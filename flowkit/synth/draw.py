@@ -60,7 +60,7 @@ from flowkit.synth.planting import Context, M, Planted, truth
 from flowkit.synth.profiles import OPEN_PORTS, Rates
 
 if TYPE_CHECKING:
-    from flowkit.synth import Incident, Summary
+    from flowkit.synth.generation import Incident, Summary
 
 __all__ = ["MIN_DAYS", "CleartextLogins", "draw_incidents", "generate_drawn"]
 
@@ -364,7 +364,7 @@ def generate_drawn(
     (11, 12, True)
     >>> tmp.cleanup()
     """
-    from flowkit.synth import SynthConfig, generate
+    from flowkit.synth.generation import SynthConfig, generate
 
     t = datetime.fromisoformat(start) if isinstance(start, str) else start
     t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

@@ -265,7 +265,8 @@ class ThresholdSliders(w.VBox):  # type: ignore[misc]
             return num.widget
         if isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
             text = w.Text(value=", ".join(str(v) for v in value), description=key,
-                          continuous_update=False, style={"description_width": "16em"})  # fmt: skip
+                          continuous_update=False, style={"description_width": "16em"},
+                          layout=w.Layout(width="30em"))  # fmt: skip
             text.observe(self._changed, names="value")
             self.controls[(detection, key)] = text
             return text

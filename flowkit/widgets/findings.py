@@ -14,6 +14,7 @@ from flowkit import plots
 from flowkit.detect import hunt
 from flowkit.detect.config import HuntConfig
 from flowkit.detect.view import View, build_view
+from flowkit.evidence import judge_evidence
 from flowkit.explore import drill_down
 from flowkit.perf.frames import address_names
 from flowkit.widgets.base import Shown, clear, show_plot
@@ -189,6 +190,7 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
             names = address_names(df) if isinstance(df, pd.DataFrame) else {}
         self.threat_list = threat_list
         self.names = dict(names)
+        self.evidence = judge_evidence(df) if isinstance(df, pd.DataFrame) else None
         self.status = w.HTML()
         self.status.add_class("flowkit-hunt-status")
         self.sliders = ThresholdSliders(config, on_change=self._rehunt)
@@ -210,6 +212,9 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
         self.status.value = f"<b>{len(found)}</b> {noun} with these thresholds" + (
             f": {', '.join(parts)}" if parts else ""
         )
+        if self.evidence is not None and not self.evidence.ok:
+            # "nothing found" only when something was read
+            self.status.value = f"<b>No evidence to hunt</b>: {html.escape(self.evidence.message)}"
         return found
 
     def _rehunt(self, config: HuntConfig) -> None:

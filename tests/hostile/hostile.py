@@ -5,9 +5,9 @@ on each (no duplicate, no silent loss, bounded memory, no hang, every path accou
 
 * ``pandas``: ``fk.read``;
 * ``dask``: ``fk.read(engine="dask")`` computed on Dask's threaded scheduler, with
-  :func:`flowkit.engine_dask.read_dask_quarantine` for the quarantine;
+  :func:`flowkit.engine.dask.read.read_dask_quarantine` for the quarantine;
 * ``convert``: :func:`flowkit.convert` into a fresh folder, then ``fk.read`` of that folder, with
-  :func:`flowkit.convert.read_converted_quarantine`.
+  :func:`flowkit.conversion.read_converted_quarantine`.
 
 The ``loaded`` fixture (``conftest.py``) is parametrised over the three; :func:`load_with` loads
 through one of them by name.  Records are written by
@@ -67,7 +67,7 @@ class Loaded:
 
 
 def _read_dask(source: Any, **options: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from flowkit.engine_dask import read_dask_quarantine
+    from flowkit.engine.dask.read import read_dask_quarantine
 
     ddf = fk.read(source, engine="dask", **options)
     frame = ddf.compute(scheduler="threads")
@@ -87,7 +87,7 @@ def load_with(engine: str, source: Any, tmp: Path, **options: Any) -> Loaded:
             frame, bad = _read_dask(source, **options)
             attrs = {}
         elif engine == "convert":
-            from flowkit.convert import read_converted_quarantine
+            from flowkit.conversion import read_converted_quarantine
 
             out = tmp / f"converted-{len(list(tmp.glob('converted-*')))}"
             fk.convert(source, out, progress=False, **options)

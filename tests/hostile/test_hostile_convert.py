@@ -16,7 +16,7 @@ import pytest
 from hostile import T0, record, write_log
 
 import flowkit as fk
-from flowkit.convert import MANIFEST, QUARANTINE, read_converted_quarantine
+from flowkit.conversion import MANIFEST, QUARANTINE, read_converted_quarantine
 
 FAR = 10**16  # an end time beyond year 9999, read as seconds or as milliseconds
 

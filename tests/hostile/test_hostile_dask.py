@@ -11,7 +11,7 @@ import pytest
 from hostile import T0, write_log
 
 import flowkit as fk
-from flowkit.engine_dask import read_dask
+from flowkit.engine.dask.read import read_dask
 
 
 def unlike(got: pd.DataFrame | pd.Series, expected: pd.DataFrame) -> list[str]:

@@ -126,6 +126,19 @@ def test_aws_layout_is_pruned_and_every_pruned_path_listed(tmp_path: Path, engin
         assert all("outside the time window" in r for r in got.attrs["not_read"].values())
 
 
+def test_dask_frame_lists_the_paths_it_did_not_read(tmp_path: Path) -> None:
+    """The Dask read's paths not read travel with the frame, as its warning says."""
+    base = tmp_path / "AWSLogs" / "123456789012" / "vpcflowlogs" / "us-east-1"
+    three_records(base / "2023" / "11" / "14" / "x.log")
+    three_records(base / "2019" / "06" / "01" / "old.log")
+    with pytest.warns(UserWarning, match=r"fk.provenance\(ddf\)\['not_read'\]"):
+        ddf = fk.read(tmp_path, engine="dask", **WINDOW)
+    not_read = fk.provenance(ddf)["not_read"]
+    assert list(not_read) == [str(base / "2019")]
+    assert "outside the time window" in not_read[str(base / "2019")]
+    assert len(ddf.compute()) == 3
+
+
 def test_other_services_folders_are_listed(tmp_path: Path) -> None:
     three_records(tmp_path / "AWSLogs" / "123456789012" / "vpcflowlogs" / "us-east-1" / "x.log")
     trail = tmp_path / "AWSLogs" / "123456789012" / "CloudTrail"

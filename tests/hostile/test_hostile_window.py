@@ -9,7 +9,7 @@ from hostile import T0, load_with, record, write_log
 
 from flowkit.cli import main
 from flowkit.compliance import coverage
-from flowkit.engine_dask import read_dask_quarantine
+from flowkit.engine.dask.read import read_dask_quarantine
 
 POLICY = Path(__file__).resolve().parents[2] / "data" / "policy.yaml"
 

@@ -52,14 +52,14 @@ from flowkit.convert_log import (
     recover,
 )
 from flowkit.errors import FlowkitWarning, ParseError
+from flowkit.load_provenance import QUARANTINE_COLUMNS, provenance
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
-from flowkit.provenance import provenance
-from flowkit.reader import Source
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format
 from flowkit.sources import feed_files, find_files, parse_key
 from flowkit.sources.discovery import not_read_warning
 from flowkit.sources.layout import MANIFEST, partition_window
+from flowkit.sources.loading import Source
 
 __all__ = [
     "BATCH_BYTES",
@@ -176,7 +176,7 @@ def _far_rows(df: pd.DataFrame, far: np.ndarray, path: str) -> pd.DataFrame:
         end = df["end"].iloc[position]
         rows.append((path, 0, raw[:500], f"record {position + 1} of the file: end {end} is "
                      "beyond year 9999, so no date=YYYY-MM-DD folder can hold it"))  # fmt: skip
-    table = pd.DataFrame(rows, columns=["file", "line", "raw", "reason"])
+    table = pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))
     return table.astype({"file": "string", "line": "Int64", "raw": "string", "reason": "string"})
 
 

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from flowkit.enrich.basic import protocol_names
-from flowkit.enrich.names import _service_codes
+from flowkit.enrich.names import service_codes
 from flowkit.enrich.orientation import ORIENT_RULES
 from flowkit.enrich.sides import orientation_of
+from flowkit.errors import require_columns
 from flowkit.times import utc_seconds
 
 __all__ = ["connection_ids", "connection_runs", "conversations", "mix_keys"]
@@ -174,6 +175,11 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     >>> c[["protocol_name", "initiator", "reply_rejected"]].to_dict("records")[0]
     {'protocol_name': 'ICMP', 'initiator': '198.51.100.7', 'reply_rejected': True}
     """
+    require_columns(
+        df,
+        ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end"),
+        "fk.conversations",
+    )
     valid = np.ones(len(df), dtype=bool)
     for col in ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end"):
         valid &= df[col].notna().to_numpy() if col in df.columns else False
@@ -248,7 +254,7 @@ def conversations(df: pd.DataFrame, *, gap: int = 120) -> pd.DataFrame:
     client_port = np.where(h_req, sport[o], dport[o])
     server_port = np.where(h_req, dport[o], sport[o])
     p = proto[o]
-    tcp, udp, cats = _service_codes()
+    tcp, udp, cats = service_codes()
     no_ports = (client_port == 0) & (server_port == 0)
     svc = np.where(p == 6, tcp[server_port], np.where(p == 17, udp[server_port], -1))
     svc = np.where(no_ports, -1, svc).astype(np.int32)

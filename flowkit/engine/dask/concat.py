@@ -1,6 +1,6 @@
 """Dask's concatenation of flowkit partitions keeps the pandas engine's sorted categories.
 
-Each partition of :func:`flowkit.engine_dask.read_dask` is a pandas-engine frame whose
+Each partition of :func:`flowkit.engine.dask.read.read_dask` is a pandas-engine frame whose
 categories are sorted, but partitions hold different categories, and Dask unites them in the
 order it meets them when ``compute()`` concatenates the partitions.  Partitions carry
 :data:`SORTED` in ``attrs`` (pandas keeps ``attrs`` through filters, selections and
@@ -10,13 +10,13 @@ them get the united categories sorted.  Columns with the same categories everywh
 sets in a meaningful order) keep their order.  Everything else is concatenated by Dask's own
 function, unchanged.
 
+:func:`install` is called by :mod:`flowkit.engine.dask` (the package's import), the one place.
 The marker pickles by reference to this module, so a Dask worker that unpickles a partition
-imports this module, which installs the wrapper there too.
+imports this module, and so the package first, which installs the wrapper there too.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pandas as pd
@@ -108,7 +108,3 @@ def install() -> None:
 
     concat.flowkit = True  # type: ignore[attr-defined]
     concat_dispatch.register((pd.DataFrame, pd.Series), concat)
-
-
-with contextlib.suppress(ImportError):  # wherever a partition is unpickled (Dask is there)
-    install()

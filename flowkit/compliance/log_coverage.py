@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from flowkit.engine_check import is_dask_frame
+from flowkit.engine.protocol import run
+from flowkit.errors import require_columns
 from flowkit.sources.layout import parse_key
-from flowkit.times import time_window, utc_or_none
+from flowkit.times import TimeLike, time_window, utc_or_none
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -38,7 +39,6 @@ __all__ = [
 
 #: Window statuses, worst evidence last: ``gap`` means no record at all (not even NODATA).
 STATUSES: tuple[str, ...] = ("records", "nodata", "skipdata", "gap")
-TimeLike = str | datetime | pd.Timestamp | None
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -94,15 +94,30 @@ def coverage(
     >>> cov.pivot(index="window_start", columns="interface_id", values="status").values.tolist()
     [['records', 'skipdata'], ['gap', 'gap'], ['nodata', 'gap']]
     """
+    require_columns(df, ("interface_id", "log_status", "start", "end"), "fk.coverage")
     step = int(pd.Timedelta(window).total_seconds())
     if step <= 0:
         raise ValueError(f"window must be positive, got {window!r}")
-    if is_dask_frame(df):
-        from flowkit.engine_dask_analytics import coverage_dask
+    finish = partial(_coverage_of_parts, step=step, start=start, end=end, interfaces=interfaces)
+    return run(df, _coverage_part, finish, step, start, end)
 
-        return coverage_dask(df, window=window, start=start, end=end, interfaces=interfaces)
-    span = coverage_span([coverage_extent(df)], step, start, end, interfaces)
-    return coverage_frame(span, [coverage_counts(df, step, start, end)])
+
+def _coverage_part(
+    df: pd.DataFrame, step: int, start: TimeLike, end: TimeLike
+) -> tuple[tuple[int | None, int | None, list[str]], pd.DataFrame]:
+    return coverage_extent(df), coverage_counts(df, step, start, end)
+
+
+def _coverage_of_parts(
+    parts: list[tuple[tuple[int | None, int | None, list[str]], pd.DataFrame]],
+    *,
+    step: int,
+    start: TimeLike,
+    end: TimeLike,
+    interfaces: Iterable[str] | None,
+) -> pd.DataFrame:
+    span = coverage_span([extent for extent, _ in parts], step, start, end, interfaces)
+    return coverage_frame(span, [counts for _, counts in parts])
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,13 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+import pandas as pd
+
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["current_client", "each", "fold", "gathered"]
+__all__ = ["current_client", "each", "fold", "gathered", "shuffled"]
 
 T = TypeVar("T")
 
@@ -105,3 +108,22 @@ def fold(
         if len(held) > batch:
             held = [merge(held)]
     return merge(held)
+
+
+#: The column :func:`shuffled` adds for the shuffle and drops after it.
+SHUFFLE_KEY = "_flowkit_key"
+
+
+def shuffled(ddf: dd.DataFrame, key: Callable[[pd.DataFrame], Any]) -> dd.DataFrame:
+    """``ddf`` shuffled so that records with equal ``key(partition)`` share a partition."""
+    keyed = ddf.map_partitions(_with_key, key, meta=_with_key(ddf._meta, key))
+    moved = keyed.shuffle(on=SHUFFLE_KEY)
+    return moved.map_partitions(_without_key, meta=ddf._meta)
+
+
+def _with_key(df: pd.DataFrame, key: Callable[[pd.DataFrame], Any]) -> pd.DataFrame:
+    return df.assign(**{SHUFFLE_KEY: np.asarray(key(df))})
+
+
+def _without_key(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=SHUFFLE_KEY)

@@ -33,18 +33,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowkit.engine_dask_concat import ATTR, SORTED
-from flowkit.engine_dask_gather import fold
+from flowkit.engine.dask.concat import ATTR, SORTED
+from flowkit.engine.dask.gather import fold
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
+from flowkit.load_provenance import Provenance, empty_quarantine
 from flowkit.parse import Collector, Errors, RecordType
-from flowkit.parse.frame import EXTRA_COLUMNS, _pandas_dtype
-from flowkit.provenance import Provenance, empty_quarantine
-from flowkit.reader import Source, _load
+from flowkit.parse.frame import EXTRA_COLUMNS, pandas_dtype
 from flowkit.schema import (
     DEFAULT_FIELDS,
     column_name,
@@ -55,6 +54,7 @@ from flowkit.schema import (
 )
 from flowkit.sources import feed_bytes, find_files, open_regular
 from flowkit.sources.discovery import not_read_warning
+from flowkit.sources.loading import Source, load_records
 from flowkit.times import TimeLike, time_window
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _meta(columns: Iterable[str], enrich: bool, record_type: RecordType = "vpc")
     cols = list(dict.fromkeys(columns)) or [column_name(f) for f in DEFAULT_FIELDS]
     ordered = column_order(c for c in cols if c not in EXTRA_COLUMNS)
     ordered += [c for c in EXTRA_COLUMNS if c in cols]
-    frame = pd.DataFrame({c: pd.Series([], dtype=_pandas_dtype(c)) for c in ordered})
+    frame = pd.DataFrame({c: pd.Series([], dtype=pandas_dtype(c)) for c in ordered})
     no_categories = pd.CategoricalDtype(pd.Index([], dtype="str"))  # as Arrow dictionaries load
     frame = frame.astype({c: no_categories for c in frame.select_dtypes("category").columns})
     if not enrich:
@@ -170,7 +170,7 @@ def _conform(df: pd.DataFrame, meta: pd.DataFrame, paths: tuple[str, ...]) -> pd
     out = df.assign(**missing) if missing else df
     out = out[list(meta.columns)]
     out = _same_category_kinds(out, meta)
-    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (engine_dask_concat)
+    out.attrs = {ATTR: SORTED}  # compute() sorts the united categories (flowkit.engine.dask.concat)
     return out
 
 
@@ -209,9 +209,11 @@ class _ReadGroup:
         with_facts = self.enrich and self.facts is not None
         with warnings.catch_warnings():  # the quarantine is read by read_dask_quarantine
             warnings.simplefilter("ignore")
-            df = _load(list(paths), fields=self.fields, start=self.start, end=self.end,
-                       errors=self.errors, enrich=self.enrich and not with_facts,
-                       record_type=self.record_type, progress=False, listed=True)  # fmt: skip
+            df = load_records(list(paths), fields=self.fields, start=self.start, end=self.end,
+                              errors=self.errors, record_type=self.record_type, progress=False,
+                              listed=True)  # fmt: skip
+            if self.enrich and not with_facts:  # as the pandas engine enriches (fk.read)
+                df = add_basic(df) if self.record_type == "tgw" else enrich_all(df)
         return enrich_all(df, facts=self.facts) if with_facts else df
 
     def __call__(self, paths: tuple[str, ...]) -> pd.DataFrame:
@@ -235,11 +237,17 @@ def _plan(
     partition_bytes: int,
     *,
     warn: bool = True,
+    not_read: dict[str, str] | None = None,
 ) -> list[tuple[str, ...]]:
+    """Group the files to read into partitions; every path found but not read goes into
+    ``not_read`` (with the reason) and, with ``warn``, into one counting warning."""
     lo = None if start is None else start.to_pydatetime()
     hi = None if end is None else end.to_pydatetime()
     found = find_files(source, start=lo, end=hi)
-    if warn and (message := not_read_warning(found.not_read)) is not None:
+    if not_read is not None:
+        not_read.update(sorted(found.not_read.items()))
+    where = "fk.provenance(ddf)['not_read']"
+    if warn and (message := not_read_warning(found.not_read, where=where)) is not None:
         warnings.warn(message, FlowkitWarning, stacklevel=4)
     return plan_partitions(found.paths, partition_bytes)
 
@@ -287,7 +295,7 @@ def read_dask(
     dask.dataframe.DataFrame
         One partition per file group, in file order, with the pandas engine's columns, dtypes
         and values (categories differ between partitions; ``compute()`` unites them, sorted
-        as the pandas engine's, see :mod:`flowkit.engine_dask_concat`).  With
+        as the pandas engine's, see :mod:`flowkit.engine.dask.concat`).  With
         ``enrich=True`` the files are parsed once now, for the facts of the whole frame that
         the enrichment uses (see the module notes); the settled facts travel with the frame
         (its meta's ``attrs["flowkit"]["facts"]``), so the analyses reuse them.
@@ -314,10 +322,12 @@ def read_dask(
         raise ValueError(f"errors must be 'quarantine' or 'raise', not {errors!r}")
     lo, hi = time_window(start, end)
     fmt = parse_format(fields) if fields is not None else None
-    groups = _plan(source, lo, hi, partition_bytes)
+    not_read: dict[str, str] = {}
+    groups = _plan(source, lo, hi, partition_bytes, not_read=not_read)
     scans = [dask.delayed(_columns_of_group)(g, fmt, record_type) for g in groups]
     columns = [c for found in _compute(scans, client) for c in found]
     meta = _meta(columns, enrich, record_type)
+    meta.attrs["flowkit"] = Provenance({**meta.attrs.get("flowkit", {}), "not_read": not_read})
     if not groups:  # no file: say so, as the pandas engine does (flowkit.evidence)
         warnings.warn(f"flowkit: {judge_counts(files=0, records=0).message}", NoEvidenceWarning,
                       stacklevel=3)  # fmt: skip

@@ -56,8 +56,13 @@ def empty_quarantine() -> pd.DataFrame:
 
 
 def provenance(df: pd.DataFrame) -> Provenance:
-    """Return the provenance of a frame loaded by flowkit (an empty one if it has none)."""
-    prov = df.attrs.get("flowkit")
+    """Return the provenance of a frame loaded by flowkit (an empty one if it has none).
+
+    A Dask frame's provenance is its meta's (what the read knew before computing: the paths
+    not read, the settled facts); the per-file counts and the quarantine come with
+    :func:`flowkit.read_dask_quarantine`.
+    """
+    prov = getattr(df, "_meta", df).attrs.get("flowkit")
     if isinstance(prov, Provenance):
         return prov
     if isinstance(prov, dict):

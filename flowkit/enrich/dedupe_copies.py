@@ -25,6 +25,7 @@ from flowkit.enrich.facts import (
 from flowkit.enrich.inventory import Inventory, add_inventory
 from flowkit.enrich.middlebox import is_typed, middlebox_records, translating
 from flowkit.enrich.sides import SIDE_COLUMNS, Sides, learn_facts, sides_of
+from flowkit.errors import require_columns
 
 __all__ = [
     "DedupeFacts",
@@ -314,6 +315,7 @@ def dedupe(
     >>> int(df["bytes"].sum()), int(fk.dedupe(df)["bytes"].sum())
     (2860, 1460)
     """
+    require_columns(df, ("srcaddr", "dstaddr"), "fk.dedupe")
     if vantage not in ("auto", "workload", "egress"):
         raise ValueError(f"vantage must be 'auto', 'workload' or 'egress', not {vantage!r}")
     direction = _direction(df, vpc_cidrs, inventory, facts.direction if facts else None)
