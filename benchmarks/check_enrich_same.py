@@ -15,6 +15,7 @@ Exit status 1 when any value or finding differs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -72,6 +73,13 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, label: str) -> list[str]:
             problems.append(f"{label}: {col}: values differ")
     if len(old) != len(new):
         problems.append(f"{label}: {len(old)} rows vs {len(new)}")
+    f0 = old.attrs.get("flowkit", {}).get("facts")
+    f1 = new.attrs.get("flowkit", {}).get("facts")
+    for field in dataclasses.fields(f0) if f0 is not None and f1 is not None else ():
+        a, b = getattr(f0, field.name), getattr(f1, field.name)
+        same = a.equals(b) if isinstance(a, pd.DataFrame) else a == b
+        if not same:
+            problems.append(f"{label}: the facts' {field.name} differ")
     return problems
 
 

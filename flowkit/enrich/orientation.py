@@ -150,7 +150,8 @@ class Evidence:
     ``src``/``dst`` are codes of the packet-level addresses into ``names`` (-1: none);
     ``sport``/``dport`` are 0 where missing (``s_na``/``d_na``); ``proto`` and ``flags`` -1
     where missing; ``start`` epoch seconds (:data:`NO_TIME` where missing); ``eni`` codes into
-    ``enis`` (-1: none).
+    ``enis`` (-1: none).  Codes keep their small integer types (and ``start`` may be a view of
+    the frame's column): read them, and widen a subset before arithmetic.
     """
 
     names: pd.Index
@@ -188,8 +189,11 @@ def _starts(df: pd.DataFrame) -> np.ndarray:
     col = df["start"]
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         values = col.to_numpy(dtype="datetime64[s]")
+        missing = np.isnat(values)
+        if not missing.any():  # the usual case: the column's own buffer, read only
+            return values.view(np.int64)
         out = values.view(np.int64).copy()
-        out[np.isnat(values)] = NO_TIME
+        out[missing] = NO_TIME
         return out
     seconds, na = _ints(df, "start", 0)
     return np.where(na, NO_TIME, seconds.astype(np.int64))
@@ -214,13 +218,13 @@ def evidence(df: pd.DataFrame, space: AddressSpace, src: int, dst: int) -> Evide
     flags, _ = _ints(df, "tcp_flags", -1)
     if "interface_id" in df.columns:
         cat = df["interface_id"].astype("category")
-        eni = np.asarray(cat.cat.codes, dtype=np.int64)
+        eni = np.asarray(cat.cat.codes)
         enis = pd.Index(cat.cat.categories, dtype=object)
     else:
         eni, enis = np.full(len(df), -1, dtype=np.int64), pd.Index([], dtype=object)
     return Evidence(
-        names=space.uniques, src=np.asarray(space.codes[src], dtype=np.int64),
-        dst=np.asarray(space.codes[dst], dtype=np.int64), sport=sport, dport=dport, s_na=s_na,
+        names=space.uniques, src=np.asarray(space.codes[src]),
+        dst=np.asarray(space.codes[dst]), sport=sport, dport=dport, s_na=s_na,
         d_na=d_na, proto=proto, flags=flags, reject=_rejects(df), start=_starts(df), eni=eni,
         enis=enis,
     )  # fmt: skip

@@ -105,7 +105,7 @@ def _edges(ev: Evidence, rows: np.ndarray, with_codes: bool = False) -> pd.DataF
     """Both orientations of the ``rows``' distinct address pairs (text), per protocol and
     port; ``with_codes`` keeps their positions in ``ev.names`` (``addr_at``, ``peer_at``)."""
     cls = ev.proto[rows].astype(np.int64) * 65536 + ev.sport[rows]
-    a, b = ev.src[rows], ev.dst[rows]
+    a, b = ev.src[rows].astype(np.int64), ev.dst[rows].astype(np.int64)
     codes = pd.DataFrame({"cls": np.r_[cls, cls], "addr": np.r_[a, b], "peer": np.r_[b, a]})
     codes = codes.drop_duplicates()
     names = np.asarray(ev.names, dtype=object)

@@ -66,7 +66,7 @@ def _ends(ev: Evidence, rows: np.ndarray) -> dict[str, np.ndarray]:
     """The conversation ends of ``rows``: lo/hi address codes (lo first as text), their ports,
     and whether the source is the lo end."""
     rank = _text_rank(ev.names)
-    s, d = ev.src[rows], ev.dst[rows]
+    s, d = ev.src[rows].astype(np.int64), ev.dst[rows].astype(np.int64)
     src_lo = rank[s] <= rank[d]
     sp, dp = ev.sport[rows], ev.dport[rows]
     return {
@@ -98,7 +98,7 @@ def talks(
     start, rej = ev.start[rows], ev.reject[rows]
     local = np.full(len(rows), -1, np.int8) if local_src is None else local_src[rows]
     codes = pd.DataFrame({
-        "eni": ev.eni[rows], "lo": e["lo"], "hi": e["hi"],
+        "eni": ev.eni[rows].astype(np.int64), "lo": e["lo"], "hi": e["hi"],
         "lo_port": e["lo_port"].astype(np.int64), "hi_port": e["hi_port"].astype(np.int64),
         "proto": ev.proto[rows].astype(np.int64),
         "first_lo": np.where(lo_side, start, NO_TIME),
@@ -253,7 +253,8 @@ def frame_rules(
     here = at_eni != -2  # the rows this frame can meet
     decided = decided[here]
     width = len(ev.names) + 1
-    k1 = np.r_[(at_eni[here] + 2) * width + at_lo[here], (ev.eni[rows] + 2) * width + e["lo"]]
+    eni = ev.eni[rows].astype(np.int64)
+    k1 = np.r_[(at_eni[here] + 2) * width + at_lo[here], (eni + 2) * width + e["lo"]]
     k1 = k1 * width + np.r_[at_hi[here], e["hi"]]
     ports = np.r_[decided["lo_port"].to_numpy(np.int64) * 65536
                   + decided["hi_port"].to_numpy(np.int64),
