@@ -208,7 +208,7 @@ class AddressSpace:
                 raw.append(None)
                 continue
             if isinstance(col.dtype, pd.CategoricalDtype):
-                codes = np.asarray(col.cat.codes, dtype=np.int64)
+                codes = np.asarray(col.cat.codes)  # small codes index the mapping as they are
                 cats = np.asarray(col.cat.categories, dtype=object)
             else:
                 codes, cats_idx = pd.factorize(col, use_na_sentinel=True)

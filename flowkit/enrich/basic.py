@@ -50,7 +50,7 @@ def protocol_name_column(df: pd.DataFrame) -> pd.Categorical:
     """The ``protocol_name`` column of :func:`add_protocol_name` (``df`` has ``protocol``)."""
     proto = df["protocol"].astype("UInt8")
     mask = proto.isna().to_numpy()
-    numbers = proto.to_numpy(dtype=np.int64, na_value=0)
+    numbers = proto.to_numpy(dtype=np.int32, na_value=0)
     present = np.flatnonzero(np.bincount(numbers[~mask], minlength=256))  # O(n), no sort
     names = np.asarray(protocol_names(), dtype=object)[present]
     cats, inverse = np.unique(names, return_inverse=True)
@@ -88,10 +88,10 @@ def duration_column(df: pd.DataFrame) -> pd.arrays.IntegerArray:
     """The ``duration`` column of :func:`add_duration` (``df`` has ``start`` and ``end``)."""
     start = df["start"].to_numpy(dtype="datetime64[s]")
     end = df["end"].to_numpy(dtype="datetime64[s]")
-    seconds = (end - start).astype("timedelta64[s]")
-    mask = np.isnat(seconds)
-    values = seconds.astype(np.int64, copy=False)
-    values = np.where(mask, 0, values).astype(np.int32)
+    mask = np.isnat(start) | np.isnat(end)
+    values = np.empty(len(start), dtype=np.int32)  # the difference written as int32 at once
+    np.subtract(end.view(np.int64), start.view(np.int64), out=values, casting="unsafe")
+    values[mask] = 0
     return pd.arrays.IntegerArray(values, mask)
 
 

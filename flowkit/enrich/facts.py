@@ -289,8 +289,9 @@ def _votes(
     nu: int,
     top_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ENI code, address code and count of every (ENI, address) pair of the ``rows``, sorted
-    by ENI then address (with ``top_only``, of each ENI's most-voted addresses only)."""
+    """ENI code, address code and count of every (ENI, address) pair of the ``rows`` (positions
+    or a mask), sorted by ENI then address (with ``top_only``, of each ENI's most-voted
+    addresses only)."""
     every = rows is None
     e = eni if every else eni[rows]
     s, d = (src, dst) if every else (src[rows], dst[rows])
@@ -323,7 +324,7 @@ def _top_votes(
         none = np.zeros(0, dtype=np.int64)
         return none, none, none
     first = np.full(n_eni, -1, dtype=np.int64)
-    first[e[::-1]] = np.arange(n - 1, -1, -1)
+    first[e[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int32 if n < 2**31 else np.int64)
     present = first >= 0
     records = np.bincount(e, minlength=n_eni)
     counted = []
@@ -373,7 +374,7 @@ def vote_facts(
     wanted = np.bincount(eni[todo & known], minlength=n_eni) > 0
     voters = np.ones(n_eni, dtype=bool) if every_eni else wanted
     voting = known & np.append(voters, False)[eni] & (src >= 0) & (dst >= 0)  # -1: no ENI
-    rows = None if voting.all() else np.flatnonzero(voting)
+    rows = None if voting.all() else voting  # a mask: no 64-bit positions of most rows
     e, a, n = _votes(eni, src, dst, rows, max(len(space.uniques), 1), top_only)
     names = pd.Index(eni_cat.cat.categories, dtype=object)
     votes = pd.DataFrame({

@@ -164,7 +164,7 @@ def tcp_flags_label_column(df: pd.DataFrame) -> pd.Categorical:
     codes, cats = _flag_labels()
     if "tcp_flags" in df.columns:
         col = df["tcp_flags"].astype("UInt8")
-        row_codes = codes[col.to_numpy(dtype=np.int64, na_value=0)]
+        row_codes = codes[col.to_numpy(dtype=np.int32, na_value=0)]
         row_codes = np.where(col.isna().to_numpy(), -1, row_codes).astype(np.int32)
     else:
         row_codes = np.full(len(df), -1, dtype=np.int32)
