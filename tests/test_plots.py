@@ -187,6 +187,23 @@ def test_every_plot_draws_labels_with_dollars_literally(kind: str) -> None:
 # -- human units, no offsets, log scales, legends outside --------------------------------------
 
 
+LEGENDS = ["activity", "handshake", "intervals", "reject_rate", "throughput"]
+
+
+@pytest.mark.parametrize("kind", LEGENDS)
+def test_every_legend_sits_outside_the_data(kind: str) -> None:
+    """The plots with a legend put it right of the axes (the activity plot's legend once
+    covered the row of a C2 address)."""
+    func, table, kwargs = _hostile_tables()[kind]
+    ax = func(table, **kwargs)  # type: ignore[operator]
+    ax.figure.canvas.draw()
+    legend = ax.get_legend()
+    assert legend is not None
+    inside = ax.get_window_extent()
+    box = legend.get_window_extent()
+    assert box.x0 >= inside.x1 - 1, f"{kind}: legend at x {box.x0:.0f}, axes end at {inside.x1:.0f}"
+
+
 def _tick_texts(axis: matplotlib.axis.Axis) -> list[str]:
     axis.axes.figure.canvas.draw()
     return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
