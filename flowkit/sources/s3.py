@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -41,6 +40,7 @@ from flowkit.sources.discovery import (
 from flowkit.sources.layout import key_window, overlaps, partial_window
 from flowkit.sources.local import feed_bytes
 from flowkit.sources.s3_fetch import Fetched, S3Object, fetch
+from flowkit.sources.stream import in_order
 
 __all__ = [
     "S3Object",
@@ -253,31 +253,6 @@ def list_objects(
     return [found[k] for k in sorted(found)]
 
 
-def _in_order(
-    pool: ThreadPoolExecutor,
-    fn: Callable[[S3Object], Fetched],
-    objects: list[S3Object],
-    depth: int,
-) -> Iterator[tuple[S3Object, Fetched]]:
-    """Run ``fn`` over objects in the pool, yielding results in order with ``depth`` in flight."""
-    pending: deque[tuple[S3Object, Future[Fetched]]] = deque()
-    it = iter(objects)
-    try:
-        for obj in it:
-            pending.append((obj, pool.submit(fn, obj)))
-            if len(pending) >= depth:
-                break
-        while pending:
-            obj, fut = pending.popleft()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(fn, nxt)))
-            yield obj, fut.result()
-    finally:
-        for _, fut in pending:
-            fut.cancel()
-
-
 def feed_s3(
     collector: Collector,
     source: str | Sequence[str],
@@ -341,7 +316,7 @@ def feed_s3(
         tqdm(total=len(objects), unit="object", desc="flowkit.read s3", disable=not show) as bar,
     ):
         get_one: Callable[[S3Object], Fetched] = lambda o: fetch(client, o, folder, retry)  # noqa: E731
-        for obj, got in _in_order(pool, get_one, objects, depth=max_workers + 2):
+        for obj, got in in_order(pool, get_one, objects, depth=max_workers + 2):
             if got.problem is not None:
                 collector.file_error(obj.url, got.problem)
             elif got.error is not None:
