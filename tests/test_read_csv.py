@@ -271,3 +271,25 @@ def test_a_header_repeated_in_a_later_chunk_is_a_header_line() -> None:
     assert (one.counts.records, one.counts.header_lines) == (1, 1)
     assert (two.counts.records, two.counts.header_lines, two.counts.quarantined) == (3, 1, 0)
     assert reader.next_line == 7
+
+
+def test_an_overlong_last_line_and_text_after_the_gzip_are_numbered_csv_lines(
+    tmp_path: Path,
+) -> None:
+    """Lines the stream refuses (past the line cap, text after the gzip data) are quarantined
+    with their CSV line numbers, like any bad line of the export."""
+    body = (CSV / "athena_quoted.csv").read_bytes()
+    rows = len(body.splitlines()) - 1
+    long = tmp_path / "long.csv"
+    long.write_bytes(body + b"x" * (2 << 20))  # a last line over the 1 MiB cap, no newline
+    df = load(long)
+    assert len(df) == rows
+    bad = fk.quarantine(df)
+    assert bad["line"].tolist() == [rows + 2]
+    assert "longer than" in bad["reason"].iloc[0]
+    assert counts(df, long)["quarantined"] == 1
+    after = tmp_path / "after.csv.gz"
+    after.write_bytes(gzip.compress(body) + b"junk line\n")
+    df = load(after)
+    assert len(df) == rows
+    assert fk.quarantine(df)["line"].tolist() == [rows + 2]

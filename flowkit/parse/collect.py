@@ -137,6 +137,8 @@ class Collector:
 
     def add_long_line(self, name: str, head: bytes, length: int, *, first: bool) -> None:
         """Add a line longer than :data:`MAX_LINE_BYTES` (``head``: its first bytes)."""
+        if self._csv_lines(name, [head], too_long(length)):
+            return
         self.counts.setdefault(name, FileCounts())
         fs = self._start_file(name, b"") if first else self._state[name]
         if fs.skipped:
@@ -149,6 +151,9 @@ class Collector:
 
     def add_refused_text(self, name: str, data: bytes, reason: str) -> None:
         """Add lines of a file that are not part of its log (each quarantined with ``reason``)."""
+        if self._csv_lines(name, data.split(b"\n")[: -1 if data.endswith(b"\n") else None],
+                           reason):  # fmt: skip
+            return
         fs = self._state.get(name)
         if fs is None:  # nothing came before the refused text
             fs = self._start_file(name, b"")
@@ -175,6 +180,25 @@ class Collector:
         fs = self._state[name]
         self.bad.append((name, fs.next_line, cut(raw), reason))
         fs.next_line += 1
+
+    def _csv_lines(self, name: str, lines: list[bytes], reason: str) -> bool:
+        """Quarantine ``lines`` of a CSV export with ``reason``, numbered by its reader (blank
+        lines counted as blank); False if ``name`` is not a CSV export."""
+        if name not in self._csv:
+            return False
+        reader = self._csv[name]
+        if reader is None:  # a file error already stands for the file
+            return True
+        counts = self.counts.setdefault(name, FileCounts())
+        for line in lines:
+            counts.lines_read += 1
+            if line.strip():
+                counts.quarantined += 1
+                self.bad.append((name, reader.next_line, cut(line), reason))
+            else:
+                counts.blank_lines += 1
+            reader.next_line += 1
+        return True
 
     def _add_csv(
         self, name: str, data: bytes | memoryview, *, first: bool, truncated: bool
