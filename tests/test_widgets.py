@@ -239,3 +239,14 @@ def test_cost_widgets_show_dollars_a_month() -> None:
     pick.choice.value = tuple(t for _label, t in pick.choice.options)
     assert pick.bill < cost["monthly_cost"].sum()
     assert all("saves $" in label for label, _t in pick.choice.options)
+
+
+def test_threshold_panels_are_the_detections_not_the_allow_lists() -> None:
+    """The allow-list (networks, services, lists) is no threshold: no panel offers it as a
+    box of integers."""
+    sliders = ThresholdSliders()
+    titles = list(sliders.accordion.titles)
+    assert "allow" not in titles
+    assert "skip" not in titles
+    assert {"port_scan", "fast_c2"} <= set(titles)
+    assert all(detection != "allow" for detection, _ in sliders.controls)

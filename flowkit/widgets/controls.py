@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from flowkit.detect.config import HuntConfig
+from flowkit.detect.config import DETECTIONS, HuntConfig
 from flowkit.widgets.base import utc
 
 __all__ = ["EntityPicker", "ThresholdSliders", "TimeWindow"]
@@ -242,8 +242,9 @@ class ThresholdSliders(w.VBox):  # type: ignore[misc]
         self.controls: dict[tuple[str, str], Any] = {}
         self.status = w.HTML()
         panels, titles = [], []
-        for name, values in self._base.to_dict().items():
-            if name == "skip" or not values:
+        for name in DETECTIONS:  # the thresholds only (not `skip` nor the `allow` lists)
+            values = self._base.thresholds(name)
+            if not values:
                 continue
             rows = [self._control(name, k, v) for k, v in values.items()]
             panels.append(w.VBox([r for r in rows if r is not None]))
