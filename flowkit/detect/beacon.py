@@ -226,7 +226,8 @@ def find_beaconing(
           & (s["med_size"] <= max_bytes_per_checkin)]  # fmt: skip
     s = s.sort_values(["g", "regularity", "series"], ascending=[True, False, True])
     s = s.drop_duplicates("g")
-    info = c.assign(reuse=reuse).groupby("g", sort=True).agg(
+    kept = c["g"].isin(s["g"]).to_numpy()  # aggregate the surviving channels only
+    info = c.assign(reuse=reuse)[kept].groupby("g", sort=True).agg(
         cli=("cli", "first"), srv=("srv", "first"), first=("t", "min"), last=("t_end", "max"),
         flows=("t", "size"), packets=("pk", "sum"), nbytes=("size", "sum"),
         reuse=("reuse", "mean"), port=("sport", lambda x: x.mode().iloc[0]),

@@ -12,7 +12,7 @@ from flowkit import units
 from flowkit.detect.frame import empty_findings, findings_frame
 from flowkit.detect.view import View, build_view
 
-__all__ = ["as_view", "finding_rows", "probe_mask", "rows", "window_max"]
+__all__ = ["as_view", "finding_rows", "rows", "window_max"]
 
 #: A records frame, or the view :func:`flowkit.detect.view.build_view` made of one.
 Records = pd.DataFrame | View
@@ -21,22 +21,6 @@ Records = pd.DataFrame | View
 def as_view(df: Records) -> View:
     """The detections' view of ``df`` (built once; a :class:`View` is returned as is)."""
     return df if isinstance(df, View) else build_view(df)
-
-
-def probe_mask(conn: pd.DataFrame, max_packets: int, max_bytes: int = 400) -> np.ndarray:
-    """Connections that look like probes: rejected, unanswered, or a bare handshake.
-
-    TCP: rejected, unanswered, or at most ``max_packets`` packets and ``max_bytes`` bytes in
-    each direction (a SYN and a reset; a SYN-ACK): no payload was exchanged.  Other protocols:
-    rejected or unanswered.
-    """
-    rej = conn["rejected"].to_numpy()
-    rq_p, rs_p = conn["rq_p"].to_numpy(), conn["rs_p"].to_numpy()
-    rq_b, rs_b = conn["rq_b"].to_numpy(), conn["rs_b"].to_numpy()
-    tcp = conn["proto"].to_numpy() == 6
-    bare = (rq_p <= max_packets) & (rs_p <= max_packets) & (rq_b <= max_bytes)
-    bare &= rs_b <= max_bytes
-    return rej | (rs_p == 0) | (tcp & bare)
 
 
 def window_max(

@@ -108,6 +108,10 @@ def find_fast_c2(
     c = c.assign(burst=np.cumsum(gap > max_gap_seconds), gap=np.where(np.isfinite(gap) &
                  (gap <= max_gap_seconds), gap, np.nan), size=c["rq_b"] + c["rs_b"],
                  pk=c["rq_p"] + c["rs_p"])  # fmt: skip
+    burst = c["burst"].to_numpy()
+    c = c[np.bincount(burst)[burst] >= min_connections]  # the costly aggregation on bursts only
+    if c.empty:
+        return empty_findings()
     b = c.groupby("burst", sort=True).agg(
         cli=("cli", "first"), srv=("srv", "first"), first=("t", "min"), last=("t_end", "max"),
         flows=("t", "size"), med=("gap", "median"), med_size=("size", "median"),
