@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.detect import timeline as tl
+from flowkit.detect.view import build_view
 from flowkit.times import utc
 
 __all__ = [
@@ -156,11 +157,12 @@ def entity_tables(df: pd.DataFrame, entity: str, window: tuple[Any, Any] | None 
     """
     addresses = tl.resolve(df, entity)
     records = in_window(df, window)
-    events = tl.timeline(records, addresses) if addresses else tl.timeline(records.iloc[:0], [])
-    act = tl.activity(records, addresses, bin_minutes=bin_minutes)
+    view = build_view(records)  # once, for the three tables
+    events = tl.timeline(view, addresses) if addresses else tl.timeline(records.iloc[:0], [])
+    act = tl.activity(view, addresses, bin_minutes=bin_minutes)
     found = findings if findings is not None else pd.DataFrame(columns=["actor", "target"])
     win = None if window is None else (utc(window[0]), utc(window[1]))
-    return EntityTables(entity, addresses, win, events, act, tl.peers(records, addresses),
+    return EntityTables(entity, addresses, win, events, act, tl.peers(view, addresses),
                         evidence(events, found, addresses))  # fmt: skip
 
 
