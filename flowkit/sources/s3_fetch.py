@@ -66,31 +66,33 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(f".{path.name}.flowkit.json")
 
 
-def _cached(path: Path, obj: S3Object) -> tuple[bytes | None, str | None]:
-    """The cached copy if it is the listed object; else None and why (None if not cached).
+def _cached(path: Path, obj: S3Object) -> tuple[bytes | None, str, str | None]:
+    """The cached copy and its sha256 if it is the listed object; else None, "" and why (None
+    if not cached).
 
     The copy must have the listed size and the sha256 recorded when it was fetched for the
     listed ETag (or, without that record, the MD5 a simple upload's ETag is).
     """
     if not path.is_file():
-        return None, None
+        return None, "", None
     size = path.stat().st_size
     if size != obj.size:
-        return None, f"the cached copy differs from the object: {size} bytes, listed {obj.size}"
+        return None, "", f"the cached copy differs from the object: {size} bytes, listed {obj.size}"
     data = path.read_bytes()
     try:
         meta = json.loads(_sidecar(path).read_text("utf-8"))
     except (OSError, ValueError):
         meta = {}
+    digest = hashlib.sha256(data).hexdigest()
     if isinstance(meta, dict) and meta.get("etag") == obj.etag and "sha256" in meta:
-        if hashlib.sha256(data).hexdigest() == meta["sha256"]:
-            return data, None
-        return None, "the cached copy differs from the object: its sha256 changed since fetched"
+        if digest == meta["sha256"]:
+            return data, digest, None
+        return None, "", "the cached copy differs from the object: its sha256 changed since fetched"
     if _MD5.match(obj.etag):
         if hashlib.md5(data, usedforsecurity=False).hexdigest() == obj.etag:
-            return data, None
-        return None, "the cached copy differs from the object: its MD5 is not the ETag"
-    return None, "the cached copy cannot be checked against the object's ETag: fetched again"
+            return data, digest, None
+        return None, "", "the cached copy differs from the object: its MD5 is not the ETag"
+    return None, "", "the cached copy cannot be checked against the object's ETag: fetched again"
 
 
 def _keep(path: Path, obj: S3Object, data: bytes, sha256: str) -> None:
@@ -114,9 +116,9 @@ def fetch(client: Any, obj: S3Object, cache_dir: Path | None, retry: Retry) -> F
             path = cache_path(cache_dir, obj)
         except FlowkitError:
             return Fetched(None, problem=_LEAVES_CACHE)
-        data, mismatch = _cached(path, obj)
+        data, digest, mismatch = _cached(path, obj)
         if data is not None:
-            return Fetched(data, hashlib.sha256(data).hexdigest(), True, cache_path=path)
+            return Fetched(data, digest, True, cache_path=path)
 
     def get() -> bytes:
         body: bytes = client.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
