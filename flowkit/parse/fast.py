@@ -38,6 +38,9 @@ __all__ = ["FastResult", "LineIndex", "fast_parse"]
 
 #: Bytes pyarrow reads at a time inside a block (a conversion error re-reads at most this).
 INNER_BLOCK = 4 << 20
+#: The same once a line of the block failed: more bad lines may follow, and each failure
+#: re-reads its batch up to the bad line, so smaller batches keep scattered bad lines linear.
+RETRY_BLOCK = 64 << 10
 #: Share of suspect lines above which a block goes to the careful path whole.
 MAX_SUSPECT_SHARE = 0.02
 _MIN_SUSPECT_LIMIT = 64
@@ -138,8 +141,8 @@ def _pre_scan(index: LineIndex) -> set[int]:
     return set(index.line_of(np.asarray(positions)).tolist()) if positions else set()
 
 
-def _read(view: memoryview, names: list[str], types: dict[str, pa.DataType]
-          ) -> tuple[list[pa.RecordBatch], int | None]:  # fmt: skip
+def _read(view: memoryview, names: list[str], types: dict[str, pa.DataType],
+          block_size: int = INNER_BLOCK) -> tuple[list[pa.RecordBatch], int | None]:  # fmt: skip
     """Read lines serially: the batches read, and the 1-based row that failed, if one did.
 
     No invalid-row handler: with one, pyarrow reads about 15 % slower; a wrong field count
@@ -150,7 +153,7 @@ def _read(view: memoryview, names: list[str], types: dict[str, pa.DataType]
         reader = pacsv.open_csv(
             pa.py_buffer(view),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
-                                           block_size=INNER_BLOCK),
+                                           block_size=block_size),
             parse_options=pacsv.ParseOptions(delimiter=" ", quote_char=False, escape_char=False,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=types, null_values=["-"],
@@ -180,6 +183,7 @@ def _read_lines(index: LineIndex, names: list[str], types: dict[str, pa.DataType
         first = s + 1
     todo.append((first, -1))  # -1: to the end of the block
     whole = memoryview(index.buf)
+    block = INNER_BLOCK
     while todo:
         a, b = todo.pop(0)
         if b < 0 and (a > 0 or len(todo) or len(suspect)):
@@ -187,9 +191,10 @@ def _read_lines(index: LineIndex, names: list[str], types: dict[str, pa.DataType
         if a >= b >= 0:
             continue
         view = whole[index.line_start(a) : index.end if b < 0 else index.line_start(b)]
-        batches, failed = _read(view, names, types)
+        batches, failed = _read(view, names, types, block)
         out.extend(batches)
         if failed is not None:
+            block = RETRY_BLOCK
             b = index.count if b < 0 else b
             suspect.add(a + failed - 1)
             kept = a + sum(x.num_rows for x in batches)  # the rows before the failing batch
