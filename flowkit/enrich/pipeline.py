@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from flowkit.enrich.aws import IpRanges, aws_columns, load_ip_ranges, record_attrs
+from flowkit.enrich.addresses import AddressSpace
+from flowkit.enrich.aws import IpRanges, aws_columns, effective_space, load_ip_ranges, record_attrs
 from flowkit.enrich.aws import ip_ranges as ranges_in_use
 from flowkit.enrich.basic import basic_columns
 from flowkit.enrich.direction import direction_columns, service_columns, service_port_values
@@ -18,6 +19,7 @@ from flowkit.enrich.geo import add_geo
 from flowkit.enrich.inventory import Inventory, add_inventory, load_inventory
 from flowkit.enrich.names import service_categorical, tcp_flags_label_column
 from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
+from flowkit.enrich.side_by_side import later, side_by_side
 from flowkit.enrich.sides import sides
 from flowkit.enrich.threat import ThreatList, load_threat_list, threat_columns
 
@@ -82,10 +84,6 @@ def enrich(
     >>> out[["dst_scope", "dst_aws_service", "direction", "service", "local_role"]].iloc[0].tolist()
     ['public', 'S3', 'outbound', 'https', 'client']
     """
-    new: dict[str, Any] = {}
-    if "protocol_name" not in df.columns or "duration" not in df.columns:
-        new.update(basic_columns(df))
-    new["tcp_flags_label"] = tcp_flags_label_column(df)
     inv = None
     if inventory is not None:
         inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
@@ -93,24 +91,25 @@ def enrich(
         ranges = ip_ranges
     else:
         ranges = load_ip_ranges(ip_ranges) if ip_ranges is not None else ranges_in_use()
-    s = sides(df, vpc_cidrs, inv, facts)
-    space = s.space
-    per_address = scope_codes(space)
-    cats = pd.Index(SCOPES, dtype=object)
-    for i, (col, name) in enumerate(ADDRESS_COLUMNS.items()):
-        if col in df.columns:
-            codes = space.take(per_address, i, -1)
-            new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
-    new.update(aws_columns(df, space, 4, 5, ranges))
-    new.update(direction_columns(s))
-    port = service_port_values(s)
-    new.update(service_columns(s, port))
+    threats = None
     if threat_list is not None:
         threats = (
             threat_list if isinstance(threat_list, ThreatList) else load_threat_list(threat_list)
         )
-        new.update(threat_columns(space, 4, threats, len(df)))
-    new["service"] = service_categorical(df, port, ~s.cknown)
+    space_of = effective_space(df)
+    space_of[0].text  # noqa: B018 - made once, before the threads share it
+    with side_by_side(len(df)) as pool:  # the record-local columns beside the sides
+        local = later(pool, _record_columns, df, space_of[0], ranges, threats)
+        s = sides(df, vpc_cidrs, inv, facts, space_of=space_of, pool=pool)
+        facing = later(pool, direction_columns, s)
+        port = service_port_values(s)
+        serving = service_columns(s, port)
+        service = service_categorical(df, port, ~s.cknown)
+        new, threat_cols = local.result()
+        new.update(facing.result())
+    new.update(serving)
+    new.update(threat_cols)
+    new["service"] = service
     out = _with_columns(df, new)
     if inv is not None:
         out = add_inventory(out, inv)
@@ -119,6 +118,27 @@ def enrich(
     record_attrs(out, ranges)
     out.attrs["flowkit"]["facts"] = s.facts  # settled: what the analyses reuse
     return out
+
+
+def _record_columns(
+    df: pd.DataFrame, space: AddressSpace, ranges: IpRanges, threats: ThreatList | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns each record decides alone, in the frame's order (``protocol_name`` and
+    ``duration`` when missing, ``tcp_flags_label``, the scopes, the AWS services), and the
+    threat columns (placed later)."""
+    new: dict[str, Any] = {}
+    if "protocol_name" not in df.columns or "duration" not in df.columns:
+        new.update(basic_columns(df))
+    new["tcp_flags_label"] = tcp_flags_label_column(df)
+    per_address = scope_codes(space)
+    cats = pd.Index(SCOPES, dtype=object)
+    for i, (col, name) in enumerate(ADDRESS_COLUMNS.items()):
+        if col in df.columns:
+            codes = space.take(per_address, i, -1)
+            new[name] = pd.Categorical.from_codes(codes, categories=cats, validate=False)
+    new.update(aws_columns(df, space, 4, 5, ranges))
+    threat_cols = {} if threats is None else threat_columns(space, 4, threats, len(df))
+    return new, threat_cols
 
 
 def _with_columns(df: pd.DataFrame, new: dict[str, Any]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ this one is part of: a Dask frame's partitions).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,6 +35,7 @@ from flowkit.enrich.inventory import Inventory
 from flowkit.enrich.middlebox import translating
 from flowkit.enrich.orientation import Evidence, evidence, record_rules
 from flowkit.enrich.scope import inside as inside_of
+from flowkit.enrich.side_by_side import later
 from flowkit.enrich.talks import orient, talk_decisions, talks
 
 __all__ = [
@@ -147,11 +149,14 @@ def _learn(
     rule: np.ndarray,
     every_eni: bool,
     coded: bool = False,
+    voted: Future[tuple[pd.DataFrame, list[str]]] | None = None,
 ) -> DirectionFacts:
     """:func:`learn_facts` from what :func:`sides` computed already; ``coded`` keeps the
     positions of the addresses in this frame in the conversations and edges, for deciding
-    this frame (:func:`_plain` removes them before the facts leave it)."""
-    votes, wanted = _own_votes(space, eni_cat, known, every_eni)
+    this frame (:func:`_plain` removes them before the facts leave it); ``voted``: the
+    :func:`_own_votes` being counted beside this (taken last)."""
+    if voted is None:
+        voted = later(None, _own_votes, space, eni_cat, known, every_eni)
     undecided = (rule < 0) & (ev.src >= 0) & (ev.dst >= 0)
     local = np.where(known, local_src, -1).astype(np.int8)  # what the frame need not tell
     rows = np.flatnonzero(undecided)
@@ -160,19 +165,16 @@ def _learn(
     box_names = [str(x) for x in enis[boxes > 0]]
     nat_names = [str(x) for x in enis[boxes == 2]]
     if not every_eni:  # settled at once: what the decisions read, in no canonical order
+        edges = _edges(ev, rows, coded)
+        talked = talks(ev, undecided, local, canonical=False, with_codes=coded)
+        votes, wanted = voted.result()
         return DirectionFacts(
-            votes=votes, wanted=tuple(sorted(set(wanted))), edges=_edges(ev, rows, coded),
-            talks=talks(ev, undecided, local, canonical=False, with_codes=coded),
+            votes=votes, wanted=tuple(sorted(set(wanted))), edges=edges, talks=talked,
             boxes=tuple(box_names), nat_boxes=tuple(nat_names), settled=True,
         )  # fmt: skip
-    return DirectionFacts.of(
-        votes,
-        wanted,
-        _edges(ev, rows),
-        talks(ev, undecided),
-        boxes=box_names,
-        nat_boxes=nat_names,
-    )
+    edges, talked = _edges(ev, rows), talks(ev, undecided)
+    votes, wanted = voted.result()
+    return DirectionFacts.of(votes, wanted, edges, talked, boxes=box_names, nat_boxes=nat_names)
 
 
 def _local_is_src(
@@ -256,19 +258,27 @@ def sides(
     vpc_cidrs: Iterable[str] | None,
     inventory: Inventory | None,
     facts: DirectionFacts | None = None,
+    *,
+    space_of: tuple[AddressSpace, int, int] | None = None,
+    pool: Executor | None = None,
 ) -> Sides:
     """The :class:`Sides` of every record of ``df``; ``facts`` of a larger frame it is part of
-    replace those :func:`learn_facts` would learn from ``df``."""
-    space, eff_src_i, eff_dst_i = effective_space(df)
+    replace those :func:`learn_facts` would learn from ``df``.  ``space_of``: ``df``'s
+    :func:`flowkit.enrich.aws.effective_space` when already made; ``pool``: threads to count
+    the own-address votes in beside the rest (:mod:`flowkit.enrich.side_by_side`)."""
+    space, eff_src_i, eff_dst_i = effective_space(df) if space_of is None else space_of
     src, dst, psrc, pdst = space.codes[:4]
     eff_src, eff_dst = space.codes[eff_src_i], space.codes[eff_dst_i]
     inside = inside_of(space, vpc_cidrs, inventory)
     known_ends = _local_known(df, space, inside, inventory)
+    voted = None
+    if facts is None:  # the votes need only the known ends: counted beside the record rules
+        voted = later(pool, _own_votes, space, known_ends[2], known_ends[1], False)
     ev = evidence(df, space, eff_src_i, eff_dst_i)
     client, rule = record_rules(ev)
     coded = None
     if facts is None:
-        coded = _learn(space, inside, *known_ends, ev, rule, False, coded=True)
+        coded = _learn(space, inside, *known_ends, ev, rule, False, coded=True, voted=voted)
         facts = _plain(coded)
     # per address 0 outside, 1 inside, 2 none (the last entry: code -1); per pair of them:
     # 0 neither (external 3), 1 dst (inbound 0), 2 none, 3 src (outbound 1), 4 both (internal 2)
