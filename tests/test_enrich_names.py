@@ -81,3 +81,23 @@ def test_add_service_uses_the_protocol_table():
     out = add_service(df)
     assert out["service"].tolist()[:3] == ["domain", "domain", "ntp"]
     assert out["service"].iloc[3:].isna().all()
+
+
+def test_the_service_table_is_the_bundled_csv_field_for_field() -> None:
+    """The table read by pandas is the file as the csv module reads it (no NA, no guessing)."""
+    import csv
+    import gzip
+    import io
+    from importlib import resources
+
+    from flowkit.enrich.names import service_table
+
+    raw = resources.files("flowkit.resources").joinpath("iana_services.csv.gz").read_bytes()
+    text = gzip.decompress(raw).decode("utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    table = service_table()
+    assert len(table) == len(rows) > 10_000
+    assert table["port"].tolist() == [int(r["port"]) for r in rows]
+    for col in ("protocol", "service", "description"):
+        assert table[col].tolist() == [r[col] for r in rows], col

@@ -93,3 +93,41 @@ def test_address_space_codes_compare_across_columns():
     assert space.codes[0][0] == space.codes[1][1]
     assert space.codes[0][1] == space.codes[1][0]
     assert space.codes[0][2] == -1
+
+
+ODD_CIDRS = [
+    "10.0.0.5/8", "0.0.0.0/0", "255.255.255.255/32", "::/0", "::1/128", "10.0.0.0/255.0.0.0",
+    "010.0.0.0/8", "10.0.0.256/8", "10.0.0.0/33", "1.2.3.4/08", " 10.1.0.0/16 ",
+    "fe80::1%eth0/64", "::ffff:1.2.3.4/96", "1::2::3/64", "12345::/16", "2001:db8::/129", "abc",
+    "10.0.0.0", "2001:db8::", "1.2.3/24", "2001:0db8:0000:0000:0000:0000:0000:0000/32", "",
+]  # fmt: skip
+
+
+def _by_ipaddress(cidr: str) -> tuple[int, int, int] | str:
+    import ipaddress
+
+    try:
+        net = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return "ValueError"
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+def test_network_bounds_are_ipaddress_s_for_every_aws_prefix_and_odd_text() -> None:
+    import gzip
+    import json
+    from importlib import resources
+
+    from flowkit.enrich.addresses import network_bounds
+
+    raw = resources.files("flowkit.resources").joinpath("ip-ranges.json.gz").read_bytes()
+    doc = json.loads(gzip.decompress(raw))
+    cidrs = [p["ip_prefix"] for p in doc["prefixes"]] + [
+        p["ipv6_prefix"] for p in doc["ipv6_prefixes"]
+    ]
+    for cidr in [*cidrs, *ODD_CIDRS]:
+        try:
+            got: tuple[int, int, int] | str = network_bounds(cidr)
+        except ValueError:
+            got = "ValueError"
+        assert got == _by_ipaddress(cidr), cidr

@@ -6,7 +6,6 @@ udp rows, 11,500 entries), bundled as ``flowkit/resources/iana_services.csv.gz``
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 from functools import lru_cache
@@ -49,15 +48,12 @@ def service_table() -> pd.DataFrame:
     """
     raw = resources.files("flowkit.resources").joinpath("iana_services.csv.gz").read_bytes()
     text = gzip.decompress(raw).decode("utf-8")
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
-    return pd.DataFrame(
-        {
-            "port": np.asarray([int(r["port"]) for r in rows], dtype=np.int32),
-            "protocol": [r["protocol"] for r in rows],
-            "service": [r["service"] for r in rows],
-            "description": [r["description"] for r in rows],
-        }
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    return pd.read_csv(  # every field as written: no NA, no number guessing but the port
+        io.StringIO(body),
+        dtype={"port": "int32", "protocol": "str", "service": "str", "description": "str"},
+        keep_default_na=False,
+        na_filter=False,
     )
 
 
