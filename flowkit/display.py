@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit import units
+from flowkit.detect.frame import SEVERITIES
 from flowkit.enrich.basic import protocol_names
 
 __all__ = [
@@ -51,7 +52,7 @@ ICMPV6_TYPES: dict[int, str] = {
     136: "neighbor-advertisement", 137: "redirect",
 }  # fmt: skip
 
-_SEVERITY_ORDER = ("high", "medium", "low")
+_HIGH_FIRST = SEVERITIES[::-1]
 
 
 def _is_int(value: Any) -> bool:
@@ -233,7 +234,7 @@ def severity_counts(findings: pd.DataFrame) -> pd.Series:
     """
     keys = findings[["severity", "finding"]].astype(str)
     counts = keys.groupby(["severity", "finding"]).size().rename("findings")
-    rank = {s: i for i, s in enumerate(_SEVERITY_ORDER)}
+    rank = {s: i for i, s in enumerate(_HIGH_FIRST)}
     order = sorted(counts.index, key=lambda k: (rank.get(k[0], len(rank)), k[1]))
     return counts.reindex(pd.MultiIndex.from_tuples(order, names=["severity", "finding"]))
 

@@ -227,3 +227,38 @@ def test_rules_table_lists_every_detection_with_its_thresholds() -> None:
     assert "low" in row["severity"]
     changed = fk.detection_rules(HuntConfig().with_value("port_scan", "min_ports", 25))
     assert "min_ports=25" in changed.set_index("detection").loc["port_scan", "thresholds"]
+
+
+def _severity_orders(path: Path) -> list[int]:
+    """Lines of ``path`` that spell out the severities' order as a tuple or list literal."""
+    import ast
+
+    levels = {"low", "medium", "high"}
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Tuple | ast.List) and len(node.elts) == len(levels):
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if set(values) == levels:
+                found.append(node.lineno)
+    return found
+
+
+def test_the_severity_order_is_written_once() -> None:
+    """``detect.frame.SEVERITIES`` is the order; the sorts, ladders and counts import it."""
+    package = Path(fk.__file__).parent
+    written = {
+        str(p.relative_to(package)): lines
+        for p in sorted(package.rglob("*.py"))
+        if (lines := _severity_orders(p))
+    }
+    assert list(written) == ["detect/frame.py"]
+    assert len(written["detect/frame.py"]) == 1
+
+
+def test_severity_counts_and_the_hunt_status_put_high_first() -> None:
+    from flowkit.detect.frame import SEVERITIES
+    from flowkit.display import severity_counts
+
+    f = pd.DataFrame({"severity": ["low", "high", "medium"], "finding": ["a", "b", "c"]})
+    assert [s for s, _ in severity_counts(f).index] == list(reversed(SEVERITIES))
+    assert SEVERITIES[-1] == "high"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
 from flowkit.detect.contacts import sliding_peak
-from flowkit.detect.frame import empty_findings, evidence, sort_findings
+from flowkit.detect.frame import SEVERITIES, empty_findings, evidence, sort_findings
 
 __all__ = ["LOGIN_PORTS", "find_brute_force", "find_rdp_brute_force", "find_ssh_brute_force"]
 
@@ -98,7 +98,7 @@ def _brute(
     port = g["sport"].to_numpy()
     known = np.isin(port, [*_DEDICATED, *login_ports])
     level = np.where(known, level, ok.astype(int))
-    sev = np.asarray(["low", "medium", "high"], dtype=object)[level]
+    sev = np.asarray(SEVERITIES, dtype=object)[level]
     names = [_DEDICATED.get(int(x), "brute_force") for x in port]
     summaries, evs = [], []
     for row, a, t, won_ in zip(rows(g), actors, targets, ok, strict=True):

@@ -28,7 +28,7 @@ import pandas as pd
 
 from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
 from flowkit.detect.contacts import contacts, sliding_peak, trw_threshold, trw_walk
-from flowkit.detect.frame import empty_findings, evidence
+from flowkit.detect.frame import SEVERITIES, empty_findings, evidence
 from flowkit.detect.view import View
 
 __all__ = ["SCAN_WINDOWS", "find_port_scan", "find_port_sweep"]
@@ -66,7 +66,7 @@ def _peaks(first: pd.DataFrame, keys: list[str], windows: Sequence[int], need: i
 def _levels(inside: np.ndarray, strong: np.ndarray) -> np.ndarray:
     """Severity: an internal actor one level above an external one; ``strong`` (fast or
     broad) one level above the rest."""
-    ladder = np.asarray(["low", "medium", "high"], dtype=object)
+    ladder = np.asarray(SEVERITIES, dtype=object)
     return ladder[inside.astype(int) + strong.astype(int)]
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from flowkit import plots
 from flowkit.detect import hunt
 from flowkit.detect.config import HuntConfig
+from flowkit.detect.frame import SEVERITIES
 from flowkit.detect.view import View, build_view
 from flowkit.evidence import judge_evidence
 from flowkit.explore import drill_down
@@ -207,7 +208,7 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
     def _hunt(self, config: HuntConfig) -> pd.DataFrame:
         found = hunt(self.view, config, threat_list=self.threat_list)
         counts = found["severity"].astype(str).value_counts()
-        parts = [f"{counts[s]} {s}" for s in ("high", "medium", "low") if s in counts]
+        parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if s in counts]
         noun = "finding" if len(found) == 1 else "findings"
         self.status.value = f"<b>{len(found)}</b> {noun} with these thresholds" + (
             f": {', '.join(parts)}" if parts else ""
