@@ -25,6 +25,7 @@ import pandas as pd
 from flowkit import units
 from flowkit.detect.frame import SEVERITIES
 from flowkit.enrich.basic import protocol_names
+from flowkit.naming import name_and_address
 
 __all__ = [
     "ICMPV6_TYPES",
@@ -217,7 +218,7 @@ def named(table: pd.DataFrame, names: Mapping[str, str],
     out = table.copy()
     for col in columns:
         if col in out.columns:
-            out[col] = [f"{names[str(v)]} ({v})" if str(v) in names else v for v in out[col]]
+            out[col] = [v if pd.isna(v) else name_and_address(v, names) for v in out[col]]
     return out
 
 

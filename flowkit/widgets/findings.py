@@ -17,6 +17,7 @@ from flowkit.detect.frame import SEVERITIES
 from flowkit.detect.view import View, build_view
 from flowkit.evidence import judge_evidence
 from flowkit.explore import drill_down
+from flowkit.naming import name_and_address
 from flowkit.perf.frames import address_names
 from flowkit.widgets.base import Shown, clear, show_plot
 from flowkit.widgets.controls import ThresholdSliders
@@ -24,15 +25,12 @@ from flowkit.widgets.controls import ThresholdSliders
 __all__ = ["FindingsBrowser", "HuntExplorer"]
 
 
-def _name(value: Any, names: Mapping[str, str]) -> str:
-    text = str(value)
-    return f"{names[text]} ({text})" if text in names and names[text] != text else text
-
-
 def _label(row: pd.Series, names: Mapping[str, str]) -> str:
     port = "" if pd.isna(row["dstport"]) else f":{int(row['dstport'])}"
     when = row["first_seen"].strftime("%m-%d %H:%M")
-    who = f"{_name(row['actor'], names)} -> {_name(row['target'], names)}{port}"
+    who = (
+        f"{name_and_address(row['actor'], names)} -> {name_and_address(row['target'], names)}{port}"
+    )
     return f"{row['severity']:<6} {row['finding']:<17} {who}  {when}"
 
 
