@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -262,3 +263,38 @@ def test_severity_counts_and_the_hunt_status_put_high_first() -> None:
     f = pd.DataFrame({"severity": ["low", "high", "medium"], "finding": ["a", "b", "c"]})
     assert [s for s, _ in severity_counts(f).index] == list(reversed(SEVERITIES))
     assert SEVERITIES[-1] == "high"
+
+
+def test_a_hunt_filters_outward_connections_and_masks_the_allow_list_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beaconing and fast C2 share the outward connections; with exfiltration, one allow mask."""
+    from collections import Counter
+
+    from flowkit.detect import beacon
+
+    calls: Counter[str] = Counter()
+    real_mask, real_outward = AllowList.mask, beacon._outward
+
+    def mask(self: AllowList, view: Any) -> Any:
+        calls["mask"] += 1
+        return real_mask(self, view)
+
+    def outward(*args: Any) -> Any:
+        calls["outward"] += 1
+        return real_outward(*args)
+
+    monkeypatch.setattr(AllowList, "mask", mask)
+    monkeypatch.setattr(beacon, "_outward", outward)
+    t0 = 1700000000
+    lines = [f"2 1 eni-a 10.0.1.5 41.108.179.197 {50000 + i} 1177 6 3 152 {t0 + 23 * i} "
+             f"{t0 + 23 * i + 9} ACCEPT OK" for i in range(40)]  # fmt: skip
+    df = fk.parse_lines(lines)
+    assert "fast_c2" in fk.hunt(df)["finding"].tolist()
+    assert calls == {"outward": 1}
+    calls.clear()
+    assert (
+        "fast_c2"
+        not in fk.hunt(df, {"allow": {"networks": ["41.108.179.0/24"]}})["finding"].tolist()
+    )
+    assert calls == {"outward": 1, "mask": 1}

@@ -43,14 +43,20 @@ _FLOOR_S = 2.0
 def outward(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     """Connections from an internal client to an outside server, minus AWS service addresses
     (unless ``include_aws_services``) and allow-listed servers, sorted by client, server and
-    start."""
+    start.  Filtered once per view and arguments (beaconing and fast C2 both read it); each
+    caller gets its own (shallow, copy-on-write) copy."""
+    key = ("outward", include_aws_services, allow)
+    return view.shared(key, lambda: _outward(view, include_aws_services, allow)).copy(deep=False)
+
+
+def _outward(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     conn = view.conn()
     cli, srv = conn["cli"].to_numpy(), conn["srv"].to_numpy()
     keep = view.internal[cli] & ~view.internal[srv]
     if not include_aws_services:
         keep &= ~view.aws[srv]
     if allow is not None:
-        keep &= ~allow.mask(view)[srv]
+        keep &= ~allow.allowed(view)[srv]
     c = conn[keep]
     return c.sort_values(["cli", "srv", "t"], kind="mergesort").reset_index(drop=True)
 

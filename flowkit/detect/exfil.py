@@ -41,7 +41,7 @@ def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None
     if not include_aws_services:
         keep &= ~view.aws[peer]
     if allow is not None:
-        keep &= ~allow.mask(view)[peer]
+        keep &= ~allow.allowed(view)[peer]
     idx = np.flatnonzero(keep)
     inside_cli = inside_cli[idx]
     sent = r["req"].to_numpy()[idx] == inside_cli  # the record goes from the host to the peer
