@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.allow import AllowList
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.detect.view import View
 
@@ -255,8 +255,9 @@ def find_beaconing(
             f" {row.fleet} channels keep this schedule: a fleet agent or vendor." if fl else ""
         )
         summaries.append(
-            f"{a} checked in with {t_}:{row.port} {row.events} times from {utc(row.first)} to "
-            f"{utc(row.last)}, about every {row.period:.0f} s ({row.regularity:.0%} of "
+            f"{a} checked in with {t_}:{row.port} {row.events} times from "
+            f"{epoch_text(row.first)} to "
+            f"{epoch_text(row.last)}, about every {row.period:.0f} s ({row.regularity:.0%} of "
             f"intervals on the clock), {human_bytes(row.med_size)} each.{why}"
         )
         evs.append(evidence(
