@@ -87,7 +87,8 @@ class TimelineExplorer(w.VBox):  # type: ignore[misc]
             self.summary.value = f"<b>{entity}</b>: no address or interface of that name"
         else:
             self.summary.value = (
-                f"<b>{entity}</b> is {who}: {units.thousands(len(tables.events))} connections "
+                f"<b>{entity}</b>{'' if who == entity else f' is {who}'}: "
+                f"{units.thousands(len(tables.events))} connections "
                 f"with {units.thousands(len(tables.peers))} peers in the window; "
                 f"{units.thousands(len(tables.evidence))} with peers in its findings"
             )
