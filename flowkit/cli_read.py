@@ -12,6 +12,8 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flowkit.detect.view import VIEW_NEEDS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -24,8 +26,9 @@ NO_EVIDENCE = 3
 
 
 #: Columns each verb's analysis reads: records of a format without them are bad input (exit 2).
+#: ``hunt`` needs what :func:`flowkit.hunt` needs (:data:`flowkit.detect.view.VIEW_NEEDS`).
 NEEDS = {
-    "hunt": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
+    "hunt": VIEW_NEEDS,
     "audit": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
     "cost": ("srcaddr", "dstaddr", "bytes", "start", "end"),
 }

@@ -52,7 +52,7 @@ from flowkit.convert_log import (
     recover,
 )
 from flowkit.errors import FlowkitWarning, ParseError
-from flowkit.load_provenance import QUARANTINE_COLUMNS, provenance
+from flowkit.load_provenance import provenance, quarantine_frame
 from flowkit.parse import Collector, Errors, arrow_type, finish
 from flowkit.parse.frame import EXTRA_COLUMNS
 from flowkit.schema import TIME_DTYPE, dtype_of, parse_format
@@ -176,8 +176,7 @@ def _far_rows(df: pd.DataFrame, far: np.ndarray, path: str) -> pd.DataFrame:
         end = df["end"].iloc[position]
         rows.append((path, 0, raw[:500], f"record {position + 1} of the file: end {end} is "
                      "beyond year 9999, so no date=YYYY-MM-DD folder can hold it"))  # fmt: skip
-    table = pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))
-    return table.astype({"file": "string", "line": "Int64", "raw": "string", "reason": "string"})
+    return quarantine_frame(rows)
 
 
 def _hours(df: pd.DataFrame) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from flowkit.csvcells import neutralise_cell, restore_cell
-from flowkit.load_provenance import QUARANTINE_COLUMNS, empty_quarantine
+from flowkit.load_provenance import QUARANTINE_COLUMNS, quarantine_frame
 from flowkit.sources.layout import MANIFEST
 
 __all__ = [
@@ -190,13 +190,7 @@ def read_quarantine(dst: Path) -> pd.DataFrame:
     rows, _ = _read_rows(dst)
     committed, _ = _read_manifest(dst)
     good = _committed_rows(rows, committed.batches)
-    if not good:
-        return empty_quarantine()
-    return pd.DataFrame(
-        {
-            "file": pd.Series([restore_cell(r["file"]) for r in good], dtype="string"),
-            "line": pd.Series([int(r["line"]) for r in good], dtype="Int64"),
-            "raw": pd.Series([restore_cell(r["raw"]) for r in good], dtype="string"),
-            "reason": pd.Series([restore_cell(r["reason"]) for r in good], dtype="string"),
-        }
+    return quarantine_frame(
+        (restore_cell(r["file"]), int(r["line"]), restore_cell(r["raw"]), restore_cell(r["reason"]))
+        for r in good
     )

@@ -23,7 +23,9 @@ from typing import Any
 import pandas as pd
 
 from flowkit import units
+from flowkit.detect.frame import SEVERITIES
 from flowkit.enrich.basic import protocol_names
+from flowkit.naming import name_and_address
 
 __all__ = [
     "ICMPV6_TYPES",
@@ -51,7 +53,7 @@ ICMPV6_TYPES: dict[int, str] = {
     136: "neighbor-advertisement", 137: "redirect",
 }  # fmt: skip
 
-_SEVERITY_ORDER = ("high", "medium", "low")
+_HIGH_FIRST = SEVERITIES[::-1]
 
 
 def _is_int(value: Any) -> bool:
@@ -216,7 +218,7 @@ def named(table: pd.DataFrame, names: Mapping[str, str],
     out = table.copy()
     for col in columns:
         if col in out.columns:
-            out[col] = [f"{names[str(v)]} ({v})" if str(v) in names else v for v in out[col]]
+            out[col] = [v if pd.isna(v) else name_and_address(v, names) for v in out[col]]
     return out
 
 
@@ -233,7 +235,7 @@ def severity_counts(findings: pd.DataFrame) -> pd.Series:
     """
     keys = findings[["severity", "finding"]].astype(str)
     counts = keys.groupby(["severity", "finding"]).size().rename("findings")
-    rank = {s: i for i, s in enumerate(_SEVERITY_ORDER)}
+    rank = {s: i for i, s in enumerate(_HIGH_FIRST)}
     order = sorted(counts.index, key=lambda k: (rank.get(k[0], len(rank)), k[1]))
     return counts.reindex(pd.MultiIndex.from_tuples(order, names=["severity", "finding"]))
 

@@ -7,13 +7,15 @@ holds (the per-file counts, the quarantine table) are treated as read-only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["QUARANTINE_COLUMNS", "Provenance", "provenance", "quarantine"]
+__all__ = ["QUARANTINE_COLUMNS", "Provenance", "provenance", "quarantine", "quarantine_frame"]
 
 QUARANTINE_COLUMNS = ("file", "line", "raw", "reason")
+_QUARANTINE_DTYPES = {"file": "string", "line": "Int64", "raw": "string", "reason": "string"}
 
 
 class Provenance(dict[str, Any]):
@@ -43,14 +45,19 @@ class Provenance(dict[str, Any]):
     __hash__ = None  # type: ignore[assignment]
 
 
-def empty_quarantine() -> pd.DataFrame:
-    """Return an empty quarantine table with its columns and dtypes."""
+def quarantine_frame(rows: Iterable[tuple[str, int, str, str]] = ()) -> pd.DataFrame:
+    """Build the quarantine table from ``(file, line, raw, reason)`` rows (the one place its
+    columns and dtypes are decided; no rows gives the empty table).
+
+    >>> table = quarantine_frame([("a.log", 2, "bogus", "expected 14 fields, found 1")])
+    >>> table.dtypes.astype(str).tolist(), len(quarantine_frame())
+    (['string', 'Int64', 'string', 'string'], 0)
+    """
+    columns = list(zip(*rows, strict=True)) or [()] * len(QUARANTINE_COLUMNS)
     return pd.DataFrame(
         {
-            "file": pd.Series([], dtype="string"),
-            "line": pd.Series([], dtype="Int64"),
-            "raw": pd.Series([], dtype="string"),
-            "reason": pd.Series([], dtype="string"),
+            name: pd.Series(values, dtype=_QUARANTINE_DTYPES[name])
+            for name, values in zip(QUARANTINE_COLUMNS, columns, strict=True)
         }
     )
 
@@ -86,4 +93,4 @@ def quarantine(df: pd.DataFrame) -> pd.DataFrame:
     [{'line': 2, 'reason': 'expected 14 fields, found 2'}]
     """
     table = provenance(df).get("quarantine")
-    return table.copy() if isinstance(table, pd.DataFrame) else empty_quarantine()
+    return table.copy() if isinstance(table, pd.DataFrame) else quarantine_frame()

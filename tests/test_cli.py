@@ -179,3 +179,22 @@ def test_convert_of_nothing_is_no_evidence(
     err = capsys.readouterr().err
     assert "no records; converted 2 input(s)" in err
     assert len(err.splitlines()) == 1
+
+
+def test_hunt_reads_what_the_library_hunt_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``flowkit hunt`` asks for the fields ``fk.hunt`` needs (VIEW_NEEDS), no more."""
+    from flowkit.cli_read import NEEDS
+    from flowkit.detect.view import VIEW_NEEDS
+
+    assert NEEDS["hunt"] == VIEW_NEEDS
+    path = tmp_path / "a.log"
+    lines = [f"2 10.0.1.5 198.51.100.{i % 7} {1700000000 + 60 * i} {1700000030 + 60 * i}"
+             for i in range(50)]  # fmt: skip
+    path.write_text("\n".join(["version srcaddr dstaddr start end", *lines]) + "\n")
+    expected = fk.hunt(fk.read(path, progress=False))
+    assert main(["hunt", str(path), "--no-progress", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "hunted 50 records from 1 file" in err
+    assert len(out.splitlines()) == len(expected)

@@ -6,6 +6,7 @@ import dataclasses
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -227,3 +228,73 @@ def test_rules_table_lists_every_detection_with_its_thresholds() -> None:
     assert "low" in row["severity"]
     changed = fk.detection_rules(HuntConfig().with_value("port_scan", "min_ports", 25))
     assert "min_ports=25" in changed.set_index("detection").loc["port_scan", "thresholds"]
+
+
+def _severity_orders(path: Path) -> list[int]:
+    """Lines of ``path`` that spell out the severities' order as a tuple or list literal."""
+    import ast
+
+    levels = {"low", "medium", "high"}
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Tuple | ast.List) and len(node.elts) == len(levels):
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if set(values) == levels:
+                found.append(node.lineno)
+    return found
+
+
+def test_the_severity_order_is_written_once() -> None:
+    """``detect.frame.SEVERITIES`` is the order; the sorts, ladders and counts import it."""
+    package = Path(fk.__file__).parent
+    written = {
+        str(p.relative_to(package)): lines
+        for p in sorted(package.rglob("*.py"))
+        if (lines := _severity_orders(p))
+    }
+    assert list(written) == ["detect/frame.py"]
+    assert len(written["detect/frame.py"]) == 1
+
+
+def test_severity_counts_and_the_hunt_status_put_high_first() -> None:
+    from flowkit.detect.frame import SEVERITIES
+    from flowkit.display import severity_counts
+
+    f = pd.DataFrame({"severity": ["low", "high", "medium"], "finding": ["a", "b", "c"]})
+    assert [s for s, _ in severity_counts(f).index] == list(reversed(SEVERITIES))
+    assert SEVERITIES[-1] == "high"
+
+
+def test_a_hunt_filters_outward_connections_and_masks_the_allow_list_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beaconing and fast C2 share the outward connections; with exfiltration, one allow mask."""
+    from collections import Counter
+
+    from flowkit.detect import beacon
+
+    calls: Counter[str] = Counter()
+    real_mask, real_outward = AllowList.mask, beacon._outward
+
+    def mask(self: AllowList, view: Any) -> Any:
+        calls["mask"] += 1
+        return real_mask(self, view)
+
+    def outward(*args: Any) -> Any:
+        calls["outward"] += 1
+        return real_outward(*args)
+
+    monkeypatch.setattr(AllowList, "mask", mask)
+    monkeypatch.setattr(beacon, "_outward", outward)
+    t0 = 1700000000
+    lines = [f"2 1 eni-a 10.0.1.5 41.108.179.197 {50000 + i} 1177 6 3 152 {t0 + 23 * i} "
+             f"{t0 + 23 * i + 9} ACCEPT OK" for i in range(40)]  # fmt: skip
+    df = fk.parse_lines(lines)
+    assert "fast_c2" in fk.hunt(df)["finding"].tolist()
+    assert calls == {"outward": 1}
+    calls.clear()
+    assert (
+        "fast_c2"
+        not in fk.hunt(df, {"allow": {"networks": ["41.108.179.0/24"]}})["finding"].tolist()
+    )
+    assert calls == {"outward": 1, "mask": 1}

@@ -340,3 +340,13 @@ def test_every_finding_frame_has_the_columns_in_order() -> None:
     ):
         out = func(frame(lines))
         assert tuple(out.columns) == FINDING_COLUMNS, func.__name__
+
+
+def test_epoch_text_says_what_it_does_and_no_second_utc() -> None:
+    """``detect.common.epoch_text`` writes epoch seconds as text; ``flowkit.times.utc`` is the
+    one ``utc`` (it parses a time)."""
+    from flowkit.detect import common
+
+    assert common.epoch_text(1700000000) == "2023-11-14 22:13 UTC"
+    assert "epoch_text" in common.__all__
+    assert not hasattr(common, "utc")

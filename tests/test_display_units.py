@@ -63,3 +63,19 @@ def test_gib_constant_lives_only_in_units() -> None:
         if path.name != "units.py" and any(map(_spells_gib, ast.walk(ast.parse(path.read_text()))))
     ]
     assert offenders == []
+
+
+def test_every_name_and_address_label_is_the_same() -> None:
+    """Plots, tables, and the savings' hops label an address alike."""
+    from flowkit.cost.savings import _label as savings_label
+    from flowkit.display import named
+    from flowkit.naming import name_and_address
+    from flowkit.plots.axes import labels
+
+    names = {"10.0.0.20": "bastion-1", "10.0.0.5": "10.0.0.5", "10.0.0.6": ""}
+    addresses = ["10.0.0.20", "10.0.0.5", "10.0.0.6", "8.8.8.8"]
+    expected = ["bastion-1 (10.0.0.20)", "10.0.0.5", "10.0.0.6", "8.8.8.8"]
+    assert [name_and_address(a, names) for a in addresses] == expected
+    assert labels(addresses, names) == expected
+    assert named(pd.DataFrame({"actor": addresses}), names)["actor"].tolist() == expected
+    assert savings_label(pd.Series(addresses), names).tolist() == expected

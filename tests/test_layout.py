@@ -16,10 +16,12 @@ from flowkit.sources.layout import (
     FILE_WINDOW,
     MARGIN,
     key_window,
+    other_service,
     overlaps,
     parse_key,
     partial_window,
 )
+from flowkit.sources.s3 import keep_key, keep_prefix
 
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"  # noqa: E501
 ACCOUNT = "123456789010"
@@ -338,3 +340,36 @@ def test_discover_skips_other_aws_services_logs(tmp_path: Path, layout: str) -> 
         gzip.compress(b'{"Records": []}')
     )
     assert discover(root) == [str(f) for f in files]
+
+
+@pytest.mark.parametrize(
+    ("folder", "service"),
+    [
+        ("AWSLogs/123456789010/CloudTrail", "CloudTrail"),
+        ("AWSLogs/123456789010/CloudTrail/us-east-1", "CloudTrail"),
+        ("AWSLogs/o-abc/123456789010/CloudTrail", "CloudTrail"),
+        ("AWSLogs/aws-account-id=1/aws-service=elasticloadbalancing", "elasticloadbalancing"),
+        ("AWSLogs/123456789010/vpcflowlogs", None),
+        # not AWS's layout (an account is digits; Hive names its service folder): both read it
+        ("AWSLogs/prod/CloudTrail", None),
+        ("AWSLogs/archive/2024", None),
+        ("AWSLogs/aws-account-id=1/web", None),
+    ],
+)
+def test_folder_walk_and_s3_listing_agree_on_other_services(
+    folder: str, service: str | None
+) -> None:
+    """One decision of "another AWS service's logs" for local folders and S3 key prefixes."""
+    assert other_service(folder.split("/")) == service
+    assert keep_prefix(folder + "/") is (service is None)
+    assert keep_prefix(f"logs/{folder}/") is (service is None)
+
+
+def test_a_non_account_folder_under_awslogs_is_read_locally_and_from_s3(tmp_path: Path) -> None:
+    folder = tmp_path / "AWSLogs" / "prod" / "CloudTrail"
+    folder.mkdir(parents=True)
+    (folder / "x.log").write_text(
+        f"{HEADER}\n2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\n"
+    )
+    assert discover(tmp_path) == [str(folder / "x.log")]
+    assert keep_key("AWSLogs/prod/CloudTrail/x.log")

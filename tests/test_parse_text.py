@@ -9,12 +9,11 @@ import pyarrow as pa
 import pytest
 
 from flowkit.parse.fast import fast_parse
-from flowkit.parse.lines import RAW_LIMIT
+from flowkit.parse.lines import RAW_LIMIT, header_verdict
 from flowkit.parse.text import (
     FileCounts,
     ParsedPart,
     arrow_type,
-    header_of,
     parse_careful,
 )
 from flowkit.schema import DEFAULT_FIELDS
@@ -63,13 +62,18 @@ def test_arrow_types_follow_the_field_table() -> None:
 # -- header lines -----------------------------------------------------------------------------
 
 
-def test_header_of() -> None:
-    assert header_of(HEADER.encode()) == DEFAULT_FIELDS
-    assert header_of(b"srcaddr dstaddr future-field") == ("srcaddr", "dstaddr", "future-field")
-    assert header_of(ACCEPT.encode()) is None
-    assert header_of(b"\xff\xfe version") is None
-    assert header_of(b"version version") is None  # repeated field: not a usable header
-    assert header_of(b"") is None
+def test_header_verdict() -> None:
+    def verdict(line: str) -> tuple[str, tuple[str, ...] | str] | None:
+        return header_verdict(line.split(), (), first_line=False)
+
+    assert verdict(HEADER) == ("header", DEFAULT_FIELDS)
+    assert verdict("srcaddr dstaddr future-field") == (
+        "header",
+        ("srcaddr", "dstaddr", "future-field"),
+    )
+    assert verdict(ACCEPT) is None
+    assert verdict("version version") == ("bad", "field repeated in log format: version")
+    assert verdict("") is None
 
 
 # -- fast path --------------------------------------------------------------------------------

@@ -55,6 +55,41 @@ def test_quarantine_table_shape() -> None:
     assert fk.quarantine(fk.parse_lines([ACCEPT])).empty
 
 
+def test_every_path_builds_one_quarantine_table(tmp_path: Path) -> None:
+    """pandas read, Dask read, convert and an empty table: the same columns and dtypes."""
+    from flowkit.conversion import convert, read_converted_quarantine
+    from flowkit.engine.dask.read import read_dask_quarantine
+    from flowkit.load_provenance import quarantine_frame
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(BAD / "wrong_field_count.log", src / "a.log")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        convert(src, tmp_path / "out", progress=False)
+    tables = {
+        "built": quarantine_frame([("a.log", 3, "x y", "expected 14 fields, found 2")]),
+        "empty": quarantine_frame(),
+        "pandas": fk.quarantine(load(src)),
+        "pandas, none bad": fk.quarantine(fk.parse_lines([ACCEPT])),
+        "dask": read_dask_quarantine(src, client="synchronous"),
+        "dask, none bad": read_dask_quarantine(GOOD, client="synchronous"),
+        "convert": read_converted_quarantine(tmp_path / "out"),
+        "convert, none yet": read_converted_quarantine(tmp_path),
+    }
+    dtypes = {name: table.dtypes.astype(str).to_dict() for name, table in tables.items()}
+    assert [name for name, table in tables.items() if len(table)] == [
+        "built",
+        "pandas",
+        "dask",
+        "convert",
+    ]
+    expected = {"file": "string", "line": "Int64", "raw": "string", "reason": "string"}
+    assert dtypes == dict.fromkeys(tables, expected)
+    pd.testing.assert_frame_equal(tables["dask"], tables["pandas"])
+    pd.testing.assert_frame_equal(tables["convert"], tables["pandas"])
+
+
 def test_wrong_field_count() -> None:
     path = BAD / "wrong_field_count.log"
     df = load(path)

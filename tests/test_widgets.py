@@ -250,3 +250,11 @@ def test_threshold_panels_are_the_detections_not_the_allow_lists() -> None:
     assert "skip" not in titles
     assert {"port_scan", "fast_c2"} <= set(titles)
     assert all(detection != "allow" for detection, _ in sliders.controls)
+
+
+def test_timeline_explorer_names_its_addresses_as_everywhere(records: pd.DataFrame) -> None:
+    """The summary labels an address ``name (address)``, as tables and plots do."""
+    ex = TimelineExplorer(records, "10.0.2.9", names={"10.0.2.9": "app-1"})
+    assert ex.summary.value.startswith("<b>10.0.2.9</b> is app-1 (10.0.2.9): ")
+    ex.picker.box.value = "198.18.0.7"
+    assert ex.summary.value.startswith("<b>198.18.0.7</b>: 150 connections")

@@ -20,6 +20,7 @@ from flowkit.cost.estimate import (
 from flowkit.cost.prices import PriceTable, load_prices
 from flowkit.engine.protocol import is_dask_frame, not_on_dask
 from flowkit.errors import require_columns
+from flowkit.naming import name_and_address
 from flowkit.units import BYTES_PER_GIB
 
 __all__ = ["recommend_savings"]
@@ -40,7 +41,7 @@ def _names(c: pd.DataFrame) -> dict[str, str]:
 def _label(values: pd.Series, names: dict[str, str]) -> pd.Series:
     """``name (address)`` for our addresses, the address otherwise (one lookup per value)."""
     cat = values.astype(object).fillna("?").astype(str).astype("category")
-    labels = [f"{names[a]} ({a})" if a in names else a for a in cat.cat.categories]
+    labels = [name_and_address(a, names) for a in cat.cat.categories]
     return pd.Series(np.asarray(labels, dtype=object)[cat.cat.codes.to_numpy()], index=values.index)
 
 

@@ -77,6 +77,25 @@ class AllowList:
                                            for p in out.lists))  # fmt: skip
         return out
 
+    def allowed(self, view: View) -> np.ndarray:
+        """:meth:`mask`, computed once per view (the detections of a hunt share it; read-only).
+
+        >>> import flowkit as fk
+        >>> from flowkit.detect.common import as_view
+        >>> v = as_view(fk.parse_lines(["2 1 eni-a 10.0.1.5 203.0.113.7 40000 443 6 5 400 "
+        ...                             "1700000000 1700000030 ACCEPT OK"]))
+        >>> allow = AllowList(networks=("203.0.113.0/24",))
+        >>> allow.allowed(v).tolist(), allow.allowed(v) is allow.allowed(v)
+        ([False, True], True)
+        """
+
+        def build() -> np.ndarray:
+            out = self.mask(view)
+            out.flags.writeable = False
+            return out
+
+        return view.shared(("allowed", self), build)
+
     def mask(self, view: View) -> np.ndarray:
         """Per address code of ``view``: allowed."""
         n = len(view.addresses)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.allow import AllowList
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.detect.view import View
 
@@ -43,14 +43,20 @@ _FLOOR_S = 2.0
 def outward(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     """Connections from an internal client to an outside server, minus AWS service addresses
     (unless ``include_aws_services``) and allow-listed servers, sorted by client, server and
-    start."""
+    start.  Filtered once per view and arguments (beaconing and fast C2 both read it); each
+    caller gets its own (shallow, copy-on-write) copy."""
+    key = ("outward", include_aws_services, allow)
+    return view.shared(key, lambda: _outward(view, include_aws_services, allow)).copy(deep=False)
+
+
+def _outward(view: View, include_aws_services: bool, allow: AllowList | None) -> pd.DataFrame:
     conn = view.conn()
     cli, srv = conn["cli"].to_numpy(), conn["srv"].to_numpy()
     keep = view.internal[cli] & ~view.internal[srv]
     if not include_aws_services:
         keep &= ~view.aws[srv]
     if allow is not None:
-        keep &= ~allow.mask(view)[srv]
+        keep &= ~allow.allowed(view)[srv]
     c = conn[keep]
     return c.sort_values(["cli", "srv", "t"], kind="mergesort").reset_index(drop=True)
 
@@ -249,8 +255,9 @@ def find_beaconing(
             f" {row.fleet} channels keep this schedule: a fleet agent or vendor." if fl else ""
         )
         summaries.append(
-            f"{a} checked in with {t_}:{row.port} {row.events} times from {utc(row.first)} to "
-            f"{utc(row.last)}, about every {row.period:.0f} s ({row.regularity:.0%} of "
+            f"{a} checked in with {t_}:{row.port} {row.events} times from "
+            f"{epoch_text(row.first)} to "
+            f"{epoch_text(row.last)}, about every {row.period:.0f} s ({row.regularity:.0%} of "
             f"intervals on the clock), {human_bytes(row.med_size)} each.{why}"
         )
         evs.append(evidence(

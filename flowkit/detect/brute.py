@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.contacts import sliding_peak
-from flowkit.detect.frame import empty_findings, evidence, sort_findings
+from flowkit.detect.frame import SEVERITIES, empty_findings, evidence, sort_findings
 
 __all__ = ["LOGIN_PORTS", "find_brute_force", "find_rdp_brute_force", "find_ssh_brute_force"]
 
@@ -98,16 +98,17 @@ def _brute(
     port = g["sport"].to_numpy()
     known = np.isin(port, [*_DEDICATED, *login_ports])
     level = np.where(known, level, ok.astype(int))
-    sev = np.asarray(["low", "medium", "high"], dtype=object)[level]
+    sev = np.asarray(SEVERITIES, dtype=object)[level]
     names = [_DEDICATED.get(int(x), "brute_force") for x in port]
     summaries, evs = [], []
     for row, a, t, won_ in zip(rows(g), actors, targets, ok, strict=True):
         label = {22: "SSH", 3389: "RDP"}.get(int(row.sport), f"port {row.sport}")
-        text = (f"{a} made {row.flows} short {label} connections to {t} from {utc(row.first)} "
+        text = (f"{a} made {row.flows} short {label} connections to {t} from "
+                f"{epoch_text(row.first)} "
                 f"(up to {row.peak} in {window_minutes:g} minutes, {row.similar:.0%} of nearly "
                 f"the same size)")  # fmt: skip
         if won_:
-            text += (f"; then a longer session at {utc(row.success_at)} carried "
+            text += (f"; then a longer session at {epoch_text(row.success_at)} carried "
                      f"{human_bytes(row.success_bytes)}: a login probably succeeded.")  # fmt: skip
         else:
             text += "; no longer session followed."
@@ -117,7 +118,7 @@ def _brute(
             min_attempts=min_attempts, rejected=row.rejected, similar_share=float(row.similar),
             median_request_bytes=float(row.med_bytes), login_port=bool(int(row.sport) in
             [*_DEDICATED, *login_ports]), succeeded=bool(won_),
-            success_at=utc(row.success_at) if won_ else None,
+            success_at=epoch_text(row.success_at) if won_ else None,
             success_bytes=int(row.success_bytes) if won_ else 0,
         ))  # fmt: skip
     last = np.where(ok, np.maximum(g["last"], g["success_end"].fillna(0)), g["last"])

@@ -12,7 +12,7 @@ from flowkit import units
 from flowkit.detect.frame import empty_findings, findings_frame
 from flowkit.detect.view import View, build_view
 
-__all__ = ["as_view", "finding_rows", "rows", "window_max"]
+__all__ = ["as_view", "epoch_text", "finding_rows", "rows", "window_max"]
 
 #: A records frame, or the view :func:`flowkit.detect.view.build_view` made of one.
 Records = pd.DataFrame | View
@@ -97,6 +97,10 @@ def human_bytes(n: Any) -> str:
     return units.human_bytes(n)
 
 
-def utc(t: Any) -> str:
-    """Epoch second as ``YYYY-MM-DD HH:MM`` UTC."""
+def epoch_text(t: Any) -> str:
+    """An epoch second as text, ``YYYY-MM-DD HH:MM UTC`` (the time in findings' summaries).
+
+    >>> epoch_text(1700000000)
+    '2023-11-14 22:13 UTC'
+    """
     return pd.Timestamp(int(t), unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M UTC")

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from flowkit.detect.allow import AllowList
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.detect.view import View
 
@@ -41,7 +41,7 @@ def hourly_cells(view: View, include_aws_services: bool, allow: AllowList | None
     if not include_aws_services:
         keep &= ~view.aws[peer]
     if allow is not None:
-        keep &= ~allow.mask(view)[peer]
+        keep &= ~allow.allowed(view)[peer]
     idx = np.flatnonzero(keep)
     inside_cli = inside_cli[idx]
     sent = r["req"].to_numpy()[idx] == inside_cli  # the record goes from the host to the peer
@@ -183,7 +183,7 @@ def find_exfiltration(
     for row, a, t in zip(rows(g), actors, targets, strict=True):
         ratio = row.nbytes / max(row.inb, 1)
         summaries.append(
-            f"{a} sent {human_bytes(row.nbytes)} to {t} from {utc(row.first)} and received "
+            f"{a} sent {human_bytes(row.nbytes)} to {t} from {epoch_text(row.first)} and received "
             f"{human_bytes(row.inb)} ({human_bytes(row.peak)} in its busiest hour, "
             f"{_times(row.peak, row.baseline)} its usual hourly {human_bytes(row.baseline)})"
             + ("; it had not talked to this address before." if row.new else ".")

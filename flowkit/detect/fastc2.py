@@ -17,7 +17,7 @@ import pandas as pd
 
 from flowkit.detect.allow import AllowList
 from flowkit.detect.beacon import outward, steps
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 
 __all__ = ["find_fast_c2"]
@@ -143,7 +143,8 @@ def find_fast_c2(
     for row, a, t_, m in zip(rows(b), actors, targets, minutes, strict=True):
         summaries.append(
             f"{a} opened {row.flows} connections to {t_}:{row.port} in {m:.0f} minutes from "
-            f"{utc(row.first)}, one about every {row.med:.0f} s ({row.regularity:.0%} evenly "
+            f"{epoch_text(row.first)}, one about every {row.med:.0f} s "
+            f"({row.regularity:.0%} evenly "
             f"spaced), {human_bytes(row.med_size)} each; few of your hosts contact it."
         )
         evs.append(evidence(connections=row.flows, minutes=float(m), median_interval_s=row.med,

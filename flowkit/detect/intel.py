@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.enrich.addresses import parse_addresses
 from flowkit.enrich.threat import ThreatList, example_threat_list, load_threat_list
@@ -103,7 +103,7 @@ def find_threat_intel(
         bad = t if listed[row.srv] else a
         lab = label[row.srv] if listed[row.srv] else label[row.cli]
         summaries.append(
-            f"{a} opened {row.flows} connections to {t} from {utc(row.first)} "
+            f"{a} opened {row.flows} connections to {t} from {epoch_text(row.first)} "
             f"({human_bytes(row.nbytes)}, {row.rejected} rejected); {bad} is listed as "
             f"'{lab}'."
         )

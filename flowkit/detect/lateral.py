@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, rows, utc, window_max
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, rows, window_max
 from flowkit.detect.frame import empty_findings, evidence
 
 __all__ = ["ADMIN_PORTS", "find_lateral_movement"]
@@ -93,7 +93,7 @@ def find_lateral_movement(
         port_list = [int(p) for p in used[row.cli]]
         summaries.append(
             f"{a} tried admin ports {', '.join(map(str, port_list))} on {row.hosts} internal "
-            f"hosts from {utc(row.first)} within {window_minutes} minutes; {row.rejected} "
+            f"hosts from {epoch_text(row.first)} within {window_minutes} minutes; {row.rejected} "
             f"connections rejected, {len(reached)} hosts reached."
         )
         evs.append(evidence(

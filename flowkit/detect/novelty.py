@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, human_bytes, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, human_bytes, rows
 from flowkit.detect.frame import empty_findings, evidence
 
 __all__ = ["COMMON_PROTOCOLS", "find_unusual_port", "find_unusual_protocol"]
@@ -96,11 +96,11 @@ def find_unusual_port(
         targets.append(peers[0] if len(peers) == 1 else "many")
         summaries.append(
             f"{a} used remote port {row.sport} (protocol {row.proto}) for the first time at "
-            f"{utc(row.first)}, with {len(peers)} address(es); it never did in the "
+            f"{epoch_text(row.first)}, with {len(peers)} address(es); it never did in the "
             f"{baseline_hours:g}-hour baseline. {human_bytes(row.out)} went out."
         )
         evs.append(
-            evidence(baseline_hours=baseline_hours, first_contact=utc(row.first),
+            evidence(baseline_hours=baseline_hours, first_contact=epoch_text(row.first),
                      connections=row.flows, remotes=peers[:50], bytes_out=row.out)
         )  # fmt: skip
     return finding_rows(
@@ -167,7 +167,7 @@ def find_unusual_protocol(
     sev = np.where(g["packets"] >= min_packets_high, "high", "medium")
     summaries = [
         f"{a} sent {row.packets} packets ({human_bytes(row.nbytes)}) of IP protocol "
-        f"{row.proto} to {t} from {utc(row.first)}."
+        f"{row.proto} to {t} from {epoch_text(row.first)}."
         for row, a, t in zip(rows(g), actors, targets, strict=True)
     ]
     evs = [evidence(protocol=row.proto, packets=row.packets, min_packets_high=min_packets_high)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, rows
 from flowkit.detect.contacts import contacts, group_codes, sliding_peak
 from flowkit.detect.frame import empty_findings, evidence
 
@@ -113,7 +113,7 @@ def find_rejected_burst(
         t = view.addresses[row.srv]
         summaries.append(
             f"{t} saw {g.loc[i, 'flows']} rejected connections from "
-            f"{utc(g.loc[i, 'first'])} (up to {row.peak} in {bin_minutes} minutes against a "
+            f"{epoch_text(g.loc[i, 'first'])} (up to {row.peak} in {bin_minutes} minutes against a "
             f"usual {row.baseline:g}); "
             + (f"{share:.0%} came from {who}." if who != "many" else
                f"{part['cli'].nunique()} sources.")
@@ -220,7 +220,7 @@ def find_repeated_probe(
     for row, a, t in zip(rows(g), actors, targets, strict=True):
         summaries.append(
             f"{a} tried {t}:{row.sport} ({_PROTO.get(row.proto, row.proto)}) {row.flows} times "
-            f"from {utc(row.first)} to {utc(row.last)} (up to {row.peak} within "
+            f"from {epoch_text(row.first)} to {epoch_text(row.last)} (up to {row.peak} within "
             f"{window_hours:g} hours), {row.share:.0%} of its tries failed; {row.rejected} "
             "rejected."
         )

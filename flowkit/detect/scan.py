@@ -26,9 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, rows
 from flowkit.detect.contacts import contacts, sliding_peak, trw_threshold, trw_walk
-from flowkit.detect.frame import empty_findings, evidence
+from flowkit.detect.frame import SEVERITIES, empty_findings, evidence
 from flowkit.detect.view import View
 
 __all__ = ["SCAN_WINDOWS", "find_port_scan", "find_port_sweep"]
@@ -66,7 +66,7 @@ def _peaks(first: pd.DataFrame, keys: list[str], windows: Sequence[int], need: i
 def _levels(inside: np.ndarray, strong: np.ndarray) -> np.ndarray:
     """Severity: an internal actor one level above an external one; ``strong`` (fast or
     broad) one level above the rest."""
-    ladder = np.asarray(["low", "medium", "high"], dtype=object)
+    ladder = np.asarray(SEVERITIES, dtype=object)
     return ladder[inside.astype(int) + strong.astype(int)]
 
 
@@ -158,7 +158,8 @@ def find_port_scan(
         open_ports = [int(p) for p in answered.get((row.cli, row.srv), [])][:50]
         per = {w: int(getattr(row, f"peak_{w}")) for w in windows}
         summaries.append(
-            f"{a} probed {row.ports} ports of {t} from {utc(row.first)} to {utc(row.last)} (up "
+            f"{a} probed {row.ports} ports of {t} from {epoch_text(row.first)} to "
+            f"{epoch_text(row.last)} (up "
             f"to {per[short]} within {short} minutes, {per[long_]} within {long_}); "
             f"{len(open_ports)} answered; a {'fast or broad' if fast else 'slow'} scan."
         )
@@ -263,8 +264,9 @@ def find_port_sweep(
         mine = ports[ports["cli"] == row.cli]
         listed = [f"{p}/{_proto(q)}" for p, q in zip(mine["sport"], mine["proto"], strict=True)]
         summaries.append(
-            f"{a} probed {row.hosts} hosts on {', '.join(listed[:8])} from {utc(row.first)} to "
-            f"{utc(row.last)} (up to {row.peak_short} hosts on one port within {short} "
+            f"{a} probed {row.hosts} hosts on {', '.join(listed[:8])} from "
+            f"{epoch_text(row.first)} to "
+            f"{epoch_text(row.last)} (up to {row.peak_short} hosts on one port within {short} "
             f"minutes, {row.peak_long} within {long_}); {row.rejected} rejected."
         )
         evs.append(evidence(distinct_hosts=row.hosts, ports=listed, min_hosts=min_hosts,

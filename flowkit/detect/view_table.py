@@ -6,7 +6,9 @@ column helpers that build it (used by :mod:`flowkit.detect.view_parts`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,8 @@ __all__ = ["NOT_SERVICE", "View", "int_column", "pair_key", "port_key", "seconds
 
 #: ip-ranges.json services that are AWS itself (not customers' instances).
 NOT_SERVICE = ("EC2", "AMAZON")
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -33,6 +37,20 @@ class View:
     internal: np.ndarray
     aws: np.ndarray
     _conn: pd.DataFrame | None = field(default=None, repr=False)
+    _shared: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """What ``build()`` returns, built once per view and ``key`` and kept: the tables several
+        detections of one hunt read (the outward connections, the allow-list's mask).  Callers
+        must not modify what they get.
+
+        >>> v = View(pd.DataFrame(), np.array([]), np.array([]), np.array([]))
+        >>> v.shared("k", lambda: [1]) is v.shared("k", lambda: [2])
+        True
+        """
+        if key not in self._shared:
+            self._shared[key] = build()
+        return cast(_T, self._shared[key])
 
     def name(self, codes: pd.Series | np.ndarray) -> pd.Series:
         """Addresses of codes, as strings."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowkit.detect.common import Records, as_view, finding_rows, rows, utc
+from flowkit.detect.common import Records, as_view, epoch_text, finding_rows, rows
 from flowkit.detect.exfil import find_exfiltration
 from flowkit.detect.frame import empty_findings, evidence
 from flowkit.detect.view import View
@@ -103,7 +103,7 @@ def find_dos(
     for row, a, t in zip(rows(g), actors, targets, strict=True):
         summaries.append(
             f"{a} flooded {t} (protocol {row.proto}) for {row.minutes} minutes from "
-            f"{utc(row.first)}: up to {row.peak_pkts / 60:,.0f} packets a second."
+            f"{epoch_text(row.first)}: up to {row.peak_pkts / 60:,.0f} packets a second."
         )
         evs.append(evidence(
             flood_minutes=row.minutes, peak_packets_per_minute=row.peak_pkts,

@@ -6,9 +6,10 @@ more distinct peers.  :class:`DirectionFacts` holds the raw counts behind those 
 by text (ENI ids, addresses), never the decisions, so the facts of two frames merge exactly:
 ``merge_direction_facts([facts_of(a), facts_of(b)]) == facts_of(concat([a, b]))``.  The
 decisions are taken from the counts by the same functions whatever frame they came from
-(:func:`own_addresses`, :func:`peer_counts`).  :class:`flowkit.enrich.dedupe_copies.DedupeFacts`
-does the same for :func:`flowkit.dedupe` (which ENIs forward others' traffic, which addresses
-and services the workload ENIs logged), so top talkers and conversations are exact on Dask too.
+(:func:`own_addresses`, :func:`flowkit.enrich.talks.talk_decisions`).
+:class:`flowkit.enrich.dedupe_copies.DedupeFacts` does the same for :func:`flowkit.dedupe`
+(which ENIs forward others' traffic, which addresses and services the workload ENIs logged),
+so top talkers and conversations are exact on Dask too.
 Votes and ends are held as compact categoricals (:func:`tally_votes`), and once merged they are
 *settled* (:meth:`DirectionFacts.settle`): cut to what the decisions read, small enough to
 travel with every partition.
@@ -49,7 +50,6 @@ __all__ = [
     "frame_facts",
     "merge_direction_facts",
     "own_addresses",
-    "peer_counts",
     "tally_votes",
     "united_codes",
     "vote_facts",
@@ -174,7 +174,7 @@ class DirectionFacts:
         )  # fmt: skip
 
     def settle(self) -> DirectionFacts:
-        """The facts cut to what :func:`own_addresses`, :func:`peer_counts` and the orientation
+        """The facts cut to what :func:`own_addresses`, the fan-in counts and the orientation
         read: the votes of the wanted ENIs for their most-voted addresses (usually one per
         wanted ENI, where the whole votes can hold one row per ENI and peer) and the fan-in
         edges of the addresses of the conversations.  They decide every record as these facts
@@ -274,11 +274,6 @@ def own_addresses(facts: DirectionFacts) -> pd.Series:
     rest = cand[~cand["eni"].isin(own.index)].drop_duplicates("eni")  # sorted: smallest address
     own = pd.concat([own, pd.Series(rest["addr"].to_numpy(), index=rest["eni"])])
     return own.astype(object)
-
-
-def peer_counts(edges: pd.DataFrame) -> pd.Series:
-    """Distinct peers of each ``(cls, addr)`` of an edge table (text addresses or codes)."""
-    return edges.drop_duplicates().groupby(["cls", "addr"]).size().rename("n")
 
 
 def _votes(

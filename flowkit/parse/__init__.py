@@ -4,7 +4,7 @@ from flowkit.parse.blocks import PieceResult, TextPiece, parse_block
 from flowkit.parse.collect import BLOCK_BYTES, Collector, RecordType
 from flowkit.parse.containers import Unwrapped, is_json, unwrap_base64_lines, unwrap_json
 from flowkit.parse.fast import FastResult, fast_parse
-from flowkit.parse.frame import assemble, empty_frame, epoch_seconds
+from flowkit.parse.frame import assemble, empty_frame
 from flowkit.parse.inorder import workers
 from flowkit.parse.lines import MAX_LINE_BYTES
 from flowkit.parse.result import Errors, finish
@@ -26,7 +26,6 @@ __all__ = [
     "arrow_type",
     "assemble",
     "empty_frame",
-    "epoch_seconds",
     "fast_parse",
     "finish",
     "is_json",

@@ -17,7 +17,7 @@ from flowkit.parse.inorder import workers
 from flowkit.parse.text import ParsedPart, arrow_type
 from flowkit.schema import DEFAULT_FIELDS, TIME_DTYPE, column_name, column_order, dtype_of
 
-__all__ = ["EXTRA_COLUMNS", "MS_FROM", "assemble", "empty_frame", "epoch_seconds", "pandas_dtype"]
+__all__ = ["EXTRA_COLUMNS", "MS_FROM", "assemble", "empty_frame", "pandas_dtype"]
 
 #: Columns that come from the container, not from the record (CloudWatch Logs).
 EXTRA_COLUMNS = {"log_stream": pa.dictionary(pa.int32(), pa.string()),
@@ -25,25 +25,6 @@ EXTRA_COLUMNS = {"log_stream": pa.dictionary(pa.int32(), pa.string()),
 #: Epoch values from this on are milliseconds: as seconds they would be after the year 5138, as
 #: milliseconds they are after March 1973, so no plausible value is ambiguous.
 MS_FROM = 10**11
-
-
-def epoch_seconds(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Turn epoch integers into UTC second timestamps, reading values from 10**11 on as ms.
-
-    AWS documents ``start``/``end`` as Unix seconds, but millisecond values have been seen in
-    the wild on SKIPDATA records (flowlogs-reader: "Contra the docs...").  Seconds after 2038
-    (above 2**31 - 1) stay seconds; a value of :data:`MS_FROM` or more is milliseconds (cut to
-    the second), and the load counts them (:func:`assemble_counted`) to say so.
-
-    >>> import pyarrow as pa
-    >>> [t.isoformat() for t in epoch_seconds(pa.array([2200000000, 1512564058000])).to_pylist()]
-    ['2039-09-18T23:06:40+00:00', '2017-12-06T12:40:58+00:00']
-    """
-    ints = pc.cast(values, pa.int64())
-    is_ms = pc.greater_equal(ints, pa.scalar(MS_FROM, pa.int64()))
-    if pc.any(is_ms).as_py():
-        ints = pc.if_else(is_ms, pc.divide(ints, pa.scalar(1000, pa.int64())), ints)
-    return pc.cast(ints, pa.timestamp("s", tz="UTC"))
 
 
 def _null_column(col: str, n: int) -> pa.Array:

@@ -8,7 +8,7 @@ from typing import Literal
 import pandas as pd
 
 from flowkit.errors import FlowkitWarning, ParseError
-from flowkit.load_provenance import Provenance, empty_quarantine
+from flowkit.load_provenance import Provenance, quarantine_frame
 from flowkit.parse.collect import Collector
 from flowkit.parse.frame import assemble_counted
 from flowkit.parse.text import COUNT_COLUMNS
@@ -20,17 +20,7 @@ Errors = Literal["quarantine", "raise"]
 
 
 def _quarantine_table(collector: Collector) -> pd.DataFrame:
-    if not collector.bad:
-        return empty_quarantine()
-    rows = sorted(collector.bad, key=lambda r: (r[0], r[1]))
-    return pd.DataFrame(
-        {
-            "file": pd.Series([r[0] for r in rows], dtype="string"),
-            "line": pd.Series([r[1] for r in rows], dtype="Int64"),
-            "raw": pd.Series([r[2] for r in rows], dtype="string"),
-            "reason": pd.Series([r[3] for r in rows], dtype="string"),
-        }
-    )
+    return quarantine_frame(sorted(collector.bad, key=lambda r: (r[0], r[1])))
 
 
 def finish(

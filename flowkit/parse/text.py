@@ -39,7 +39,6 @@ __all__ = [
     "FormatState",
     "ParsedPart",
     "arrow_type",
-    "header_of",
     "parse_careful",
     "rows_to_part",
 ]
@@ -130,27 +129,6 @@ class CarefulResult:
     def state(self) -> FormatState:
         """The format state at the end of the text."""
         return FormatState(self.fields, self.refusal)
-
-
-@lru_cache(maxsize=512)
-def header_of(first_line: bytes) -> tuple[str, ...] | None:
-    """Return the field names if a line is a usable header line, else None.
-
-    >>> header_of(b"version srcaddr dstaddr")
-    ('version', 'srcaddr', 'dstaddr')
-    >>> header_of(b"2 123456789010 eni-1") is None
-    True
-    >>> header_of(b"\\xef\\xbb\\xbfversion srcaddr")  # a UTF-8 byte-order mark is ignored
-    ('version', 'srcaddr')
-    """
-    try:
-        tokens = first_line.removeprefix(b"\xef\xbb\xbf").decode("ascii").split()
-    except UnicodeDecodeError:
-        return None
-    verdict = header_verdict(tokens, (), first_line=False)
-    if verdict is None or verdict[0] != "header":
-        return None
-    return verdict[1]  # type: ignore[return-value]
 
 
 def _other_kind(fields: tuple[str, ...], record_type: str | None) -> str | None:

@@ -26,6 +26,7 @@ from matplotlib.axis import Axis
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from flowkit import units
+from flowkit.naming import name_and_address
 from flowkit.times import utc
 
 __all__ = ["SKEW", "label", "labels", "legend_outside", "log_if_skewed", "new_axes", "unit_axis"]
@@ -63,11 +64,7 @@ def labels(values: Iterable[Any], names: Mapping[str, str] | None = None) -> lis
     >>> labels(["10.0.0.20", "8.8.8.8"], {"10.0.0.20": "bastion-1"})
     ['bastion-1 (10.0.0.20)', '8.8.8.8']
     """
-    out = []
-    for value in values:
-        name = (names or {}).get(str(value))
-        out.append(label(f"{name} ({value})" if name and name != str(value) else value))
-    return out
+    return [label(name_and_address(value, names or {})) for value in values]
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:

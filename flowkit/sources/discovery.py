@@ -103,8 +103,8 @@ class _Pruner:
         """Why a folder is not entered (another service, outside the window), or None."""
         parts = tuple(Path(path).parts)
         service = other_service(list(parts))
-        if service:
-            return f"{OTHER_SERVICE} ({parts[-1].split('=', 1)[-1]})"
+        if service is not None:
+            return f"{OTHER_SERVICE} ({service})"
         if self.start is None and self.end is None:
             return None
         window = partial_window(list(parts))

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "MANIFEST",
     "KeyInfo",
+    "aws_folders",
     "key_window",
     "other_service",
     "overlaps",
@@ -32,6 +33,7 @@ _FILE = re.compile(
     r"(?P<account>[0-9A-Za-z-]+)_vpcflowlogs_(?P<region>[a-z0-9-]+)_(?P<flow_log_id>fl-[0-9A-Za-z]+)"
     r"_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[0-9A-Za-z]+)\.log(?:\.gz|\.parquet)?$"
 )
+_HIVE_LEVELS = ("aws-account-id=", "aws-service=", "aws-region=")
 #: A Region folder (``us-east-1``, ``us-gov-west-1``): in the plain layout the year follows it.
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 #: Records in a file end within its 5-minute window; they start up to one aggregation interval
@@ -81,18 +83,47 @@ def parse_key(path: str) -> KeyInfo:
     return KeyInfo(**info)  # type: ignore[arg-type]
 
 
+def _below_awslogs(parts: list[str]) -> list[str] | None:
+    """The folders below ``AWSLogs`` and its ``o-...`` Organizations level (None if no AWSLogs)."""
+    if "AWSLogs" not in parts:
+        return None
+    rest = parts[parts.index("AWSLogs") + 1 :]
+    return rest[1:] if rest and rest[0].startswith("o-") else rest
+
+
+def aws_folders(parts: list[str]) -> list[str]:
+    """The account, service and Region a path's ``AWSLogs`` folders name (as many as present).
+
+    The one reading of those folders for local walks and S3 listings.  Empty when the path does
+    not follow AWS's layout: a plain account folder is digits, Hive folders are named
+    ``aws-account-id=``, ``aws-service=`` and ``aws-region=``.
+
+    >>> aws_folders("logs/AWSLogs/o-abc/123456789010/CloudTrail".split("/"))
+    ['123456789010', 'CloudTrail']
+    >>> aws_folders("AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=x/y".split("/"))
+    ['1', 'vpcflowlogs', 'x']
+    >>> aws_folders("AWSLogs/prod/CloudTrail".split("/")), aws_folders(["logs", "2024"])
+    ([], [])
+    """
+    rest = (_below_awslogs(parts) or [])[:3]
+    if not rest or not rest[0].startswith(_HIVE_LEVELS[0]):
+        return rest if rest and rest[0].isdigit() else []
+    named = []
+    for folder, level in zip(rest, _HIVE_LEVELS, strict=False):
+        if not folder.startswith(level):
+            break
+        named.append(folder.removeprefix(level))
+    return named
+
+
 def _date_levels(parts: list[str]) -> list[str] | None:
     """The folders below a recognised ``AWSLogs`` layout's Region level (None if not in one).
 
     Plain: ``AWSLogs/[o-id/]account/vpcflowlogs/region/...``; Hive:
     ``AWSLogs/[o-id/]aws-account-id=.../aws-service=vpcflowlogs/aws-region=.../...``.
     """
-    if "AWSLogs" not in parts:
-        return None
-    rest = parts[parts.index("AWSLogs") + 1 :]
-    if rest and rest[0].startswith("o-"):
-        rest = rest[1:]
-    if len(rest) < 3:
+    rest = _below_awslogs(parts)
+    if rest is None or len(rest) < 3:
         return None
     account, service, region = rest[:3]
     if account.startswith("aws-account-id="):
@@ -207,28 +238,19 @@ def overlaps(
     return not (end is not None and lo - margin >= end)
 
 
-def other_service(parts: list[str]) -> bool:
-    """Tell whether a folder path leads to another AWS service's logs (CloudTrail, ELB, ...).
+def other_service(parts: list[str]) -> str | None:
+    """The AWS service (CloudTrail, ELB, ...) whose logs a folder path leads to, if not flow logs.
 
     ``AWSLogs/<account>/<service>/`` (plain) and ``aws-service=<service>`` (Hive, below
-    ``AWSLogs``) folders of any service but ``vpcflowlogs`` hold no flow logs.
+    ``AWSLogs``) folders of any service but ``vpcflowlogs`` hold no flow logs (see
+    :func:`aws_folders` for what counts as AWS's layout).
 
     >>> other_service("logs/AWSLogs/123456789010/CloudTrail".split("/"))
-    True
+    'CloudTrail'
     >>> other_service("AWSLogs/o-abc/123456789010/vpcflowlogs".split("/"))
-    False
     >>> other_service("AWSLogs/aws-account-id=1/aws-service=elasticloadbalancing".split("/"))
-    True
+    'elasticloadbalancing'
     >>> other_service("logs/service=web".split("/"))
-    False
     """
-    if "AWSLogs" not in parts[:-1]:
-        return False
-    rest = parts[parts.index("AWSLogs") + 1 :]
-    if rest and rest[0].startswith("o-"):
-        rest = rest[1:]
-    if len(rest) != 2:
-        return False
-    if rest[0].startswith("aws-account-id="):
-        return rest[1].startswith("aws-service=") and rest[1] != "aws-service=vpcflowlogs"
-    return rest[0].isdigit() and rest[1] != "vpcflowlogs"
+    scope = aws_folders(parts)
+    return scope[1] if len(scope) >= 2 and scope[1] != "vpcflowlogs" else None

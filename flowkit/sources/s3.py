@@ -37,7 +37,13 @@ from flowkit.sources.discovery import (
     OUT_OF_SCOPE,
     OUTSIDE,
 )
-from flowkit.sources.layout import key_window, overlaps, partial_window
+from flowkit.sources.layout import (
+    aws_folders,
+    key_window,
+    other_service,
+    overlaps,
+    partial_window,
+)
 from flowkit.sources.local import feed_bytes
 from flowkit.sources.s3_fetch import Fetched, S3Object, fetch
 from flowkit.sources.stream import in_order
@@ -52,7 +58,6 @@ __all__ = [
     "split_url",
 ]
 
-_SERVICES = ("vpcflowlogs",)
 Names = frozenset[str] | None
 Time = datetime | None
 
@@ -92,23 +97,14 @@ def _names(values: str | Iterable[str] | None) -> frozenset[str] | None:
     return frozenset([values] if isinstance(values, str) else (str(v) for v in values))
 
 
-def _scope(parts: list[str]) -> list[str]:
-    """Return the account, service and Region folders below ``AWSLogs`` (as many as present)."""
-    if "AWSLogs" not in parts:
-        return []
-    rest = parts[parts.index("AWSLogs") + 1 :]
-    if rest and rest[0].startswith("o-"):
-        rest = rest[1:]
-    return [p.split("=", 1)[1] if "=" in p else p for p in rest[:3]]
-
-
 def _out_of_scope(parts: list[str], accounts: Names, regions: Names) -> str | None:
     """Why a key path is outside the accounts, service and Regions asked for (None if inside)."""
-    scope = _scope(parts)
+    scope = aws_folders(parts)
     if len(scope) >= 1 and accounts is not None and scope[0] not in accounts:
         return OUT_OF_SCOPE
-    if len(scope) >= 2 and scope[1] not in _SERVICES:
-        return f"{OTHER_SERVICE} ({scope[1]})"
+    service = other_service(parts)
+    if service is not None:
+        return f"{OTHER_SERVICE} ({service})"
     if len(scope) >= 3 and regions is not None and scope[2] not in regions:
         return OUT_OF_SCOPE
     return None

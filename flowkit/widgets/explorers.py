@@ -10,6 +10,7 @@ import pandas as pd
 
 from flowkit import plots, units
 from flowkit.explore import EntityTables, entity_tables, in_window, period
+from flowkit.naming import name_and_address
 from flowkit.perf.frames import address_names
 from flowkit.widgets.base import Shown, show_plot, show_table
 from flowkit.widgets.controls import EntityPicker, TimeWindow
@@ -80,13 +81,14 @@ class TimelineExplorer(w.VBox):  # type: ignore[misc]
         entity, window = self.picker.value, self.window.window
         tables = entity_tables(self.df, entity, window, self.found, bin_minutes=self.bin_minutes)
         self.tables = tables
-        who = ", ".join(a if self.names.get(a) in (None, entity) else f"{self.names[a]} {a}"
+        who = ", ".join(a if self.names.get(a) == entity else name_and_address(a, self.names)
                         for a in tables.addresses)  # fmt: skip
         if not tables.addresses:
             self.summary.value = f"<b>{entity}</b>: no address or interface of that name"
         else:
             self.summary.value = (
-                f"<b>{entity}</b> ({who}): {units.thousands(len(tables.events))} connections "
+                f"<b>{entity}</b>{'' if who == entity else f' is {who}'}: "
+                f"{units.thousands(len(tables.events))} connections "
                 f"with {units.thousands(len(tables.peers))} peers in the window; "
                 f"{units.thousands(len(tables.evidence))} with peers in its findings"
             )

@@ -13,9 +13,11 @@ import pandas as pd
 from flowkit import plots
 from flowkit.detect import hunt
 from flowkit.detect.config import HuntConfig
+from flowkit.detect.frame import SEVERITIES
 from flowkit.detect.view import View, build_view
 from flowkit.evidence import judge_evidence
 from flowkit.explore import drill_down
+from flowkit.naming import name_and_address
 from flowkit.perf.frames import address_names
 from flowkit.widgets.base import Shown, clear, show_plot
 from flowkit.widgets.controls import ThresholdSliders
@@ -23,15 +25,12 @@ from flowkit.widgets.controls import ThresholdSliders
 __all__ = ["FindingsBrowser", "HuntExplorer"]
 
 
-def _name(value: Any, names: Mapping[str, str]) -> str:
-    text = str(value)
-    return f"{names[text]} ({text})" if text in names and names[text] != text else text
-
-
 def _label(row: pd.Series, names: Mapping[str, str]) -> str:
     port = "" if pd.isna(row["dstport"]) else f":{int(row['dstport'])}"
     when = row["first_seen"].strftime("%m-%d %H:%M")
-    who = f"{_name(row['actor'], names)} -> {_name(row['target'], names)}{port}"
+    who = (
+        f"{name_and_address(row['actor'], names)} -> {name_and_address(row['target'], names)}{port}"
+    )
     return f"{row['severity']:<6} {row['finding']:<17} {who}  {when}"
 
 
@@ -207,7 +206,7 @@ class HuntExplorer(w.VBox):  # type: ignore[misc]
     def _hunt(self, config: HuntConfig) -> pd.DataFrame:
         found = hunt(self.view, config, threat_list=self.threat_list)
         counts = found["severity"].astype(str).value_counts()
-        parts = [f"{counts[s]} {s}" for s in ("high", "medium", "low") if s in counts]
+        parts = [f"{counts[s]} {s}" for s in reversed(SEVERITIES) if s in counts]
         noun = "finding" if len(found) == 1 else "findings"
         self.status.value = f"<b>{len(found)}</b> {noun} with these thresholds" + (
             f": {', '.join(parts)}" if parts else ""

@@ -41,7 +41,7 @@ from flowkit.enrich.direction import direction_facts
 from flowkit.enrich.facts import DirectionFacts, merge_direction_facts
 from flowkit.errors import FlowkitError, FlowkitWarning, NoEvidenceWarning
 from flowkit.evidence import judge_counts
-from flowkit.load_provenance import Provenance, empty_quarantine
+from flowkit.load_provenance import Provenance, quarantine_frame
 from flowkit.parse import Collector, Errors, RecordType
 from flowkit.parse.frame import EXTRA_COLUMNS, pandas_dtype
 from flowkit.schema import (
@@ -227,7 +227,7 @@ def _facts_of_group(paths: tuple[str, ...], reader: _ReadGroup) -> DirectionFact
 
 def _quarantine_of_group(reader: _ReadGroup, paths: tuple[str, ...]) -> pd.DataFrame:
     table = reader.load(paths).attrs.get("flowkit", {}).get("quarantine")
-    return table if isinstance(table, pd.DataFrame) else empty_quarantine()
+    return table if isinstance(table, pd.DataFrame) else quarantine_frame()
 
 
 def _plan(
@@ -376,6 +376,6 @@ def read_dask_quarantine(
     tables = _compute([dask.delayed(_quarantine_of_group)(reader, g) for g in groups], client)
     tables = [t for t in tables if len(t)]
     if not tables:
-        return empty_quarantine()
+        return quarantine_frame()
     out = pd.concat(tables, ignore_index=True)
     return out.sort_values(["file", "line"], kind="stable", ignore_index=True)
