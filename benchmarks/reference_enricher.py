@@ -39,8 +39,8 @@ def enrich(df: pd.DataFrame) -> pd.DataFrame:
     """The frame with the 19 columns ``fk.read()`` adds, by the simplest model (see above)."""
     s_cat, d_cat = df["srcaddr"].cat, df["dstaddr"].cat
     names = pd.Index(pd.unique(np.r_[s_cat.categories, d_cat.categories]), dtype="str")
-    s = np.append(names.get_indexer(s_cat.categories), -1)[s_cat.codes]
-    d = np.append(names.get_indexer(d_cat.categories), -1)[d_cat.codes]
+    s = np.append(names.get_indexer(s_cat.categories), -1).astype(np.int32)[s_cat.codes]
+    d = np.append(names.get_indexer(d_cat.categories), -1).astype(np.int32)[d_cat.codes]
     parsed = parse_addresses(names)
     ranges = ip_ranges()
     hit = np.append(ranges.table.lookup(parsed), -1)  # per distinct address
@@ -65,11 +65,13 @@ def enrich(df: pd.DataFrame) -> pd.DataFrame:
             np.where(h >= 0, np.append(reg, -1)[h], -1), ranges.regions
         )
     i_s, i_d = inside[s], inside[d]
-    new["direction"] = _cat(np.select([i_s & i_d, i_s, i_d], [2, 1, 0], 3).astype(np.int8),
-                            pd.Index(["inbound", "outbound", "internal", "external"]))  # fmt: skip
-    eni = df["interface_id"].cat.codes.to_numpy().astype(np.int64)
-    votes = np.bincount(np.r_[eni * len(names) + s, eni * len(names) + d],
-                        minlength=(eni.max() + 1) * len(names)).reshape(-1, len(names))  # fmt: skip
+    pair = np.array([3, 0, 1, 2], dtype=np.int8)[i_s.view(np.int8) * 2 + i_d.view(np.int8)]
+    new["direction"] = _cat(pair, pd.Index(["inbound", "outbound", "internal", "external"]))
+    eni = df["interface_id"].cat.codes.to_numpy().astype(np.int64) * len(names)
+    size = (int(eni.max()) + len(names)) if len(eni) else 0
+    votes = np.bincount(eni + s, minlength=size) + np.bincount(eni + d, minlength=size)
+    votes = votes.reshape(-1, len(names))
+    eni //= len(names)
     own = votes.argmax(axis=1)[eni]  # the ENI's most-voted address
     local_src = np.where(i_s != i_d, i_s, s == own)
     local, remote = np.where(local_src, s, d), np.where(local_src, d, s)
@@ -90,10 +92,9 @@ def enrich(df: pd.DataFrame) -> pd.DataFrame:
     new["client_addr"] = _cat(np.where(client_src, s, d), names)
     new["server_addr"] = _cat(np.where(client_src, d, s), names)
     new["orient_rule"] = _cat(np.where(na, -1, 0).astype(np.int8), pd.Index(["ports"]))
-    used = np.unique(port)
-    labels = pd.Index(pd.unique(np.array([service_name(int(p), 6) or "" for p in used])))
-    new["service"] = _cat(labels.get_indexer([service_name(int(p), 6) or "" for p in used])[
-        np.searchsorted(used, port)], labels)  # fmt: skip
+    names_of_port = [service_name(p, 6) or "" for p in range(65536)]  # a table, made once
+    labels = pd.Index(pd.unique(np.array(names_of_port, dtype=object)))
+    new["service"] = _cat(labels.get_indexer(names_of_port)[port], labels)
     return pd.concat([df, pd.DataFrame(new, index=df.index, copy=False)], axis=1)
 
 

@@ -12,6 +12,10 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flowkit.compliance.check import POLICY_NEEDS
+from flowkit.compliance.log_coverage import COVERAGE_NEEDS
+from flowkit.cost.classify import COST_NEEDS
+from flowkit.cost.estimate import PERIOD_NEEDS
 from flowkit.detect.view import VIEW_NEEDS
 
 if TYPE_CHECKING:
@@ -26,11 +30,14 @@ NO_EVIDENCE = 3
 
 
 #: Columns each verb's analysis reads: records of a format without them are bad input (exit 2).
-#: ``hunt`` needs what :func:`flowkit.hunt` needs (:data:`flowkit.detect.view.VIEW_NEEDS`).
+#: Each verb needs what the library functions it runs need: ``hunt`` :func:`flowkit.hunt`'s
+#: (:data:`flowkit.detect.view.VIEW_NEEDS`), ``audit`` :func:`flowkit.check_policy`'s and
+#: :func:`flowkit.coverage`'s, ``cost`` :func:`flowkit.classify_transfer`'s and
+#: the report's period (:data:`flowkit.cost.estimate.PERIOD_NEEDS`).
 NEEDS = {
     "hunt": VIEW_NEEDS,
-    "audit": ("srcaddr", "dstaddr", "dstport", "protocol", "start", "end", "action"),
-    "cost": ("srcaddr", "dstaddr", "bytes", "start", "end"),
+    "audit": tuple(dict.fromkeys(POLICY_NEEDS + COVERAGE_NEEDS)),
+    "cost": COST_NEEDS + PERIOD_NEEDS,
 }
 
 

@@ -198,3 +198,29 @@ def test_hunt_reads_what_the_library_hunt_needs(
     out, err = capsys.readouterr()
     assert "hunted 50 records from 1 file" in err
     assert len(out.splitlines()) == len(expected)
+
+
+def test_every_verb_asks_for_what_its_library_functions_read() -> None:
+    """One list per analysis: the CLI's fields are the library's, so they cannot drift."""
+    from flowkit.cli_read import NEEDS
+    from flowkit.compliance.check import POLICY_NEEDS
+    from flowkit.compliance.log_coverage import COVERAGE_NEEDS
+    from flowkit.cost.classify import COST_NEEDS
+    from flowkit.cost.estimate import PERIOD_NEEDS
+
+    assert set(NEEDS["audit"]) == set(POLICY_NEEDS) | set(COVERAGE_NEEDS)
+    assert NEEDS["cost"] == COST_NEEDS + PERIOD_NEEDS
+
+
+def test_audit_without_a_field_coverage_reads_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.log"
+    lines = [f"10.0.1.5 10.0.2.{i % 7} 40000 443 6 840 {1700000000 + 60 * i} {1700000030 + 60 * i}"
+             for i in range(20)]  # fmt: skip
+    path.write_text("\n".join(["srcaddr dstaddr srcport dstport protocol bytes start end",
+                               *lines]) + "\n")  # fmt: skip
+    assert main(verbs(path, tmp_path)["audit"]) == 2
+    err = capsys.readouterr().err
+    assert "interface_id" in err
+    assert "log_status" in err

@@ -21,6 +21,9 @@ from flowkit.errors import require_columns
 from flowkit.sources.layout import parse_key
 from flowkit.times import TimeLike, time_window, utc_or_none
 
+#: The fields :func:`coverage` reads.
+COVERAGE_NEEDS = ("interface_id", "log_status", "start", "end")
+
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
@@ -94,7 +97,7 @@ def coverage(
     >>> cov.pivot(index="window_start", columns="interface_id", values="status").values.tolist()
     [['records', 'skipdata'], ['gap', 'gap'], ['nodata', 'gap']]
     """
-    require_columns(df, ("interface_id", "log_status", "start", "end"), "fk.coverage")
+    require_columns(df, COVERAGE_NEEDS, "fk.coverage")
     step = int(pd.Timedelta(window).total_seconds())
     if step <= 0:
         raise ValueError(f"window must be positive, got {window!r}")

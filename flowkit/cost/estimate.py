@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLASSIFIED",
     "COST_READS",
+    "PERIOD_NEEDS",
     "classified_records",
     "cost_finish",
     "cost_part",
@@ -42,6 +43,9 @@ __all__ = [
     "estimate_cost",
     "period_days",
 ]
+
+#: The fields :func:`period_days` reads (without them the period is taken as one day).
+PERIOD_NEEDS = ("start", "end")
 
 _COST_COLUMNS = ["dimension", "gib", "rate", "cost", "monthly_gib", "monthly_cost"]
 
@@ -63,7 +67,7 @@ Extent = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
 def _extent(df: pd.DataFrame) -> Extent:
     """First ``start`` and last ``end`` of the records (None when unknown)."""
-    if df.empty or "start" not in df.columns or "end" not in df.columns:
+    if df.empty or not set(PERIOD_NEEDS) <= set(df.columns):
         return None, None
     lo, hi = df["start"].min(), df["end"].max()
     return (None if pd.isna(lo) else lo), (None if pd.isna(hi) else hi)
