@@ -20,6 +20,7 @@ import pandas as pd
 from flowkit.enrich import add_basic
 from flowkit.enrich import enrich as enrich_all
 from flowkit.evidence import warn_if_no_evidence
+from flowkit.memory_pages import small_pages
 from flowkit.parse import Collector, Errors, RecordType, finish
 from flowkit.schema import parse_format
 from flowkit.sources.cloudwatch import load_cloudwatch
@@ -46,6 +47,7 @@ class EnrichOptions(TypedDict):
 _NO_ENRICH = EnrichOptions(inventory=None, vpc_cidrs=None, threat_list=None)
 
 
+@small_pages()
 def _load(
     source: Source,
     *,

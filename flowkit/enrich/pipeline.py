@@ -22,12 +22,14 @@ from flowkit.enrich.scope import ADDRESS_COLUMNS, SCOPES, scope_codes
 from flowkit.enrich.side_by_side import later, side_by_side
 from flowkit.enrich.sides import sides
 from flowkit.enrich.threat import ThreatList, load_threat_list, threat_columns
+from flowkit.memory_pages import small_pages
 
 __all__ = ["enrich"]
 
 PathLike = str | os.PathLike[str]
 
 
+@small_pages()
 def enrich(
     df: pd.DataFrame,
     *,
