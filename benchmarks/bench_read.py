@@ -128,6 +128,7 @@ sys.path.insert(0, sys.argv[3])
 import pandas as pd
 import flowkit as fk
 import reference_enricher, reference_loader
+from flowkit.memory_pages import small_pages
 what, path = sys.argv[1], sys.argv[2]
 warnings.simplefilter("ignore")
 base = int(open("/proc/self/statm").read().split()[1]) * 4096
@@ -138,10 +139,12 @@ elif what == "pandas-parquet":
     df = pd.read_parquet(path)
 elif what == "reference":
     df = reference_loader.load(path)
-elif what == "reference-enriched":
-    df = reference_enricher.enrich(reference_loader.load(path))
+elif what == "reference-enriched":  # with flowkit's page setting: a floor, not a rival
+    with small_pages():
+        df = reference_enricher.enrich(reference_loader.load(path))
 elif what == "raw-reference-enriched":
-    df = reference_enricher.enrich(fk.read(path, progress=False, enrich=False))
+    with small_pages():
+        df = reference_enricher.enrich(fk.read(path, progress=False, enrich=False))
 elif what == "raw":
     df = fk.read(path, progress=False, enrich=False)
 else:
