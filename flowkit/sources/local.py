@@ -14,7 +14,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,10 +28,16 @@ from flowkit.sources.stream import Event, gunzip_chunks, in_order, text_events
 
 __all__ = ["feed_bytes", "feed_files", "open_regular"]
 
+T = TypeVar("T")
+
 #: Files up to this size (compressed) are read ahead, several at a time, in worker threads.
 SMALL_FILE = 8 << 20
 #: Most bytes of text of one file decompressed ahead of its turn.
 AHEAD_BYTES = 32 << 20
+#: Events cross from the reading thread to the parsing one in batches of at most this many
+#: events or (about) this many bytes of text.
+HANDOVER_EVENTS = 64
+HANDOVER_BYTES = 8 << 20
 #: Bytes of a plain text file read at a time.
 PLAIN_READ = 8 << 20
 _GZIP = b"\x1f\x8b"
@@ -125,8 +131,8 @@ def _events_of_file(path: str) -> Iterator[Event]:
         yield Event("error", path, text)
 
 
-def _prefetch(events: Iterator[Event], depth: int = 3) -> Iterator[Event]:
-    """Run an event producer in a background thread (decompression releases the GIL)."""
+def _prefetch(events: Iterator[T], depth: int = 3) -> Iterator[T]:
+    """Run a producer in a background thread (decompression releases the GIL)."""
     q: queue.Queue[Any] = queue.Queue(depth)
     done = object()
     stop = threading.Event()
@@ -158,6 +164,14 @@ def _prefetch(events: Iterator[Event], depth: int = 3) -> Iterator[Event]:
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.01)
+
+
+def _text_bytes(ev: Event) -> int:
+    """The bytes of text an event carries (0 for other kinds)."""
+    if ev.kind != "text":
+        return 0
+    _, start, end = ev.payload
+    return int(end - start)
 
 
 def _whole_lines(blocks: Iterator[bytes]) -> Iterator[bytes]:
@@ -235,17 +249,32 @@ def feed_files(
     cores; a large file is streamed in its turn.  Events reach the collector in file order.
     """
 
-    def produce() -> Iterator[Event]:
+    def produce() -> Iterator[list[Event]]:
         n = workers()
+        batch: list[Event] = []
+        size = 0
         with ThreadPoolExecutor(n, thread_name_prefix="flowkit-read") as pool:
             for p, (ahead, rest) in in_order(pool, _ahead, paths, depth=4 * n):
-                yield from ahead
-                yield from rest
-                yield Event("done", p)
+                batch.extend(ahead)
+                size += sum(_text_bytes(ev) for ev in ahead)
+                for ev in rest:  # a large file streams: what is batched goes first
+                    if batch:
+                        yield batch
+                    yield [ev]
+                    batch, size = [], 0
+                batch.append(Event("done", p))
+                if len(batch) >= HANDOVER_EVENTS or size >= HANDOVER_BYTES:
+                    yield batch
+                    batch, size = [], 0
+        if batch:
+            yield batch
 
-    for ev in _prefetch(produce()):
-        if ev.kind == "done":
-            if on_file is not None:
-                on_file(ev.name)
-            continue
-        feed_events(collector, [ev])
+    # events cross to this thread in batches: one hand-over per event cost more than a small
+    # file's parse (the two threads took turns waiting on the queue)
+    for batch in _prefetch(produce()):
+        for ev in batch:
+            if ev.kind == "done":
+                if on_file is not None:
+                    on_file(ev.name)
+                continue
+            feed_events(collector, [ev])
