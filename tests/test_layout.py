@@ -373,3 +373,16 @@ def test_a_non_account_folder_under_awslogs_is_read_locally_and_from_s3(tmp_path
     )
     assert discover(tmp_path) == [str(folder / "x.log")]
     assert keep_key("AWSLogs/prod/CloudTrail/x.log")
+
+
+def test_date_folders_count_only_where_the_awslogs_folders_are_aws_s() -> None:
+    """One reading of the AWSLogs folders: a non-account folder is not AWS's layout, for the
+    scope (account, service) and for the date folders alike."""
+    from flowkit.sources.layout import aws_folders, partial_window
+
+    ours = ["AWSLogs", "prod", "vpcflowlogs", "us-east-1", "2024", "06"]
+    aws = ["AWSLogs", "123456789010", "vpcflowlogs", "us-east-1", "2024", "06"]
+    assert aws_folders(ours) == []
+    assert partial_window(ours) is None
+    assert aws_folders(aws) == ["123456789010", "vpcflowlogs", "us-east-1"]
+    assert partial_window(aws) is not None

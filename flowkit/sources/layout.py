@@ -120,16 +120,14 @@ def _date_levels(parts: list[str]) -> list[str] | None:
     """The folders below a recognised ``AWSLogs`` layout's Region level (None if not in one).
 
     Plain: ``AWSLogs/[o-id/]account/vpcflowlogs/region/...``; Hive:
-    ``AWSLogs/[o-id/]aws-account-id=.../aws-service=vpcflowlogs/aws-region=.../...``.
+    ``AWSLogs/[o-id/]aws-account-id=.../aws-service=vpcflowlogs/aws-region=.../...`` (the
+    folders as :func:`aws_folders` reads them).
     """
-    rest = _below_awslogs(parts)
-    if rest is None or len(rest) < 3:
+    scope = aws_folders(parts)
+    if len(scope) < 3 or scope[1] != "vpcflowlogs":
         return None
-    account, service, region = rest[:3]
-    if account.startswith("aws-account-id="):
-        if service != "aws-service=vpcflowlogs" or not region.startswith("aws-region="):
-            return None
-    elif service != "vpcflowlogs" or not _REGION.match(region):
+    rest = _below_awslogs(parts) or []
+    if not rest[0].startswith(_HIVE_LEVELS[0]) and not _REGION.match(scope[2]):
         return None
     return rest[3:]
 
